@@ -1,7 +1,11 @@
 /** The table of `vlstore` subcommands; each takes its own argv and returns an exit status. */
+import { demoCommand } from "./demo.js";
+
 export type Command = (argv: string[]) => Promise<number>;
 
-export const commands: Record<string, Command> = {};
+export const commands: Record<string, Command> = {
+  demo: demoCommand,
+};
 
 export function usage(): string {
   return `vlstore — variable-length records in compressed chunks

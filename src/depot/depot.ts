@@ -1,0 +1,612 @@
+/**
+ * Depot: names to records over a ChunkStore, through a Codec.
+ *
+ * The name index lives in memory (a Map in storage order) and is persisted as
+ * a journal inside ChunkStore commits (see journal.ts), so a flush writes only
+ * what changed. State changes happen synchronously when a method is called,
+ * before its first await: un-awaited calls from one process take effect in
+ * call order, and a flush commits exactly the calls made before it.
+ */
+import { randomUUID, createHash } from "node:crypto";
+import { readFile, rename, rm } from "node:fs/promises";
+import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
+import type { Codec } from "../codecs/codec.js";
+import { embeddingCodec } from "../codecs/index.js";
+import { ClosedError, CodecMismatchError, CorruptError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import { AtomicFileWriter } from "./atomic-file.js";
+import { encodeCheckpointHead, encodeCheckpointRecord, parseCheckpoint } from "./checkpoint-format.js";
+import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
+import type { Entry, RecordStat } from "./entry.js";
+import { JournalWriter, replayJournal, type IndexState } from "./journal.js";
+import { validateName } from "./names.js";
+
+/** Meta key under which the TTL is recorded in the archive. */
+const TTL_META = "depot.ttlSeconds";
+/** Records fetched per getMany call when streaming (entries, dump, checkpoint, compact). */
+const STREAM_BATCH = 256;
+const DAY_MS = 86_400_000;
+
+export interface DepotOptions {
+  /**
+   * Seconds after its last update at which a name expires: it is then absent
+   * from get, getMany, has, keys, entries, dump and checkpoint, and compact()
+   * drops it. 0 (the default) never expires. Recorded in the archive; a reopen
+   * that passes a different value is an OptionMismatchError.
+   */
+  ttlSeconds?: number;
+  /** Current time in ms since the epoch. Default `Date.now`; inject a fake clock in tests. */
+  clock?: () => number;
+}
+
+export interface DepotStats extends ChunkStoreStats {
+  /** Live (unexpired, undeleted) names. */
+  names: number;
+  /** Names past their TTL that compact() will drop. */
+  expired: number;
+  /** Encoded bytes of live records. */
+  liveBytes: number;
+  /** Encoded bytes of overwritten, deleted and expired records: what compact() reclaims. */
+  garbageBytes: number;
+}
+
+export interface DumpOptions {
+  /** Skip records last updated more than this many days ago. Default: no limit. */
+  expireDays?: number;
+  /** Skip records updated fewer than this many times. Default: no limit. */
+  minCount?: number;
+  /** Keep only this group (0..255). Default: all groups. */
+  group?: number;
+}
+
+export interface LoadCheckpointOptions {
+  /** false (default): the checkpoint replaces the Depot's contents. true: upsert its records, keep the rest. */
+  merge?: boolean;
+}
+
+export interface CompactResult {
+  /** Records copied to the new archive. */
+  records: number;
+  /** Stored bytes before and after. */
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Names dropped because their TTL had passed. */
+  expiredDropped: number;
+}
+
+export class Depot<T> implements AsyncDisposable {
+  private store: ChunkStore;
+  private state: IndexState = { entries: new Map(), garbageBytes: 0 };
+  /** Names changed since the last commit; the journal writes their current state. */
+  private dirty = new Set<string>();
+  /** Garbage total to record with a RESET in the next delta (after a replacing load), if any. */
+  private pendingReset: number | undefined;
+  /** Set while compact() or loadCheckpoint() rebuilds state; every other call waits for it. */
+  private barrier: Promise<void> | undefined;
+  /** Serialises the long operations (compact, dump, checkpoint, load) against each other. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly ttlMs: number;
+  private readonly clock: () => number;
+
+  /** Wrap an open ChunkStore. Records the codec's name in it, or checks it against the recorded one. */
+  constructor(
+    store: ChunkStore,
+    readonly codec: Codec<T>,
+    options: DepotOptions = {},
+  ) {
+    this.store = store;
+    this.clock = options.clock ?? Date.now;
+    const recordedCodec = store.meta.get("codec");
+    if (recordedCodec !== undefined && recordedCodec !== codec.name) {
+      throw new CodecMismatchError(recordedCodec, codec.name, store.path);
+    }
+    const ttl = resolveTtl(store, options.ttlSeconds);
+    this.ttlMs = ttl * 1000;
+    if (!store.readOnly) {
+      if (recordedCodec === undefined) store.setMeta("codec", codec.name);
+      if (store.meta.get(TTL_META) === undefined) store.setMeta(TTL_META, String(ttl));
+    }
+    for (const payload of store.journalEntries()) replayJournal(payload, this.state);
+    for (const [name, e] of this.state.entries) {
+      if (e.id >= store.recordCount) {
+        throw new CorruptError("depot index", `name ${JSON.stringify(name)} points at record ${e.id} of ${store.recordCount}`);
+      }
+    }
+    this.attach(store);
+  }
+
+  /** Open (or create) a Depot in a file. Settings of an existing file are read back from it. */
+  static async open<T>(path: string, codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Promise<Depot<T>> {
+    const store = await ChunkStore.open(path, { ...options, codec });
+    try {
+      return new Depot(store, codec, options);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+
+  /** A Depot held in memory. */
+  static memory<T>(codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Depot<T> {
+    return new Depot(ChunkStore.memory({ ...options, codec }), codec, options);
+  }
+
+  /** The underlying ChunkStore (for loaders and tools; do not put records into it directly). */
+  get chunkStore(): ChunkStore {
+    return this.store;
+  }
+
+  get path(): string | undefined {
+    return this.store.path;
+  }
+
+  /** TTL in seconds (0 = never). */
+  get ttlSeconds(): number {
+    return this.ttlMs / 1000;
+  }
+
+  /** Number of live names. */
+  get size(): number {
+    this.checkOpen();
+    if (this.ttlMs === 0) return this.state.entries.size;
+    let n = 0;
+    const now = this.clock();
+    for (const e of this.state.entries.values()) if (this.isLive(e, now)) n++;
+    return n;
+  }
+
+  /** Store `value` under `name`, replacing any earlier value (whose bytes become garbage). */
+  async put(name: string, value: T): Promise<void> {
+    this.checkOpen();
+    if (this.barrier) await this.barrier;
+    validateName(name);
+    await this.putEncoded(name, this.codec.encode(value));
+  }
+
+  /** Store `value` under a fresh unique name and return the name. */
+  async add(value: T): Promise<string> {
+    const name = randomUUID();
+    await this.put(name, value);
+    return name;
+  }
+
+  /**
+   * Store `value` under the SHA-256 of its encoded bytes and return that name
+   * (64 hex digits). Identical content is stored once: a second call with the
+   * same content writes nothing and leaves the metadata as it was.
+   */
+  async putContent(value: T): Promise<string> {
+    this.checkOpen();
+    if (this.barrier) await this.barrier;
+    const bytes = this.codec.encode(value);
+    const name = createHash("sha256").update(bytes).digest("hex");
+    if (this.liveEntry(name) === undefined) await this.putEncoded(name, bytes);
+    return name;
+  }
+
+  /** The value stored under `name`, or undefined when absent, deleted or expired. */
+  async get(name: string): Promise<T | undefined> {
+    this.checkOpen();
+    if (this.barrier) await this.barrier;
+    const entry = this.liveEntry(name);
+    if (!entry) return undefined;
+    return this.codec.decode(await this.store.get(entry.id));
+  }
+
+  /** Values of `names` in request order (undefined where absent). Reads are grouped by compressed block underneath. */
+  async getMany(names: readonly string[]): Promise<(T | undefined)[]> {
+    this.checkOpen();
+    if (this.barrier) await this.barrier;
+    const now = this.clock();
+    const ids: number[] = [];
+    const slots: number[] = [];
+    names.forEach((name, i) => {
+      const e = this.state.entries.get(name);
+      if (e && this.isLive(e, now)) {
+        ids.push(e.id);
+        slots.push(i);
+      }
+    });
+    const out = new Array<T | undefined>(names.length).fill(undefined);
+    const bytes = await this.store.getMany(ids);
+    bytes.forEach((b, k) => (out[slots[k]!] = this.codec.decode(b)));
+    return out;
+  }
+
+  /** Is `name` live? */
+  has(name: string): boolean {
+    this.checkOpen();
+    return this.liveEntry(name) !== undefined;
+  }
+
+  /** Remove `name`. Returns whether it was live. Its bytes become garbage. */
+  async delete(name: string): Promise<boolean> {
+    this.checkOpen();
+    if (this.barrier) await this.barrier;
+    const entry = this.state.entries.get(name);
+    if (!entry) return false;
+    const wasLive = this.isLive(entry, this.clock());
+    this.state.entries.delete(name);
+    this.state.garbageBytes += entry.bytes;
+    this.dirty.add(name);
+    return wasLive;
+  }
+
+  /** Live names, sorted by UTF-16 code unit order, optionally only those starting with `prefix`. */
+  keys(options: { prefix?: string } = {}): string[] {
+    this.checkOpen();
+    const now = this.clock();
+    const prefix = options.prefix ?? "";
+    const out: string[] = [];
+    for (const [name, e] of this.state.entries) {
+      if (name.startsWith(prefix) && this.isLive(e, now)) out.push(name);
+    }
+    return out.sort();
+  }
+
+  /** Metadata of a live name, or undefined. */
+  stat(name: string): RecordStat | undefined {
+    this.checkOpen();
+    const e = this.liveEntry(name);
+    return e && { bytes: e.bytes, updateCount: e.updateCount, createdAt: e.createdAt, updatedAt: e.updatedAt };
+  }
+
+  /**
+   * Live names with their ChunkStore record ids, in storage order (a
+   * snapshot). For loaders and tools that plan reads by block; values are
+   * `codec.decode(await depot.chunkStore.get(id))`.
+   */
+  records(): { name: string; id: number }[] {
+    this.checkOpen();
+    const now = this.clock();
+    const out: { name: string; id: number }[] = [];
+    for (const [name, e] of this.state.entries) if (this.isLive(e, now)) out.push({ name, id: e.id });
+    return out;
+  }
+
+  /** Live `[name, value]` pairs in storage order, read a batch of blocks at a time. */
+  async *entries(): AsyncGenerator<[string, T]> {
+    this.checkOpen();
+    for await (const batch of this.liveBatches()) {
+      for (const [name, , bytes] of batch) yield [name, this.codec.decode(bytes)];
+    }
+  }
+
+  /** Make every call made so far durable. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    if (this.barrier) await this.barrier;
+    await this.store.flush();
+  }
+
+  /** Flush and close. Idempotent; later calls throw ClosedError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.barrier) await this.barrier.catch(() => undefined);
+    this.closed = true;
+    await this.store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  stats(): DepotStats {
+    this.checkOpen();
+    const now = this.clock();
+    let names = 0;
+    let expired = 0;
+    let liveBytes = 0;
+    let expiredBytes = 0;
+    for (const e of this.state.entries.values()) {
+      if (this.isLive(e, now)) {
+        names++;
+        liveBytes += e.bytes;
+      } else {
+        expired++;
+        expiredBytes += e.bytes;
+      }
+    }
+    return { ...this.store.stats(), names, expired, liveBytes, garbageBytes: this.state.garbageBytes + expiredBytes };
+  }
+
+  /**
+   * Write the embedding weight dump (layout in docs/FORMAT.md) of the live
+   * records that pass every given condition. Needs a Depot of embeddingCodec
+   * records; a group holding two weight dimensions is an error, and no file is
+   * written then.
+   */
+  async dump(path: string, options: DumpOptions = {}): Promise<DumpSummary> {
+    this.checkOpen();
+    if (this.codec.name !== embeddingCodec.name) {
+      throw new InvalidArgumentError(
+        "dump",
+        `needs records of codec "${embeddingCodec.name}" (key, group, weights); this Depot holds "${this.codec.name}"`,
+      );
+    }
+    const { expireDays, minCount, group } = options;
+    if (expireDays !== undefined && !(expireDays >= 0)) throw new InvalidArgumentError("expireDays", `must be >= 0, got ${expireDays}`);
+    if (minCount !== undefined && !(minCount >= 0)) throw new InvalidArgumentError("minCount", `must be >= 0, got ${minCount}`);
+    if (group !== undefined && !(Number.isInteger(group) && group >= 0 && group < DUMP_GROUPS)) {
+      throw new InvalidArgumentError("group", `must be an integer in 0..255, got ${group}`);
+    }
+    return this.runExclusive(async () => {
+      const now = this.clock();
+      const keep = (e: Entry): boolean =>
+        (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
+        (minCount === undefined || e.updateCount >= minCount);
+      const self = this;
+      async function* records(): AsyncGenerator<DumpRecord> {
+        for await (const batch of self.liveBatches(keep)) {
+          for (const [, , bytes] of batch) {
+            const v = self.codec.decode(bytes) as unknown as DumpRecord;
+            if (group === undefined || v.group === group) yield v;
+          }
+        }
+      }
+      return writeDump(path, records());
+    });
+  }
+
+  /**
+   * Write every live record with its metadata in the checkpoint layout
+   * (docs/FORMAT.md). The file appears at `path` only once complete.
+   */
+  async checkpoint(path: string): Promise<{ path: string; records: number; bytes: number }> {
+    this.checkOpen();
+    return this.runExclusive(async () => {
+      const file = await AtomicFileWriter.create(path);
+      try {
+        const now = this.clock();
+        let count = 0;
+        for (const e of this.state.entries.values()) if (this.isLive(e, now)) count++;
+        let bytes = 8;
+        await file.write(encodeCheckpointHead(count));
+        let written = 0;
+        for await (const batch of this.liveBatches(undefined, now)) {
+          for (const [name, entry, recordBytes] of batch) {
+            const rec = encodeCheckpointRecord(new TextEncoder().encode(name), this.codec.name, { ...entry, bytes: recordBytes });
+            bytes += rec.length;
+            written++;
+            await file.write(rec);
+          }
+        }
+        if (written !== count) throw new Error(`checkpoint wrote ${written} records, expected ${count}`);
+        await file.commit();
+        return { path, records: count, bytes };
+      } catch (e) {
+        await file.abort();
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Load a checkpoint written by `checkpoint()`. The whole file is validated
+   * first: a truncated or corrupt file is an error and changes nothing. The
+   * new state becomes durable in a single commit, so a crash leaves the Depot
+   * either as it was or fully loaded.
+   */
+  async loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): Promise<{ records: number }> {
+    this.checkOpen();
+    const file = await readFile(path);
+    const records = parseCheckpoint(file, this.codec.name, path);
+    for (const r of records) validateName(r.name);
+    return this.runStructural(async () => {
+      const ids: number[] = [];
+      for (const r of records) {
+        ids.push(this.store.recordCount);
+        await this.store.put(r.bytes);
+      }
+      // Nothing above is committed: only the flush below publishes the new index.
+      if (!options.merge) {
+        let garbage = this.state.garbageBytes;
+        for (const e of this.state.entries.values()) garbage += e.bytes;
+        this.state = { entries: new Map(), garbageBytes: garbage };
+        this.dirty.clear();
+        this.pendingReset = garbage;
+      }
+      records.forEach((r, i) => {
+        const old = this.state.entries.get(r.name);
+        if (old) {
+          this.state.garbageBytes += old.bytes;
+          this.state.entries.delete(r.name);
+        }
+        this.state.entries.set(r.name, {
+          id: ids[i]!,
+          bytes: r.bytes.length,
+          updateCount: r.updateCount,
+          createdAt: r.createdAt,
+          updatedAt: r.updatedAt,
+        });
+        this.dirty.add(r.name);
+      });
+      await this.store.flush();
+      return { records: records.length };
+    });
+  }
+
+  /**
+   * Rewrite only live records into a new archive (expired names are dropped),
+   * keeping every name's metadata, then replace the old one. For a file, the
+   * new archive is written beside it and renamed over it atomically; a reader
+   * that opened the old file keeps reading it.
+   */
+  async compact(): Promise<CompactResult> {
+    this.checkOpen();
+    return this.runStructural(async () => {
+      const old = this.store;
+      const bytesBefore = old.stats().fileBytes;
+      const now = this.clock();
+      const settings = old.settings;
+      const storeOptions: ChunkStoreOptions = {
+        chunkSize: settings.chunkSize,
+        blockSize: settings.blockSize,
+        level: settings.level,
+        shuffle: settings.shuffle,
+        codec: this.codec,
+      };
+      const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${process.pid}`;
+      if (tmpPath) await rm(tmpPath, { force: true });
+      const fresh = tmpPath ? await ChunkStore.open(tmpPath, storeOptions) : ChunkStore.memory(storeOptions);
+      const entries = new Map<string, Entry>();
+      let expiredDropped = 0;
+      try {
+        for (const [, e] of this.state.entries) if (!this.isLive(e, now)) expiredDropped++;
+        for await (const batch of this.liveBatches(undefined, now)) {
+          for (const [name, e, bytes] of batch) {
+            entries.set(name, { ...e, id: fresh.recordCount });
+            await fresh.put(bytes);
+          }
+        }
+        for (const [k, v] of old.meta) if (k !== "codec") fresh.setMeta(k, v);
+        const newState: IndexState = { entries, garbageBytes: 0 };
+        fresh.setJournal(fullJournal(newState));
+        if (tmpPath) {
+          await fresh.close();
+          await rename(tmpPath, old.path!);
+          await old.close();
+          this.store = await ChunkStore.open(old.path!, { codec: this.codec });
+        } else {
+          await fresh.flush();
+          await old.close();
+          this.store = fresh;
+        }
+      } catch (e) {
+        await fresh.close().catch(() => undefined);
+        if (tmpPath) await rm(tmpPath, { force: true });
+        throw e;
+      }
+      this.state = { entries, garbageBytes: 0 };
+      this.dirty.clear();
+      this.pendingReset = undefined;
+      this.attach(this.store);
+      return { records: entries.size, bytesBefore, bytesAfter: this.store.stats().fileBytes, expiredDropped };
+    });
+  }
+
+  // ---- internals ----
+
+  /** Append already-encoded bytes under `name` and update the index synchronously. */
+  private async putEncoded(name: string, bytes: Uint8Array): Promise<void> {
+    const id = this.store.recordCount;
+    const written = this.store.put(bytes);
+    if (this.store.recordCount !== id + 1) {
+      await written; // refused synchronously (closed, too large): rethrows, index untouched
+      throw new Error(`ChunkStore.put did not assign id ${id}`);
+    }
+    const now = this.clock();
+    const old = this.state.entries.get(name);
+    if (old) {
+      this.state.garbageBytes += old.bytes;
+      this.state.entries.delete(name);
+    }
+    const live = old && this.isLive(old, now) ? old : undefined;
+    this.state.entries.set(name, {
+      id,
+      bytes: bytes.length,
+      updateCount: live ? live.updateCount + 1 : 1,
+      createdAt: live?.createdAt ?? now,
+      updatedAt: now,
+    });
+    this.dirty.add(name);
+    await written;
+  }
+
+  private attach(store: ChunkStore): void {
+    const journal: CommitJournal = {
+      commitPayload: (full) => {
+        const payload = full ? fullJournal(this.state).commitPayload(true) : this.deltaPayload();
+        this.dirty.clear();
+        this.pendingReset = undefined;
+        return payload;
+      },
+    };
+    store.setJournal(journal);
+  }
+
+  private deltaPayload(): Uint8Array {
+    const w = new JournalWriter();
+    if (this.pendingReset !== undefined) w.reset(this.pendingReset);
+    for (const name of this.dirty) {
+      const e = this.state.entries.get(name);
+      if (e) w.put(name, e);
+      else if (this.pendingReset === undefined) w.delete(name);
+    }
+    return w.finish();
+  }
+
+  private isLive(e: Entry, now: number): boolean {
+    return this.ttlMs === 0 || now - e.updatedAt < this.ttlMs;
+  }
+
+  private liveEntry(name: string): Entry | undefined {
+    const e = this.state.entries.get(name);
+    return e && this.isLive(e, this.clock()) ? e : undefined;
+  }
+
+  /**
+   * Live entries (optionally filtered) with their bytes, in storage order, a
+   * batch at a time. The entry list is captured up front, so writes made while
+   * iterating do not disturb it; record bytes are immutable once written.
+   */
+  private async *liveBatches(keep?: (e: Entry) => boolean, now = this.clock()): AsyncGenerator<[string, Entry, Uint8Array][]> {
+    const list: [string, Entry][] = [];
+    for (const [name, e] of this.state.entries) {
+      if (this.isLive(e, now) && (!keep || keep(e))) list.push([name, e]);
+    }
+    const store = this.store;
+    for (let i = 0; i < list.length; i += STREAM_BATCH) {
+      const slice = list.slice(i, i + STREAM_BATCH);
+      const bytes = await store.getMany(slice.map(([, e]) => e.id));
+      yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
+    }
+  }
+
+  private runExclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.exclusive.then(fn, fn);
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Run `fn` exclusively, with every other call waiting until it finishes. */
+  private runStructural<R>(fn: () => Promise<R>): Promise<R> {
+    return this.runExclusive(async () => {
+      let release!: () => void;
+      this.barrier = new Promise<void>((resolve) => (release = resolve));
+      try {
+        return await fn();
+      } finally {
+        this.barrier = undefined;
+        release();
+      }
+    });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`Depot${this.store.path ? ` ${this.store.path}` : ""}`);
+  }
+}
+
+/** A journal that always writes the full state of `state`. */
+function fullJournal(state: IndexState): CommitJournal {
+  return {
+    commitPayload: () => {
+      const w = new JournalWriter().reset(state.garbageBytes);
+      for (const [name, e] of state.entries) w.put(name, e);
+      return w.finish();
+    },
+  };
+}
+
+function resolveTtl(store: ChunkStore, given: number | undefined): number {
+  const recorded = store.meta.get(TTL_META);
+  const stored = recorded === undefined ? undefined : Number(recorded);
+  if (given !== undefined && !(Number.isFinite(given) && given >= 0)) {
+    throw new InvalidArgumentError("ttlSeconds", `must be a finite number >= 0, got ${given}`);
+  }
+  if (stored !== undefined && given !== undefined && stored !== given) {
+    throw new OptionMismatchError("ttlSeconds", stored, given, store.path);
+  }
+  return stored ?? given ?? 0;
+}

@@ -1,0 +1,5 @@
+export { Depot } from "./depot.js";
+export type { DepotOptions, DepotStats, DumpOptions, LoadCheckpointOptions, CompactResult } from "./depot.js";
+export type { RecordStat } from "./entry.js";
+export type { DumpSummary } from "./dump-format.js";
+export { MAX_NAME_BYTES } from "./names.js";

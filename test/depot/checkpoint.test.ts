@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Depot } from "../../src/depot/index.js";
+import { bytesCodec, valueCodec } from "../../src/codecs/index.js";
+import { isVlstoreError } from "../../src/errors.js";
+import { Rng } from "../../src/random.js";
+import { FakeClock, tempDir } from "../support/tmp.js";
+
+async function snapshot<T>(d: Depot<T>): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  for await (const [name, value] of d.entries()) out.set(name, { value, stat: d.stat(name) });
+  return out;
+}
+
+async function filled(clock: FakeClock, n: number, prefix = "k"): Promise<Depot<unknown>> {
+  const d = Depot.memory(valueCodec, { clock: clock.read });
+  const rng = new Rng(n);
+  for (let i = 0; i < n; i++) {
+    for (let u = 0; u <= i % 3; u++) {
+      await d.put(`${prefix}${i}`, { i, u, w: Array.from({ length: 4 }, () => rng.normal()) });
+      clock.advance(1000);
+    }
+  }
+  return d;
+}
+
+describe("checkpoint / loadCheckpoint", () => {
+  it("writes the documented layout and restores names, values and metadata exactly", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const src = await filled(clock, 200);
+    await src.delete("k5");
+    const path = join(dir, "ckpt");
+    const r = await src.checkpoint(path);
+    assert.equal(r.records, 199);
+    // Layout: u64 count, then (u64 key length, key, u64 value length, value)*.
+    const file = readFileSync(path);
+    assert.equal(file.readBigUInt64LE(0), 199n);
+    let at = 8;
+    const keys: string[] = [];
+    for (let i = 0; i < 199; i++) {
+      const kl = Number(file.readBigUInt64LE(at));
+      keys.push(file.subarray(at + 8, at + 8 + kl).toString("utf8"));
+      at += 8 + kl;
+      at += 8 + Number(file.readBigUInt64LE(at));
+    }
+    assert.equal(at, file.length);
+    assert.deepEqual(keys.sort(), src.keys());
+
+    const dst = Depot.memory(valueCodec, { clock: clock.read });
+    await dst.put("stale", { gone: true });
+    await dst.loadCheckpoint(path);
+    assert.equal(dst.has("stale"), false, "a load replaces by default");
+    assert.deepEqual(await snapshot(dst), await snapshot(src));
+  });
+
+  it("merge upserts and keeps other names", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const src = await filled(clock, 20);
+    const path = join(dir, "ckpt");
+    await src.checkpoint(path);
+    const dst = await filled(clock, 30, "other");
+    await dst.put("k1", { overwritten: true });
+    await dst.loadCheckpoint(path, { merge: true });
+    assert.equal(dst.size, 50);
+    assert.deepEqual(await dst.get("k1"), await src.get("k1"));
+    assert.deepEqual(dst.stat("k1"), src.stat("k1"));
+    assert.ok(dst.has("other29"));
+  });
+
+  it("a truncated or corrupt checkpoint is a typed error and changes nothing", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const src = await filled(clock, 30);
+    const path = join(dir, "ckpt");
+    await src.checkpoint(path);
+    const good = readFileSync(path);
+    const dst = await filled(clock, 5, "keep");
+    const before = await snapshot(dst);
+    const rng = new Rng(99);
+    const damaged: Buffer[] = [];
+    for (const cut of [0, 4, 8, 9, 20, good.length >> 1, good.length - 1]) damaged.push(good.subarray(0, cut));
+    for (let i = 0; i < 30; i++) {
+      const b = Buffer.from(good);
+      const pos = 8 + rng.int(b.length - 8);
+      b[pos] ^= 1 << rng.int(8);
+      damaged.push(b);
+    }
+    const bad = join(dir, "bad");
+    for (const [i, b] of damaged.entries()) {
+      writeFileSync(bad, b);
+      await assert.rejects(dst.loadCheckpoint(bad), (e) => isVlstoreError(e), `damage case ${i}`);
+      assert.deepEqual(await snapshot(dst), before, `damage case ${i} changed nothing`);
+    }
+    await assert.rejects(Depot.memory(bytesCodec).loadCheckpoint(path), (e) => isVlstoreError(e, "CodecMismatch"));
+  });
+
+  it("a process killed during a load leaves the depot either as it was or fully loaded", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const src = await filled(clock, 3000);
+    const ckpt = join(dir, "ckpt");
+    await src.checkpoint(ckpt);
+    const want = await snapshot(src);
+    const dbPath = join(dir, "target.vls");
+    const outcomes = new Set<string>();
+    const loaderPath = join(dir, "loader.ts");
+    writeFileSync(loaderPath, LOADER);
+    for (const delayMs of [0, 50, 150, 400, 1500]) {
+      const d = await Depot.open(dbPath, valueCodec);
+      for (const k of d.keys()) await d.delete(k);
+      await d.put("original", { here: true });
+      await d.close();
+      const child = spawn(process.execPath, ["--import", "tsx", loaderPath, dbPath, ckpt], { stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      const after = await Depot.open(dbPath, valueCodec);
+      const snap = await snapshot(after);
+      await after.close();
+      if (snap.size === 1 && snap.has("original")) outcomes.add("as it was");
+      else {
+        assert.deepEqual(snap, want, `after a kill at ${delayMs} ms the depot is either untouched or fully loaded`);
+        outcomes.add("loaded");
+      }
+    }
+    assert.ok(outcomes.size >= 1);
+  });
+});
+
+const LOADER = `
+import { Depot } from ${JSON.stringify(new URL("../../src/depot/index.ts", import.meta.url).pathname)};
+import { valueCodec } from ${JSON.stringify(new URL("../../src/codecs/index.ts", import.meta.url).pathname)};
+const [dbPath, ckpt] = process.argv.slice(-2);
+const d = await Depot.open(dbPath, valueCodec);
+await d.loadCheckpoint(ckpt);
+await d.close();
+`;

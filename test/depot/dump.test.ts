@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Depot } from "../../src/depot/index.js";
+import { Embedding, embeddingCodec, bytesCodec } from "../../src/codecs/index.js";
+import { isVlstoreError } from "../../src/errors.js";
+import { Rng } from "../../src/random.js";
+import { DAY, FakeClock, tempDir } from "../support/tmp.js";
+
+const DIMS = [8, 16, 4, 8]; // dimension of groups 0..3
+const SEED_DOC = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/seeds/000_2bc1ec4511578817.txt");
+
+interface Model {
+  key: bigint;
+  group: number;
+  weights: Float32Array;
+  updates: number;
+  updatedAt: number;
+}
+
+/** 600 embeddings in 4 groups, updated 1-5 times over 30 simulated days. */
+async function build(dir: string): Promise<{ depot: Depot<Embedding>; model: Map<string, Model>; clock: FakeClock }> {
+  const clock = new FakeClock();
+  const depot = await Depot.open(join(dir, "emb.vls"), embeddingCodec, { clock: clock.read });
+  const rng = new Rng(42);
+  const model = new Map<string, Model>();
+  for (let day = 0; day < 30; day++) {
+    for (let j = 0; j < 60; j++) {
+      const key = (BigInt(rng.u32()) << 32n) | BigInt(rng.int(600)); // high bits exercise the full u64 range
+      const name = String(Number(key & 0xffffffffn)); // 600 distinct names, updated repeatedly
+      const prev = model.get(name);
+      const group = prev?.group ?? rng.int(4);
+      const weights = Float32Array.from({ length: DIMS[group]! }, () => rng.normal());
+      const k = prev?.key ?? key;
+      await depot.put(name, Embedding.from({ key: k, group, weights }));
+      model.set(name, { key: k, group, weights, updates: (prev?.updates ?? 0) + 1, updatedAt: clock.now });
+    }
+    clock.advance(DAY);
+  }
+  return { depot, model, clock };
+}
+
+/** Parse a dump file independently of the writer. */
+function parseDump(bytes: Buffer): { dims: number[]; counts: bigint[]; records: { key: bigint; group: number; weights: number[] }[] } {
+  const dims = Array.from({ length: 256 }, (_, g) => bytes.readInt32LE(4 * g));
+  const counts = Array.from({ length: 256 }, (_, g) => bytes.readBigUInt64LE(1024 + 8 * g));
+  const records = [];
+  let at = 1024 + 2048;
+  while (at < bytes.length) {
+    const key = bytes.readBigUInt64LE(at);
+    const group = bytes.readInt32LE(at + 8);
+    const weights = Array.from({ length: dims[group]! }, (_, i) => bytes.readFloatLE(at + 12 + 4 * i));
+    records.push({ key, group, weights });
+    at += 12 + 4 * dims[group]!;
+  }
+  assert.equal(at, bytes.length, "records end exactly at the end of the file");
+  return { dims, counts, records };
+}
+
+describe("Depot.dump", () => {
+  it("writes the 256-group layout, applying expireDays, minCount and group", async () => {
+    const dir = tempDir();
+    const { depot, model, clock } = await build(dir);
+    const cases = [{}, { expireDays: 10 }, { minCount: 3 }, { group: 1 }, { expireDays: 20, minCount: 2, group: 3 }];
+    for (const [i, cond] of cases.entries()) {
+      const path = join(dir, `dump-${i}.bin`);
+      const summary = await depot.dump(path, cond);
+      const parsed = parseDump(readFileSync(path));
+      const want = [...model.values()].filter(
+        (m) =>
+          (cond.expireDays === undefined || clock.now - m.updatedAt <= cond.expireDays * DAY) &&
+          (cond.minCount === undefined || m.updates >= cond.minCount) &&
+          (cond.group === undefined || m.group === cond.group),
+      );
+      assert.ok(want.length > 0 && want.length < (i === 0 ? Infinity : model.size), `case ${i} filters something`);
+      assert.equal(parsed.records.length, want.length, `case ${i}`);
+      assert.equal(summary.records, want.length);
+      const byKey = new Map(parsed.records.map((r) => [r.key, r]));
+      for (const m of want) {
+        const r = byKey.get(m.key);
+        assert.ok(r, `key ${m.key} in case ${i}`);
+        assert.equal(r.group, m.group);
+        assert.deepEqual(r.weights, Array.from(m.weights));
+      }
+      for (let g = 0; g < 256; g++) {
+        const n = want.filter((m) => m.group === g).length;
+        assert.equal(parsed.counts[g], BigInt(n));
+        assert.equal(parsed.dims[g], n > 0 ? DIMS[g] : 0);
+      }
+    }
+    await depot.close();
+  });
+
+  it("is read correctly by the Python reader from the embedding store's documentation", async (t) => {
+    const dir = tempDir();
+    const { depot, model } = await build(dir);
+    const path = join(dir, "weights.dat");
+    await depot.dump(path, { minCount: 2 });
+    await depot.close();
+    // Run the reader exactly as documented, pointed at our file, then print what it collected.
+    const doc = readFileSync(SEED_DOC, "utf8");
+    const snippet = /## Extract Weights\s*```python\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(snippet, "the seed document's Python reader was found");
+    const script =
+      snippet.replace(/^path = .*$/m, `path = ${JSON.stringify(path)}`) +
+      "\nimport json, sys\n" +
+      "sys.stdout.write('\\nRESULT ' + json.dumps([{str(k): [float(x) for x in v] for k, v in g.items()} for g in weight_dict]) + '\\n')\n";
+    const scriptPath = join(dir, "reader.py");
+    writeFileSync(scriptPath, script);
+    const out = execFileSync("/usr/bin/python3", [scriptPath], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const result = JSON.parse(out.slice(out.lastIndexOf("RESULT ") + 7)) as Record<string, number[]>[];
+    const want = [...model.values()].filter((m) => m.updates >= 2);
+    let seen = 0;
+    for (const m of want) {
+      assert.deepEqual(result[m.group]![String(m.key)], Array.from(m.weights), `key ${m.key}`);
+      seen++;
+    }
+    assert.equal(result.reduce((n, g) => n + Object.keys(g).length, 0), seen);
+    t.diagnostic(`python read ${seen} records`);
+  });
+
+  it("refuses a group with two dimensions and a non-embedding depot, writing no file", async () => {
+    const dir = tempDir();
+    const d = Depot.memory(embeddingCodec);
+    await d.put("a", Embedding.from({ key: 1n, group: 7, weights: [1, 2, 3] }));
+    await d.put("b", Embedding.from({ key: 2n, group: 7, weights: [1, 2] }));
+    const path = join(dir, "bad.dat");
+    await assert.rejects(d.dump(path), (e) => isVlstoreError(e, "InvalidArgument") && /group 7/.test(e.message));
+    assert.equal(existsSync(path), false);
+    await assert.rejects(d.dump(path, { group: 256 }), (e) => isVlstoreError(e, "InvalidArgument"));
+    const bytes = Depot.memory(bytesCodec);
+    await assert.rejects(bytes.dump(path), (e) => isVlstoreError(e, "InvalidArgument") && /embedding/.test(e.message));
+    assert.equal(existsSync(path), false);
+  });
+});

@@ -6,12 +6,12 @@
  *
  *   offset size field
  *   0      4    magic "VLCP"
- *   4      4    CRC-32 of the codec name (a load with another codec is refused)
- *   8      8    update count (u64)
- *   16     8    createdAt, ms since the epoch (f64)
- *   24     8    updatedAt, ms since the epoch (f64)
- *   32     4    CRC-32 of the record bytes
- *   36     4    reserved, zero
+ *   4      4    CRC-32 of the key bytes followed by value bytes 8..end
+ *   8      4    CRC-32 of the codec name (a load with another codec is refused)
+ *   12     4    reserved, zero
+ *   16     8    update count (u64)
+ *   24     8    createdAt, ms since the epoch (f64)
+ *   32     8    updatedAt, ms since the epoch (f64)
  *   40     n    record bytes (the codec's encoding)
  */
 import { ChecksumError, CodecMismatchError, CorruptError, TruncatedError } from "../errors.js";
@@ -19,7 +19,8 @@ import { ByteReader, ByteWriter, textDecoder } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 
 const VALUE_MAGIC = 0x50434c56; // "VLCP" little-endian
-export const CHECKPOINT_VALUE_HEADER = 40; // 4 magic + 4 codec + 8 count + 8 created + 8 updated + 4 crc + 4 reserved
+export const CHECKPOINT_VALUE_HEADER = 40; // 4 magic + 4 crc + 4 codec + 4 reserved + 8 count + 8 created + 8 updated
+const CRC_FROM = 8; // the CRC covers the value from the codec tag on
 
 export interface CheckpointRecord {
   name: string;
@@ -38,9 +39,12 @@ export function encodeCheckpointHead(count: number): Uint8Array {
 export function encodeCheckpointRecord(nameBytes: Uint8Array, codecName: string, r: Omit<CheckpointRecord, "name">): Uint8Array {
   const w = new ByteWriter(8 + nameBytes.length + 8 + CHECKPOINT_VALUE_HEADER + r.bytes.length);
   w.u64(nameBytes.length).bytes(nameBytes).u64(CHECKPOINT_VALUE_HEADER + r.bytes.length);
-  w.u32(VALUE_MAGIC).u32(codecTag(codecName)).u64(r.updateCount).f64(r.createdAt).f64(r.updatedAt);
-  w.u32(crc32(r.bytes)).u32(0).bytes(r.bytes);
-  return w.finish();
+  const valueAt = w.length;
+  w.u32(VALUE_MAGIC).u32(0).u32(codecTag(codecName)).u32(0);
+  w.u64(r.updateCount).f64(r.createdAt).f64(r.updatedAt).bytes(r.bytes);
+  const out = w.finish();
+  const crc = crc32(out.subarray(valueAt + CRC_FROM), crc32(nameBytes));
+  return w.patchU32(valueAt + 4, crc).finish();
 }
 
 /**
@@ -61,8 +65,9 @@ export function parseCheckpoint(file: Uint8Array, codecName: string, path: strin
   for (let i = 0; i < count; i++) {
     const at = r.offset;
     let name: string;
+    const key = r.bytesView(r.u64("key length"));
     try {
-      name = textDecoder.decode(r.bytesView(r.u64("key length")));
+      name = textDecoder.decode(key);
     } catch (e) {
       if (e instanceof TruncatedError) throw e;
       throw new CorruptError(`checkpoint ${path}`, `record ${i} has a key that is not UTF-8`, at, { cause: e });
@@ -75,20 +80,21 @@ export function parseCheckpoint(file: Uint8Array, codecName: string, path: strin
     if (valueLength < CHECKPOINT_VALUE_HEADER) {
       throw new CorruptError(`checkpoint ${path}`, `record ${i} value of ${valueLength} bytes is shorter than its header`, at);
     }
-    const v = new ByteReader(r.bytesView(valueLength), `checkpoint ${path} record ${i}`, r.offset - valueLength);
+    const value = r.bytesView(valueLength);
+    const v = new ByteReader(value, `checkpoint ${path} record ${i}`, r.offset - valueLength);
     if (v.u32() !== VALUE_MAGIC) throw new CorruptError(`checkpoint ${path}`, `record ${i} value has a bad magic`, at);
-    const storedTag = v.u32();
-    if (storedTag !== tag) throw new CodecMismatchError(`(codec tag 0x${storedTag.toString(16)})`, codecName, path);
-    const updateCount = v.u64("update count");
-    const createdAt = v.f64();
-    const updatedAt = v.f64();
     const expectedCrc = v.u32();
-    v.skip(4);
-    const bytes = v.bytesView(v.remaining);
-    const actualCrc = crc32(bytes);
+    const actualCrc = crc32(value.subarray(CRC_FROM), crc32(key));
     if (actualCrc !== expectedCrc) {
       throw new ChecksumError(`checkpoint record ${i} (${JSON.stringify(name)})`, at, expectedCrc, actualCrc, path);
     }
+    const storedTag = v.u32();
+    if (storedTag !== tag) throw new CodecMismatchError(`(codec tag 0x${storedTag.toString(16)})`, codecName, path);
+    v.skip(4);
+    const updateCount = v.u64("update count");
+    const createdAt = v.f64();
+    const updatedAt = v.f64();
+    const bytes = v.bytesView(v.remaining);
     records.push({ name, bytes, updateCount, createdAt, updatedAt });
   }
   if (r.remaining !== 0) {

@@ -20,7 +20,8 @@ export type VlstoreErrorTag =
   | "RecordTooLarge"
   | "NotFound"
   | "InvalidName"
-  | "OptionMismatch";
+  | "OptionMismatch"
+  | "ReadOnly";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -104,6 +105,8 @@ export class ChecksumError extends VlstoreError {
     readonly expected: number,
     readonly actual: number,
     readonly path?: string,
+    /** Index of the chunk the bytes belong to, when they belong to one. */
+    readonly chunk?: number,
   ) {
     super(
       `checksum mismatch in ${what} at file offset ${offset}` +
@@ -176,6 +179,14 @@ export class OptionMismatchError extends VlstoreError {
   }
 }
 
+/** A write (put, flush, setMeta) on a store opened read-only. */
+export class ReadOnlyError extends VlstoreError {
+  readonly _tag = "ReadOnly";
+  constructor(readonly path: string | undefined, readonly operation: string) {
+    super(`${path ?? "store"} is open read-only; ${operation} is not allowed`);
+  }
+}
+
 export type AnyVlstoreError =
   | InvalidArgumentError
   | CodecError
@@ -190,7 +201,8 @@ export type AnyVlstoreError =
   | RecordTooLargeError
   | NotFoundError
   | InvalidNameError
-  | OptionMismatchError;
+  | OptionMismatchError
+  | ReadOnlyError;
 
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");

@@ -1,0 +1,106 @@
+/**
+ * Where a store's bytes live. Append-only with random reads, like MCAP's
+ * IReadable/IWritable, so memory, file and later remote backings are
+ * interchangeable. Reads are synchronous because memory and memory-mapped
+ * files answer at once; `locate()` relies on that.
+ */
+import { ClosedError, TruncatedError } from "../errors.js";
+
+export interface Backing {
+  /** Bytes currently held (what this handle has seen or written). */
+  readonly size: number;
+  /**
+   * `length` bytes at `offset`, as a view when possible (memory, mmap) or a
+   * fresh copy (fallback reads). The bytes are never modified afterwards.
+   * Throws TruncatedError when the range goes past `size`.
+   */
+  read(offset: number, length: number): Uint8Array;
+  /** Append `parts` in order at the end. */
+  append(parts: readonly Uint8Array[]): Promise<void>;
+  /** Cut the backing to `size` bytes (drop a torn tail). */
+  truncate(size: number): Promise<void>;
+  /** Make everything appended so far durable. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Throw TruncatedError unless `[offset, offset + length)` lies in `[0, size)`. */
+export function checkRange(offset: number, length: number, size: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+    throw new TruncatedError(what, offset + length, size, offset);
+  }
+}
+
+/**
+ * Bytes in memory. Grows by doubling; a grown buffer replaces the old one,
+ * but views handed out keep the old one alive and stay valid, since bytes
+ * once written never change.
+ */
+export class MemoryBacking implements Backing {
+  private buf: Uint8Array;
+  private length = 0;
+  private closed = false;
+
+  /** Start with a copy of `initial`. */
+  constructor(initial?: Uint8Array) {
+    this.buf = new Uint8Array(Math.max(4096, initial?.length ?? 0));
+    if (initial) this.appendSync([initial]);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    if (this.closed) throw new ClosedError("memory backing");
+    checkRange(offset, length, this.length, "memory store");
+    return this.buf.subarray(offset, offset + length);
+  }
+
+  appendSync(parts: readonly Uint8Array[]): void {
+    if (this.closed) throw new ClosedError("memory backing");
+    let total = 0;
+    for (const p of parts) total += p.length;
+    if (this.length + total > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.length + total, this.buf.length * 2));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    }
+    for (const p of parts) {
+      this.buf.set(p, this.length);
+      this.length += p.length;
+    }
+  }
+
+  append(parts: readonly Uint8Array[]): Promise<void> {
+    try {
+      this.appendSync(parts);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  truncateSync(size: number): void {
+    if (size >= this.length) return;
+    // A fresh buffer, so bytes later appended over the cut never show through old views.
+    const next = new Uint8Array(Math.max(4096, size * 2));
+    next.set(this.buf.subarray(0, size));
+    this.buf = next;
+    this.length = size;
+  }
+
+  truncate(size: number): Promise<void> {
+    this.truncateSync(size);
+    return Promise.resolve();
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}

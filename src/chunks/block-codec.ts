@@ -1,0 +1,53 @@
+/**
+ * Block compression: byte-shuffle then zstd on the libuv thread pool, or the
+ * raw bytes when level is 0 or zstd does not make the block smaller (a raw
+ * block is exactly the record bytes, so it can be served without a copy).
+ */
+import * as zstd from "@mongodb-js/zstd";
+import { aligned8 } from "../format/bytes.js";
+import { BLOCK_SHUFFLED, BLOCK_ZSTD } from "../format/chunk-frame.js";
+import { CorruptError } from "../errors.js";
+import { shuffle, unshuffle } from "./shuffle.js";
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Compress one raw block. Returns the bytes to store and their block flags. */
+export async function compressBlock(
+  raw: Uint8Array,
+  level: number,
+  width: number,
+): Promise<{ stored: Uint8Array; flags: number }> {
+  if (level === 0 || raw.length === 0) return { stored: raw, flags: 0 };
+  const shuffled = width > 1 && raw.length >= width;
+  const input = shuffled ? shuffle(raw, width) : raw;
+  const packed = await zstd.compress(asBuffer(input), level);
+  if (packed.length >= raw.length) return { stored: raw, flags: 0 };
+  return { stored: packed, flags: BLOCK_ZSTD | (shuffled ? BLOCK_SHUFFLED : 0) };
+}
+
+/**
+ * Decode a stored zstd block back to its raw bytes in an 8-byte aligned
+ * buffer. `where` names the block in errors.
+ */
+export async function decompressBlock(
+  stored: Uint8Array,
+  rawSize: number,
+  flags: number,
+  width: number,
+  where: { what: string; offset: number },
+): Promise<Uint8Array> {
+  let out: Buffer;
+  try {
+    out = await zstd.decompress(asBuffer(stored));
+  } catch (e) {
+    throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
+  }
+  if (out.length !== rawSize) {
+    throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${rawSize}`, where.offset);
+  }
+  if ((flags & BLOCK_SHUFFLED) !== 0) return unshuffle(out, width);
+  // Hand out a plain Uint8Array, not a Buffer (whose slice() would not copy).
+  return aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
+}

@@ -1,0 +1,92 @@
+/** ChunkStore options, their defaults, and the checks of a reopen against the file. */
+import { CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import { validateSettings, type FileSettings } from "../format/header.js";
+
+export interface ChunkStoreOptions {
+  /**
+   * Target uncompressed bytes per chunk (the unit of writing and of the
+   * offset index). A record larger than this gets a chunk of its own.
+   * Stored in the file. Default 4 MiB.
+   */
+  chunkSize?: number;
+  /**
+   * Target uncompressed bytes per independently compressed block inside a
+   * chunk (the unit of a cold read). A record larger than this gets a block
+   * of its own. Stored in the file. Default 256 KiB, or chunkSize if smaller.
+   */
+  blockSize?: number;
+  /** zstd level 1..22, or 0 to store blocks uncompressed. Stored in the file. Default 3. */
+  level?: number;
+  /**
+   * Byte-shuffle element width applied to each block before compression, 0 = off.
+   * Stored in the file. Default: `codec.elementWidth`, else 0.
+   */
+  shuffle?: number;
+  /**
+   * The codec whose records the store holds. Its name is recorded (meta key
+   * "codec"); reopening with another name throws CodecMismatchError. Default: none.
+   */
+  codec?: { name: string; elementWidth?: number };
+  /** Budget in bytes of the LRU cache of decompressed blocks. Per open. Default 64 MiB. */
+  cacheBytes?: number;
+  /**
+   * Open without the writer lock, seeing the last commit; put/flush/setMeta
+   * throw ReadOnlyError. Per open. Default false.
+   */
+  readOnly?: boolean;
+  /** fsync at every flush, so a flushed commit survives power loss. Per open. Default true. */
+  durable?: boolean;
+}
+
+export const DEFAULT_CHUNK_SIZE = 4 << 20; // 4 MiB
+export const DEFAULT_BLOCK_SIZE = 256 << 10; // 256 KiB
+export const DEFAULT_LEVEL = 3;
+export const DEFAULT_CACHE_BYTES = 64 << 20; // 64 MiB
+
+/** The per-open options, resolved. */
+export interface OpenOptions {
+  cacheBytes: number;
+  readOnly: boolean;
+  durable: boolean;
+}
+
+export function resolveOpenOptions(o: ChunkStoreOptions): OpenOptions {
+  const cacheBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+    throw new InvalidArgumentError("cacheBytes", `${cacheBytes} is not a non-negative integer`);
+  }
+  if (o.codec !== undefined && (typeof o.codec.name !== "string" || o.codec.name === "")) {
+    throw new InvalidArgumentError("codec", "name must be a non-empty string");
+  }
+  return { cacheBytes, readOnly: o.readOnly ?? false, durable: o.durable ?? true };
+}
+
+/** Settings of a new store from its options, validated. */
+export function settingsForNew(o: ChunkStoreOptions): FileSettings {
+  const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const s: FileSettings = {
+    chunkSize,
+    blockSize: o.blockSize ?? Math.min(DEFAULT_BLOCK_SIZE, chunkSize),
+    level: o.level ?? DEFAULT_LEVEL,
+    shuffle: o.shuffle ?? o.codec?.elementWidth ?? 0,
+  };
+  const bad = validateSettings(s);
+  if (bad !== undefined) throw new InvalidArgumentError("options", bad);
+  return s;
+}
+
+/** Throw when an option given to a reopen disagrees with what the file holds. */
+export function checkReopen(
+  stored: FileSettings,
+  storedCodec: string | undefined,
+  o: ChunkStoreOptions,
+  path: string | undefined,
+): void {
+  for (const k of ["chunkSize", "blockSize", "level", "shuffle"] as const) {
+    const given = o[k];
+    if (given !== undefined && given !== stored[k]) throw new OptionMismatchError(k, stored[k], given, path);
+  }
+  if (o.codec !== undefined && storedCodec !== undefined && o.codec.name !== storedCodec) {
+    throw new CodecMismatchError(storedCodec, o.codec.name, path);
+  }
+}

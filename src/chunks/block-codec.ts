@@ -51,3 +51,38 @@ export async function decompressBlock(
   // Hand out a plain Uint8Array, not a Buffer (whose slice() would not copy).
   return aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
 }
+
+/**
+ * Decode a run of adjacent zstd blocks stored back to back with one zstd
+ * call (concatenated frames decode to the concatenated outputs). Each call
+ * costs tens of microseconds of thread-pool overhead, comparable to
+ * decompressing a 256 KiB block, so sequential and batched reads go about
+ * 1.5-2x faster in runs of ~1 MiB than block by block.
+ */
+export async function decompressRun(
+  stored: Uint8Array,
+  blocks: readonly { rawSize: number; flags: number }[],
+  width: number,
+  where: { what: string; offset: number },
+): Promise<Uint8Array[]> {
+  const total = blocks.reduce((n, b) => n + b.rawSize, 0);
+  let out: Buffer;
+  try {
+    out = await zstd.decompress(asBuffer(stored));
+  } catch (e) {
+    throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
+  }
+  if (out.length !== total) {
+    throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${total}`, where.offset);
+  }
+  const whole = aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
+  const result: Uint8Array[] = [];
+  let at = 0;
+  for (const b of blocks) {
+    const raw = whole.subarray(at, at + b.rawSize);
+    at += b.rawSize;
+    // Unshuffling writes a fresh block, so shuffled runs do not pin the whole output buffer.
+    result.push((b.flags & BLOCK_SHUFFLED) !== 0 ? unshuffle(raw, width) : raw);
+  }
+  return result;
+}

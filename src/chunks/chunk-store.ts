@@ -32,6 +32,7 @@ import {
   decodeChunkPrefix,
   encodeChunkFrame,
   MAX_CHUNK_RECORDS,
+  type BlockEntry,
   type BlockInput,
   type ChunkFrameHeader,
 } from "../format/chunk-frame.js";
@@ -46,7 +47,7 @@ import {
 import { encodeFileHeader, FILE_HEADER_SIZE, MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
 import { MemoryBacking, type Backing } from "./backing.js";
 import { BlockCache } from "./block-cache.js";
-import { compressBlock, decompressBlock } from "./block-codec.js";
+import { compressBlock, decompressBlock, decompressRun } from "./block-codec.js";
 import type { ChunkInfo, RecordLayout } from "./chunk-info.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { loadState, type Accounting, type LoadedState, type TailState } from "./load.js";
@@ -116,6 +117,8 @@ export interface ChunkStoreSettings {
 export const MAX_IN_FLIGHT = 3;
 /** Read-ahead stops after this many bytes of blocks beyond the one being read (or a quarter of the cache). */
 const READ_AHEAD_BYTES = 8 << 20; // 8 MiB
+/** Raw bytes decoded per zstd call when adjacent blocks are loaded together (see decompressRun). */
+const RUN_BYTES = 1 << 20;
 const EMPTY = new Uint8Array(0);
 const noop = (): void => undefined;
 
@@ -601,7 +604,7 @@ export class ChunkStore implements AsyncDisposable {
     this.assertOpen();
     for (const id of ids) this.checkId(id);
     const out = new Array<Uint8Array>(ids.length);
-    const loads = new Map<number, Promise<Uint8Array>>();
+    const needed = new Map<number, ChunkInfo>(); // global block key -> its chunk
     const pending: { i: number; key: number; start: number; end: number }[] = [];
     const open = this.openChunk;
     let lo = Infinity;
@@ -623,11 +626,12 @@ export class ChunkStore implements AsyncDisposable {
         continue;
       }
       const key = c.firstBlock + b;
-      if (!loads.has(key)) loads.set(key, this.loadBlock(c, b));
+      if (!needed.has(key)) needed.set(key, c);
       pending.push({ i, key, start, end });
       lo = Math.min(lo, key);
       hi = Math.max(hi, key);
     }
+    const loads = this.loadBlocks([...needed.keys()].sort((x, y) => x - y), needed);
     if (hi >= 0 && hi - lo + 1 <= loads.size * 2) this.noteAccess(lo, hi);
     const blocks = new Map<number, Uint8Array>();
     await Promise.all([...loads].map(async ([key, p]) => blocks.set(key, await p)));
@@ -730,6 +734,108 @@ export class ChunkStore implements AsyncDisposable {
     return p;
   }
 
+  /**
+   * Load many blocks (global keys, ascending), each from the cache or once
+   * however many ask. Uncached zstd blocks stored back to back in one chunk
+   * are decoded in runs of up to RUN_BYTES with one zstd call per run.
+   */
+  private loadBlocks(keys: readonly number[], chunkOf: ReadonlyMap<number, ChunkInfo>): Map<number, Promise<Uint8Array>> {
+    const out = new Map<number, Promise<Uint8Array>>();
+    let run: { c: ChunkInfo; first: number; last: number; bytes: number } | undefined;
+    const flush = (): void => {
+      if (run) this.startRun(run.c, run.first, run.last, out);
+      run = undefined;
+    };
+    for (const key of keys) {
+      const c = chunkOf.get(key)!;
+      const b = key - c.firstBlock;
+      if (this.cache.has(key) || this.loading.has(key)) {
+        flush();
+        out.set(key, this.loadBlock(c, b));
+        continue;
+      }
+      let e: BlockEntry;
+      try {
+        e = (c.header ?? this.readHeader(c)).blocks[b]!;
+      } catch (err) {
+        flush();
+        out.set(key, Promise.reject(err));
+        out.get(key)!.catch(noop);
+        continue;
+      }
+      const prev = run && run.c === c && run.last === b - 1 ? c.header!.blocks[b - 1]! : undefined;
+      const extends_ =
+        prev !== undefined &&
+        (e.flags & BLOCK_ZSTD) !== 0 &&
+        prev.payloadOffset + prev.storedSize === e.payloadOffset &&
+        run!.bytes + e.rawSize <= RUN_BYTES;
+      if (extends_) {
+        run!.last = b;
+        run!.bytes += e.rawSize;
+        continue;
+      }
+      flush();
+      if ((e.flags & BLOCK_ZSTD) !== 0) run = { c, first: b, last: b, bytes: e.rawSize };
+      else out.set(key, this.loadBlock(c, b));
+    }
+    flush();
+    return out;
+  }
+
+  /** Start decoding blocks first..last of chunk c as one run; registers each block as loading. */
+  private startRun(c: ChunkInfo, first: number, last: number, out: Map<number, Promise<Uint8Array>>): void {
+    if (first === last) {
+      out.set(c.firstBlock + first, this.loadBlock(c, first));
+      return;
+    }
+    this.misses += last - first + 1;
+    const all = this.readRun(c, first, last);
+    all.catch(noop);
+    for (let b = first; b <= last; b++) {
+      const key = c.firstBlock + b;
+      // A damaged block fails its run; the others are then read one by one, so only the bad block errors.
+      const p = all
+        .then(
+          (blocks) => blocks[b - first]!,
+          () => this.readBlock(c, b),
+        )
+        .then(
+          (data) => {
+            this.loading.delete(key);
+            if (!this.closing) this.cache.set(key, data);
+            return data;
+          },
+          (e: unknown) => {
+            this.loading.delete(key);
+            throw e;
+          },
+        );
+      p.catch(noop);
+      this.loading.set(key, p);
+      out.set(key, p);
+    }
+  }
+
+  private async readRun(c: ChunkInfo, first: number, last: number): Promise<Uint8Array[]> {
+    const h = c.header!;
+    const entries = h.blocks.slice(first, last + 1);
+    const start = c.offset + entries[0]!.payloadOffset;
+    const length = entries.reduce((n, e) => n + e.storedSize, 0);
+    const stored = this.backing.read(start, length);
+    let at = 0;
+    for (const [k, e] of entries.entries()) {
+      const actual = crc32(stored.subarray(at, at + e.storedSize));
+      if (actual !== e.crc) {
+        throw new ChecksumError(`chunk ${c.index} block ${first + k}`, start + at, e.crc, actual, this.path, c.index);
+      }
+      at += e.storedSize;
+    }
+    const data = await decompressRun(stored, entries, h.shuffle, { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start });
+    this.decompressions += entries.length;
+    this.decompressedBytes += entries.reduce((n, e) => n + e.rawSize, 0);
+    return data;
+  }
+
   private async readBlock(c: ChunkInfo, b: number): Promise<Uint8Array> {
     const h = c.header ?? this.readHeader(c);
     const e = h.blocks[b]!;
@@ -758,6 +864,8 @@ export class ChunkStore implements AsyncDisposable {
     if (this.streak < 2) return;
     const budget = Math.min(READ_AHEAD_BYTES, this.cache.budget / 4, this.fileSettings.blockSize * 2 ** this.streak);
     let bytes = 0;
+    const ahead: number[] = [];
+    const chunkOf = new Map<number, ChunkInfo>();
     for (let key = hi + 1; bytes < budget; key++) {
       const c = this.chunkOfBlock(key);
       if (c === undefined || c.raw !== undefined || c.offset < 0) break;
@@ -767,11 +875,12 @@ export class ChunkStore implements AsyncDisposable {
       } catch {
         break; // the reader will meet the error itself
       }
-      const b = key - c.firstBlock;
-      bytes += h.blocks[b]!.rawSize;
+      bytes += h.blocks[key - c.firstBlock]!.rawSize;
       if (this.cache.has(key) || this.loading.has(key)) continue;
-      this.loadBlock(c, b).catch(noop);
+      ahead.push(key);
+      chunkOf.set(key, c);
     }
+    for (const p of this.loadBlocks(ahead, chunkOf).values()) p.catch(noop);
   }
 
   // ---------------------------------------------------------------- lifecycle

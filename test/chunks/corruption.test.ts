@@ -66,6 +66,19 @@ test("a flipped byte in a block: ChecksumError naming the chunk and offset; othe
     }
   }
   await r.close();
+
+  // Batched reads decode adjacent blocks in one zstd call: the damaged block must not take its neighbours down.
+  const batch = await ChunkStore.open(path, { readOnly: true });
+  const all = frames.map((_, i) => i);
+  await assert.rejects(batch.getMany(all), (e) => isVlstoreError(e, "Checksum") && e.offset === blockOffset);
+  const good = all.filter((i) => batch.locate(i).block !== victim.block);
+  const got = await batch.getMany(good);
+  good.forEach((id, k) => assert.ok(equalBytes(got[k]!, frames[id]!), `record ${id} via getMany`));
+  const fresh = await ChunkStore.open(path, { readOnly: true });
+  const again = await fresh.getMany(good);
+  good.forEach((id, k) => assert.ok(equalBytes(again[k]!, frames[id]!), `record ${id} via a cold getMany`));
+  await fresh.close();
+  await batch.close();
 });
 
 test("a flipped byte in a chunk header: that chunk fails with a typed error, others read", async () => {

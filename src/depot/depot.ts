@@ -17,7 +17,8 @@ import { AtomicFileWriter } from "./atomic-file.js";
 import { encodeCheckpointHead, encodeCheckpointRecord, parseCheckpoint } from "./checkpoint-format.js";
 import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
 import type { Entry, RecordStat } from "./entry.js";
-import { JournalWriter, replayJournal, type IndexState } from "./journal.js";
+import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
+import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
 
 /** Meta key under which the TTL is recorded in the archive. */
@@ -75,7 +76,7 @@ export interface CompactResult {
 
 export class Depot<T> implements AsyncDisposable {
   private store: ChunkStore;
-  private state: IndexState = { entries: new Map(), garbageBytes: 0 };
+  private index = new NameIndex();
   /** Names changed since the last commit; the journal writes their current state. */
   private dirty = new Set<string>();
   /** Garbage total to record with a RESET in the next delta (after a replacing load), if any. */
@@ -106,12 +107,7 @@ export class Depot<T> implements AsyncDisposable {
       if (recordedCodec === undefined) store.setMeta("codec", codec.name);
       if (store.meta.get(TTL_META) === undefined) store.setMeta(TTL_META, String(ttl));
     }
-    for (const payload of store.journalEntries()) replayJournal(payload, this.state);
-    for (const [name, e] of this.state.entries) {
-      if (e.id >= store.recordCount) {
-        throw new CorruptError("depot index", `name ${JSON.stringify(name)} points at record ${e.id} of ${store.recordCount}`);
-      }
-    }
+    for (const payload of store.journalEntries()) replayJournal(payload, this.index);
     this.attach(store);
   }
 
@@ -148,10 +144,10 @@ export class Depot<T> implements AsyncDisposable {
   /** Number of live names. */
   get size(): number {
     this.checkOpen();
-    if (this.ttlMs === 0) return this.state.entries.size;
+    if (this.ttlMs === 0) return this.index.size;
     let n = 0;
     const now = this.clock();
-    for (const e of this.state.entries.values()) if (this.isLive(e, now)) n++;
+    for (const [, e] of this.index.entries()) if (this.isLive(e, now)) n++;
     return n;
   }
 
@@ -201,7 +197,7 @@ export class Depot<T> implements AsyncDisposable {
     const ids: number[] = [];
     const slots: number[] = [];
     names.forEach((name, i) => {
-      const e = this.state.entries.get(name);
+      const e = this.index.get(name);
       if (e && this.isLive(e, now)) {
         ids.push(e.id);
         slots.push(i);
@@ -223,12 +219,10 @@ export class Depot<T> implements AsyncDisposable {
   async delete(name: string): Promise<boolean> {
     this.checkOpen();
     if (this.barrier) await this.barrier;
-    const entry = this.state.entries.get(name);
+    const entry = this.index.delete(name);
     if (!entry) return false;
-    const wasLive = this.isLive(entry, this.clock());
-    this.state.entries.delete(name);
-    this.state.garbageBytes += entry.bytes;
     this.dirty.add(name);
+    const wasLive = this.isLive(entry, this.clock());
     return wasLive;
   }
 
@@ -238,7 +232,7 @@ export class Depot<T> implements AsyncDisposable {
     const now = this.clock();
     const prefix = options.prefix ?? "";
     const out: string[] = [];
-    for (const [name, e] of this.state.entries) {
+    for (const [name, e] of this.index.entries()) {
       if (name.startsWith(prefix) && this.isLive(e, now)) out.push(name);
     }
     return out.sort();
@@ -260,7 +254,7 @@ export class Depot<T> implements AsyncDisposable {
     this.checkOpen();
     const now = this.clock();
     const out: { name: string; id: number }[] = [];
-    for (const [name, e] of this.state.entries) if (this.isLive(e, now)) out.push({ name, id: e.id });
+    for (const [name, e] of this.index.entries()) if (this.isLive(e, now)) out.push({ name, id: e.id });
     return out;
   }
 
@@ -298,7 +292,7 @@ export class Depot<T> implements AsyncDisposable {
     let expired = 0;
     let liveBytes = 0;
     let expiredBytes = 0;
-    for (const e of this.state.entries.values()) {
+    for (const [, e] of this.index.entries()) {
       if (this.isLive(e, now)) {
         names++;
         liveBytes += e.bytes;
@@ -307,7 +301,7 @@ export class Depot<T> implements AsyncDisposable {
         expiredBytes += e.bytes;
       }
     }
-    return { ...this.store.stats(), names, expired, liveBytes, garbageBytes: this.state.garbageBytes + expiredBytes };
+    return { ...this.store.stats(), names, expired, liveBytes, garbageBytes: this.index.garbageBytes + expiredBytes };
   }
 
   /**
@@ -359,7 +353,7 @@ export class Depot<T> implements AsyncDisposable {
       try {
         const now = this.clock();
         let count = 0;
-        for (const e of this.state.entries.values()) if (this.isLive(e, now)) count++;
+        for (const [, e] of this.index.entries()) if (this.isLive(e, now)) count++;
         let bytes = 8;
         await file.write(encodeCheckpointHead(count));
         let written = 0;
@@ -400,19 +394,14 @@ export class Depot<T> implements AsyncDisposable {
       }
       // Nothing above is committed: only the flush below publishes the new index.
       if (!options.merge) {
-        let garbage = this.state.garbageBytes;
-        for (const e of this.state.entries.values()) garbage += e.bytes;
-        this.state = { entries: new Map(), garbageBytes: garbage };
+        let garbage = this.index.garbageBytes;
+        for (const [, e] of this.index.entries()) garbage += e.bytes;
+        this.index.clear(garbage);
         this.dirty.clear();
         this.pendingReset = garbage;
       }
       records.forEach((r, i) => {
-        const old = this.state.entries.get(r.name);
-        if (old) {
-          this.state.garbageBytes += old.bytes;
-          this.state.entries.delete(r.name);
-        }
-        this.state.entries.set(r.name, {
+        this.index.set(r.name, {
           id: ids[i]!,
           bytes: r.bytes.length,
           updateCount: r.updateCount,
@@ -449,19 +438,18 @@ export class Depot<T> implements AsyncDisposable {
       const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${process.pid}`;
       if (tmpPath) await rm(tmpPath, { force: true });
       const fresh = tmpPath ? await ChunkStore.open(tmpPath, storeOptions) : ChunkStore.memory(storeOptions);
-      const entries = new Map<string, Entry>();
+      const freshIndex = new NameIndex();
       let expiredDropped = 0;
       try {
-        for (const [, e] of this.state.entries) if (!this.isLive(e, now)) expiredDropped++;
+        for (const [, e] of this.index.entries()) if (!this.isLive(e, now)) expiredDropped++;
         for await (const batch of this.liveBatches(undefined, now)) {
           for (const [name, e, bytes] of batch) {
-            entries.set(name, { ...e, id: fresh.recordCount });
+            freshIndex.set(name, { ...e, id: fresh.recordCount });
             await fresh.put(bytes);
           }
         }
         for (const [k, v] of old.meta) if (k !== "codec") fresh.setMeta(k, v);
-        const newState: IndexState = { entries, garbageBytes: 0 };
-        fresh.setJournal(fullJournal(newState));
+        fresh.setJournal({ commitPayload: () => freshIndex.encodeSnapshot(JOURNAL_VERSION) });
         if (tmpPath) {
           await fresh.close();
           await rename(tmpPath, old.path!);
@@ -477,11 +465,11 @@ export class Depot<T> implements AsyncDisposable {
         if (tmpPath) await rm(tmpPath, { force: true });
         throw e;
       }
-      this.state = { entries, garbageBytes: 0 };
+      this.index = freshIndex;
       this.dirty.clear();
       this.pendingReset = undefined;
       this.attach(this.store);
-      return { records: entries.size, bytesBefore, bytesAfter: this.store.stats().fileBytes, expiredDropped };
+      return { records: freshIndex.size, bytesBefore, bytesAfter: this.store.stats().fileBytes, expiredDropped };
     });
   }
 
@@ -496,13 +484,9 @@ export class Depot<T> implements AsyncDisposable {
       throw new Error(`ChunkStore.put did not assign id ${id}`);
     }
     const now = this.clock();
-    const old = this.state.entries.get(name);
-    if (old) {
-      this.state.garbageBytes += old.bytes;
-      this.state.entries.delete(name);
-    }
+    const old = this.index.get(name);
     const live = old && this.isLive(old, now) ? old : undefined;
-    this.state.entries.set(name, {
+    this.index.set(name, {
       id,
       bytes: bytes.length,
       updateCount: live ? live.updateCount + 1 : 1,
@@ -516,7 +500,7 @@ export class Depot<T> implements AsyncDisposable {
   private attach(store: ChunkStore): void {
     const journal: CommitJournal = {
       commitPayload: (full) => {
-        const payload = full ? fullJournal(this.state).commitPayload(true) : this.deltaPayload();
+        const payload = full ? this.index.encodeSnapshot(JOURNAL_VERSION) : this.deltaPayload();
         this.dirty.clear();
         this.pendingReset = undefined;
         return payload;
@@ -529,7 +513,7 @@ export class Depot<T> implements AsyncDisposable {
     const w = new JournalWriter();
     if (this.pendingReset !== undefined) w.reset(this.pendingReset);
     for (const name of this.dirty) {
-      const e = this.state.entries.get(name);
+      const e = this.index.get(name);
       if (e) w.put(name, e);
       else if (this.pendingReset === undefined) w.delete(name);
     }
@@ -541,7 +525,7 @@ export class Depot<T> implements AsyncDisposable {
   }
 
   private liveEntry(name: string): Entry | undefined {
-    const e = this.state.entries.get(name);
+    const e = this.index.get(name);
     return e && this.isLive(e, this.clock()) ? e : undefined;
   }
 
@@ -552,7 +536,7 @@ export class Depot<T> implements AsyncDisposable {
    */
   private async *liveBatches(keep?: (e: Entry) => boolean, now = this.clock()): AsyncGenerator<[string, Entry, Uint8Array][]> {
     const list: [string, Entry][] = [];
-    for (const [name, e] of this.state.entries) {
+    for (const [name, e] of this.index.entries()) {
       if (this.isLive(e, now) && (!keep || keep(e))) list.push([name, e]);
     }
     const store = this.store;
@@ -586,17 +570,6 @@ export class Depot<T> implements AsyncDisposable {
   private checkOpen(): void {
     if (this.closed) throw new ClosedError(`Depot${this.store.path ? ` ${this.store.path}` : ""}`);
   }
-}
-
-/** A journal that always writes the full state of `state`. */
-function fullJournal(state: IndexState): CommitJournal {
-  return {
-    commitPayload: () => {
-      const w = new JournalWriter().reset(state.garbageBytes);
-      for (const [name, e] of state.entries) w.put(name, e);
-      return w.finish();
-    },
-  };
 }
 
 function resolveTtl(store: ChunkStore, given: number | undefined): number {

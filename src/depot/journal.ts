@@ -1,25 +1,20 @@
 /**
  * The Depot's name index travels in ChunkStore commits as a journal: each
- * commit carries the operations since the previous one, and a full snapshot
- * (a RESET followed by one PUT per live name) replaces them at close or when
- * deltas have grown past the snapshot. Replaying the snapshot and the deltas
- * after it, in order, rebuilds the index exactly. Layout: docs/FORMAT.md.
+ * commit carries the names changed since the previous one, and a full
+ * snapshot (a hash table used in place, see name-index.ts) replaces them at
+ * close or when deltas have grown past the snapshot. Replaying the snapshot
+ * and the deltas after it, in order, rebuilds the index exactly. Layout:
+ * docs/FORMAT.md.
  */
 import { CorruptError } from "../errors.js";
 import { ByteReader, ByteWriter, textEncoder } from "../format/bytes.js";
 import type { Entry } from "./entry.js";
+import { OP_SNAPSHOT, type NameIndex } from "./name-index.js";
 
-const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 1;
 const OP_RESET = 1;
 const OP_PUT = 2;
 const OP_DELETE = 3;
-
-/** The index state a journal rebuilds. */
-export interface IndexState {
-  entries: Map<string, Entry>;
-  /** Bytes of records that no live name points to any more (overwritten or deleted). */
-  garbageBytes: number;
-}
 
 /** Builds one journal payload. */
 export class JournalWriter {
@@ -56,36 +51,34 @@ export class JournalWriter {
   }
 }
 
-/** Apply one journal payload to `state`. Throws CorruptError/TruncatedError on a malformed payload. */
-export function replayJournal(payload: Uint8Array, state: IndexState): void {
-  const r = new ByteReader(payload, "depot journal");
+/** Apply one journal payload to `index`. Throws CorruptError/TruncatedError on a malformed payload. */
+export function replayJournal(payload: Uint8Array, index: NameIndex): void {
   if (payload.length === 0) return; // a commit made with no journal attached
+  const r = new ByteReader(payload, "depot journal");
   const version = r.u8();
   if (version !== JOURNAL_VERSION) throw new CorruptError("depot journal", `unknown journal version ${version}`);
+  if (payload[1] === OP_SNAPSHOT) {
+    index.loadSnapshot(payload);
+    return;
+  }
   while (r.remaining > 0) {
     const op = r.u8();
     if (op === OP_RESET) {
-      state.entries.clear();
-      state.garbageBytes = r.u64("garbage bytes");
+      index.clear(r.u64("garbage bytes"));
       continue;
     }
     if (op !== OP_PUT && op !== OP_DELETE) throw new CorruptError("depot journal", `unknown operation ${op}`);
     const name = r.utf8(r.u16());
-    const old = state.entries.get(name);
-    if (old) state.garbageBytes += old.bytes;
     if (op === OP_DELETE) {
-      state.entries.delete(name);
+      index.delete(name);
       continue;
     }
-    const entry: Entry = {
+    index.set(name, {
       id: r.u64("record id"),
       bytes: r.u64("record bytes"),
       updateCount: r.u64("update count"),
       createdAt: r.f64(),
       updatedAt: r.f64(),
-    };
-    // Delete first so that Map order follows the latest write, i.e. storage order.
-    state.entries.delete(name);
-    state.entries.set(name, entry);
+    });
   }
 }

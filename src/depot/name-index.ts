@@ -1,0 +1,222 @@
+/**
+ * The Depot's name -> Entry index: a read-only snapshot table used in place
+ * (no per-name work at open), plus an overlay Map of everything changed since
+ * the snapshot. Opening a million-name Depot therefore costs a hash-table
+ * header check, not a million Map insertions; names are decoded only when
+ * looked up or iterated.
+ *
+ * Snapshot layout (inside a journal payload; docs/FORMAT.md):
+ *
+ *   0   u8   journal version
+ *   1   u8   op = SNAPSHOT
+ *   2   u16  reserved
+ *   4   u32  count
+ *   8   u64  garbage bytes
+ *   16  u32  slots (power of two >= 2 * count, or 0)
+ *   20  u32  name bytes
+ *   24  f64 x 5 x count   id, bytes, updateCount, createdAt, updatedAt, in storage order
+ *   ..  u32 x 2 x count   name offset and length in the name blob
+ *   ..  u32 x slots       open-addressing table: entry index + 1, 0 = empty (FNV-1a of the UTF-8 name, linear probing)
+ *   ..  name bytes        UTF-8 names, concatenated
+ */
+import { CorruptError } from "../errors.js";
+import { aligned8, textDecoder, textEncoder } from "../format/bytes.js";
+import type { Entry } from "./entry.js";
+
+export const OP_SNAPSHOT = 4;
+const HEAD = 24; // 1 version + 1 op + 2 reserved + 4 count + 8 garbage + 4 slots + 4 nameBytes
+const FIELDS = 5;
+
+class Snapshot {
+  readonly count: number;
+  readonly garbageBytes: number;
+  private readonly fields: Float64Array;
+  private readonly names: Uint32Array;
+  private readonly table: Uint32Array;
+  private readonly blob: Uint8Array;
+  private scratch = new Uint8Array(256);
+
+  constructor(payload: Uint8Array) {
+    const bytes = aligned8(payload);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const fail = (reason: string): never => {
+      throw new CorruptError("depot index snapshot", reason);
+    };
+    if (bytes.length < HEAD) fail(`${bytes.length} bytes, shorter than its ${HEAD}-byte head`);
+    this.count = view.getUint32(4, true);
+    this.garbageBytes = Number(view.getBigUint64(8, true));
+    const slots = view.getUint32(16, true);
+    const nameBytes = view.getUint32(20, true);
+    const need = HEAD + this.count * (8 * FIELDS + 8) + slots * 4 + nameBytes;
+    if (need !== bytes.length) fail(`${this.count} names, ${slots} slots and ${nameBytes} name bytes need ${need} bytes, found ${bytes.length}`);
+    if (slots !== 0 && (slots & (slots - 1)) !== 0) fail(`slot count ${slots} is not a power of two`);
+    if (slots < this.count * 2 && this.count > 0) fail(`${slots} slots cannot index ${this.count} names`);
+    let at = bytes.byteOffset + HEAD;
+    this.fields = new Float64Array(bytes.buffer, at, this.count * FIELDS);
+    at += this.count * FIELDS * 8;
+    this.names = new Uint32Array(bytes.buffer, at, this.count * 2);
+    at += this.count * 8;
+    this.table = new Uint32Array(bytes.buffer, at, slots);
+    at += slots * 4;
+    this.blob = new Uint8Array(bytes.buffer, at, nameBytes);
+  }
+
+  /** Index of `name` in the snapshot, or -1. */
+  find(name: string): number {
+    if (this.count === 0) return -1;
+    let key = this.scratch;
+    let { read, written } = textEncoder.encodeInto(name, key);
+    if (read < name.length) {
+      key = this.scratch = new Uint8Array(name.length * 3);
+      ({ written } = textEncoder.encodeInto(name, key));
+    }
+    const mask = this.table.length - 1;
+    for (let slot = fnv1a(key, written) & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
+      const i = this.table[slot]! - 1;
+      if (i < 0) return -1;
+      if (i >= this.count) throw new CorruptError("depot index snapshot", `slot ${slot} points at entry ${i} of ${this.count}`);
+      if (this.names[2 * i + 1] !== written) continue;
+      const off = this.names[2 * i]!;
+      if (off + written > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+      let same = true;
+      for (let k = 0; k < written; k++) {
+        if (this.blob[off + k] !== key[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return i;
+    }
+    return -1;
+  }
+
+  entry(i: number): Entry {
+    const f = this.fields;
+    const o = i * FIELDS;
+    return { id: f[o]!, bytes: f[o + 1]!, updateCount: f[o + 2]!, createdAt: f[o + 3]!, updatedAt: f[o + 4]! };
+  }
+
+  name(i: number): string {
+    const off = this.names[2 * i]!;
+    const len = this.names[2 * i + 1]!;
+    if (off + len > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    return textDecoder.decode(this.blob.subarray(off, off + len));
+  }
+}
+
+export class NameIndex {
+  private snapshot: Snapshot | undefined;
+  /** Changes since the snapshot: the current entry, or null for a name deleted from the snapshot. Insertion order is storage order. */
+  private readonly overlay = new Map<string, Entry | null>();
+  private count = 0;
+  /** Encoded bytes of records no name points to any more (overwritten or deleted). */
+  garbageBytes = 0;
+
+  /** Number of names, expired ones included. */
+  get size(): number {
+    return this.count;
+  }
+
+  get(name: string): Entry | undefined {
+    const o = this.overlay.get(name);
+    if (o !== undefined) return o ?? undefined;
+    const i = this.snapshot ? this.snapshot.find(name) : -1;
+    return i < 0 ? undefined : this.snapshot!.entry(i);
+  }
+
+  /** Point `name` at `entry` (moving it to the end of storage order). The replaced entry's bytes become garbage. */
+  set(name: string, entry: Entry): Entry | undefined {
+    const old = this.get(name);
+    if (old) this.garbageBytes += old.bytes;
+    else this.count++;
+    this.overlay.delete(name);
+    this.overlay.set(name, entry);
+    return old;
+  }
+
+  /** Remove `name`; its bytes become garbage. Returns the removed entry. */
+  delete(name: string): Entry | undefined {
+    const old = this.get(name);
+    if (!old) return undefined;
+    this.garbageBytes += old.bytes;
+    this.count--;
+    if (this.snapshot && this.snapshot.find(name) >= 0) this.overlay.set(name, null);
+    else this.overlay.delete(name);
+    return old;
+  }
+
+  /** Forget every name; `garbageBytes` becomes the given total. */
+  clear(garbageBytes: number): void {
+    this.snapshot = undefined;
+    this.overlay.clear();
+    this.count = 0;
+    this.garbageBytes = garbageBytes;
+  }
+
+  /** Every `[name, entry]` in storage order (expired included). */
+  *entries(): Generator<[string, Entry]> {
+    const s = this.snapshot;
+    if (s) {
+      for (let i = 0; i < s.count; i++) {
+        const name = s.name(i);
+        if (!this.overlay.has(name)) yield [name, s.entry(i)];
+      }
+    }
+    for (const [name, e] of this.overlay) if (e) yield [name, e];
+  }
+
+  /** Replace the whole index with a snapshot payload (see the layout above); the bytes are used in place. */
+  loadSnapshot(payload: Uint8Array): void {
+    const s = new Snapshot(payload);
+    this.clear(s.garbageBytes);
+    this.snapshot = s;
+    this.count = s.count;
+  }
+
+  /** Encode the current index as a snapshot payload with the given journal version byte. */
+  encodeSnapshot(version: number): Uint8Array {
+    const list = [...this.entries()];
+    const count = list.length;
+    const encoded = list.map(([name]) => textEncoder.encode(name));
+    const nameBytes = encoded.reduce((n, b) => n + b.length, 0);
+    const slots = count === 0 ? 0 : 2 ** Math.ceil(Math.log2(count * 2));
+    const size = HEAD + count * (8 * FIELDS + 8) + slots * 4 + nameBytes;
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    view.setUint8(0, version);
+    view.setUint8(1, OP_SNAPSHOT);
+    view.setUint32(4, count, true);
+    view.setBigUint64(8, BigInt(this.garbageBytes), true);
+    view.setUint32(16, slots, true);
+    view.setUint32(20, nameBytes, true);
+    let at = HEAD;
+    const fields = new Float64Array(out.buffer, at, count * FIELDS);
+    at += count * FIELDS * 8;
+    const names = new Uint32Array(out.buffer, at, count * 2);
+    at += count * 8;
+    const table = new Uint32Array(out.buffer, at, slots);
+    at += slots * 4;
+    const blob = out.subarray(at);
+    let off = 0;
+    const mask = slots - 1;
+    list.forEach(([, e], i) => {
+      fields.set([e.id, e.bytes, e.updateCount, e.createdAt, e.updatedAt], i * FIELDS);
+      const key = encoded[i]!;
+      blob.set(key, off);
+      names[2 * i] = off;
+      names[2 * i + 1] = key.length;
+      off += key.length;
+      let slot = fnv1a(key, key.length) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = i + 1;
+    });
+    return out;
+  }
+}
+
+/** 32-bit FNV-1a over the first `length` bytes. */
+function fnv1a(bytes: Uint8Array, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}

@@ -151,12 +151,22 @@ export class Depot<T> implements AsyncDisposable {
     return n;
   }
 
-  /** Store `value` under `name`, replacing any earlier value (whose bytes become garbage). */
-  async put(name: string, value: T): Promise<void> {
-    this.checkOpen();
-    if (this.barrier) await this.barrier;
-    validateName(name);
-    await this.putEncoded(name, this.codec.encode(value));
+  /**
+   * Store `value` under `name`, replacing any earlier value (whose bytes
+   * become garbage). The index changes before this returns; the promise
+   * settles when the store has taken the bytes (at once, unless chunks are
+   * still being compressed: back-pressure).
+   */
+  put(name: string, value: T): Promise<void> {
+    // Not async: the common path returns the store's promise without wrapping it twice.
+    try {
+      this.checkOpen();
+      if (this.barrier) return this.barrier.then(() => this.put(name, value));
+      validateName(name);
+      return this.putEncoded(name, this.codec.encode(value));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Store `value` under a fresh unique name and return the name. */
@@ -476,25 +486,18 @@ export class Depot<T> implements AsyncDisposable {
   // ---- internals ----
 
   /** Append already-encoded bytes under `name` and update the index synchronously. */
-  private async putEncoded(name: string, bytes: Uint8Array): Promise<void> {
+  private putEncoded(name: string, bytes: Uint8Array): Promise<void> {
     const id = this.store.recordCount;
     const written = this.store.put(bytes);
-    if (this.store.recordCount !== id + 1) {
-      await written; // refused synchronously (closed, too large): rethrows, index untouched
-      throw new Error(`ChunkStore.put did not assign id ${id}`);
-    }
+    // The store refuses synchronously (closed, too large) by not taking an id: the index stays untouched.
+    if (this.store.recordCount !== id + 1) return written.then(() => Promise.reject(new Error(`ChunkStore.put did not assign id ${id}`)));
     const now = this.clock();
     const old = this.index.get(name);
     const live = old && this.isLive(old, now) ? old : undefined;
-    this.index.set(name, {
-      id,
-      bytes: bytes.length,
-      updateCount: live ? live.updateCount + 1 : 1,
-      createdAt: live?.createdAt ?? now,
-      updatedAt: now,
-    });
+    const entry = { id, bytes: bytes.length, updateCount: live ? live.updateCount + 1 : 1, createdAt: live?.createdAt ?? now, updatedAt: now };
+    this.index.set(name, entry, old ?? null);
     this.dirty.add(name);
-    await written;
+    return written as Promise<unknown> as Promise<void>;
   }
 
   private attach(store: ChunkStore): void {

@@ -124,9 +124,13 @@ export class NameIndex {
     return i < 0 ? undefined : this.snapshot!.entry(i);
   }
 
-  /** Point `name` at `entry` (moving it to the end of storage order). The replaced entry's bytes become garbage. */
-  set(name: string, entry: Entry): Entry | undefined {
-    const old = this.get(name);
+  /**
+   * Point `name` at `entry` (moving it to the end of storage order). The
+   * replaced entry's bytes become garbage. A caller that just looked the name
+   * up passes what it found as `known` (null for absent) to skip a second lookup.
+   */
+  set(name: string, entry: Entry, known?: Entry | null): Entry | undefined {
+    const old = known === undefined ? this.get(name) : (known ?? undefined);
     if (old) this.garbageBytes += old.bytes;
     else this.count++;
     this.overlay.delete(name);

@@ -1,0 +1,39 @@
+/**
+ * Public surface of the loader, and `depot.loader()`.
+ *
+ * `src/depot` may not import the loader (layering runs one way), so the
+ * method is attached here: a declaration merge gives it a type, a prototype
+ * assignment gives it a body. Importing this module (the package entry does)
+ * is what makes `depot.loader` exist.
+ */
+import { Depot } from "../depot/depot.js";
+import { Loader, type Batch, type LoaderSource, type StackedBatch } from "./loader.js";
+import type { LoaderOptions } from "./options.js";
+
+export { Loader, type Batch, type LoaderSource, type StackedBatch } from "./loader.js";
+export { DEFAULTS as LOADER_DEFAULTS, type LoaderOptions, type ShuffleMode } from "./options.js";
+export type { LoaderState } from "./state.js";
+export { CollateError } from "./collate.js";
+
+declare module "../depot/depot.js" {
+  interface Depot<T> {
+    /**
+     * Batches of this Depot's live records for a training loop: one rank's
+     * share of one epoch in a deterministic order (see LoaderOptions and
+     * docs/LOADER.md). The live records are snapshotted now.
+     */
+    loader(options: LoaderOptions & { collate: "stack" }): Loader<T, StackedBatch<T>>;
+    loader(options?: LoaderOptions): Loader<T>;
+  }
+}
+
+/** Function form of `depot.loader(options)`; takes any {@link LoaderSource}. */
+export function createLoader<T>(source: LoaderSource<T>, options: LoaderOptions & { collate: "stack" }): Loader<T, StackedBatch<T>>;
+export function createLoader<T>(source: LoaderSource<T>, options?: LoaderOptions): Loader<T>;
+export function createLoader<T>(source: LoaderSource<T>, options?: LoaderOptions): Loader<T, Batch<T>> {
+  return new Loader(source, options);
+}
+
+Depot.prototype.loader = function <T>(this: Depot<T>, options?: LoaderOptions): Loader<T> {
+  return new Loader(this, options);
+} as Depot<unknown>["loader"];

@@ -1,6 +1,5 @@
 export {
   ChunkStore,
-  MAX_IN_FLIGHT,
   type ChunkStoreStats,
   type ChunkStoreSettings,
   type CommitJournal,

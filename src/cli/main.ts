@@ -1,24 +1,26 @@
 #!/usr/bin/env node
 /**
  * Entry point of the `vlstore` command. Parses the command word, dispatches,
- * and turns typed vlstore errors into one-line messages with a documented exit
- * status (see `vlstore --help`); anything else is a bug and keeps its stack.
+ * and turns errors into one line on stderr with a documented exit status
+ * (see errors.ts and `vlstore --help`): 0 ok, 1 damaged archive or invalid
+ * input, 2 bad command line, 70 internal error (the only case with a stack).
  */
-import { isVlstoreError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { commands, usage } from "./commands.js";
+import { EXIT_OK, EXIT_USAGE, report } from "./errors.js";
 
-export const EXIT_OK = 0;
-/** The archive is damaged (verify), or a command found a problem in its input. */
-export const EXIT_DAMAGED = 1;
-/** Bad command line: unknown command or option, missing argument. */
-export const EXIT_USAGE = 2;
+export { EXIT_DAMAGED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from "./errors.js";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+  if (command === undefined) {
+    process.stderr.write(usage());
+    return EXIT_USAGE;
+  }
+  if (command === "--help" || command === "-h" || command === "help") {
+    if (command === "help" && rest[0] !== undefined && commands[rest[0]]) return commands[rest[0]]!(["--help"]);
     process.stdout.write(usage());
-    return command === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   if (command === "--version" || command === "-V") {
     process.stdout.write(`${VERSION}\n`);
@@ -26,23 +28,25 @@ async function main(argv: string[]): Promise<number> {
   }
   const run = commands[command];
   if (!run) {
-    process.stderr.write(`vlstore: unknown command "${command}"; see vlstore --help\n`);
+    process.stderr.write(`vlstore: unknown command ${JSON.stringify(command)}; see vlstore --help\n`);
     return EXIT_USAGE;
   }
   return run(rest);
 }
+
+// A reader that closes the pipe early (vlstore ls big.vls | head) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? EXIT_OK);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (isVlstoreError(err) || (err as { code?: string })?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      process.stderr.write(`vlstore: ${(err as Error).message}\n`);
-      process.exitCode = isVlstoreError(err) ? EXIT_DAMAGED : EXIT_USAGE;
-    } else {
-      process.stderr.write(`vlstore: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exitCode = 70;
-    }
+    const { line, exitCode } = report(err);
+    process.stderr.write(`vlstore: ${line}\n`);
+    process.exitCode = exitCode;
   },
 );

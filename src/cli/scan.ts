@@ -1,0 +1,445 @@
+/**
+ * A frame-by-frame scan of an archive file, for `vlstore verify` and
+ * `vlstore recover`. It trusts nothing it has not checked: it walks the
+ * frames forward from the file header (every frame starts at a multiple of
+ * 8), checks each chunk header's CRC, each block's CRC, decompresses every
+ * block and (given a codec) decodes every record; it checks each commit
+ * frame's CRC and trailer. Where a frame is unreadable it resynchronises on
+ * the next offset that holds a frame whose checksums hold, and reports the
+ * bytes in between.
+ *
+ * Names come from the Depot journal carried in commits: replaying the
+ * journals of the valid commits (from the newest full snapshot on, through a
+ * Depot, see names.ts) gives every live name with its record id and
+ * metadata, which maps damaged blocks to the names they cost.
+ *
+ * Only the decoders of src/format (and the block decompression of
+ * src/chunks) are used; nothing here writes.
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { decompressBlock } from "../chunks/block-codec.js";
+import type { Codec } from "../codecs/codec.js";
+import { namesFromJournals, type NameEntry } from "./names.js";
+import { ChecksumError, isVlstoreError, TruncatedError } from "../errors.js";
+import { aligned8 } from "../format/bytes.js";
+import { crc32 } from "../format/checksum.js";
+import {
+  BLOCK_ZSTD,
+  CHUNK_FIXED_SIZE,
+  CHUNK_MAGIC,
+  decodeChunkHeader,
+  decodeChunkPrefix,
+  type ChunkFrameHeader,
+} from "../format/chunk-frame.js";
+import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_MAGIC, decodeCommit, peekCommitSize, TRAILER_SIZE, type CommitAt } from "../format/commit.js";
+import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
+
+/** Positioned reads of a file, as aligned copies. */
+export class FileReader {
+  readonly size: number;
+  private readonly fd: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, "r");
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /** `length` bytes at `offset` (fewer at the end of the file), 8-byte aligned. */
+  read(offset: number, length: number): Uint8Array {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const out = new Uint8Array(new ArrayBuffer(Math.ceil(n / 8) * 8), 0, n);
+    let done = 0;
+    while (done < n) {
+      const r = readSync(this.fd, out, done, n - done, offset + done);
+      if (r === 0) break;
+      done += r;
+    }
+    return done === n ? out : out.subarray(0, done);
+  }
+
+  u32(offset: number): number | undefined {
+    if (offset + 4 > this.size) return undefined;
+    const b = this.read(offset, 4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export interface BlockStatus {
+  /** Chunk-local block index. */
+  index: number;
+  /** File offset of the block's stored bytes. */
+  offset: number;
+  firstRecord: number;
+  recordCount: number;
+  /** Undefined when the block is intact. */
+  problem: string | undefined;
+  /** Records of this block the codec could not decode: record id -> reason. */
+  badRecords: Map<number, string>;
+}
+
+export interface ScannedChunk {
+  offset: number;
+  /** Bytes the frame occupies (for a chunk with an unreadable header: up to the next valid frame). */
+  frameSize: number;
+  /** The verified header; undefined when the header itself is damaged. */
+  header: ChunkFrameHeader | undefined;
+  /** First record id and count: from the header, else from the commit index, else unknown (-1). */
+  firstRecord: number;
+  recordCount: number;
+  /** A problem of the frame as a whole (its header), if any. */
+  problem: string | undefined;
+  blocks: BlockStatus[];
+}
+
+export interface BadCommit {
+  offset: number;
+  problem: string;
+}
+
+/** Bytes that belong to no valid frame. */
+export interface Gap {
+  offset: number;
+  length: number;
+  reason: string;
+}
+
+export interface ScanResult {
+  path: string;
+  size: number;
+  /** Format version read from the header (0 when unreadable). */
+  formatVersion: number;
+  settings: FileSettings | undefined;
+  headerProblem: string | undefined;
+  chunks: ScannedChunk[];
+  commits: CommitAt[];
+  badCommits: BadCommit[];
+  gaps: Gap[];
+  /** End of the last valid commit (64 when there is none). */
+  committedEnd: number;
+  /** Meta merged from the valid commits in order. */
+  meta: Map<string, string>;
+  /** Live names rebuilt from the journals of the valid commits. */
+  names: Map<string, NameEntry>;
+  /** Records the last valid commit covers. */
+  committedRecords: number;
+  /** Problems with the name journal (damaged commits in the replayed range, journal errors). */
+  journalProblems: string[];
+  /** Records decoded with the codec (0 without one). */
+  recordsDecoded: number;
+}
+
+export interface ScanOptions {
+  /** Decode every record of intact blocks with this codec. */
+  codec?: Codec<unknown> | undefined;
+  /** Called with the file offset reached, for progress. */
+  onProgress?: (offset: number) => void;
+}
+
+const WINDOW = 4 << 20;
+
+/** Scan `path` (see the file comment). Throws only for I/O errors; damage is reported in the result. */
+export async function scanArchive(path: string, options: ScanOptions = {}): Promise<ScanResult> {
+  const reader = new FileReader(path);
+  try {
+    return await scan(reader, options);
+  } finally {
+    reader.close();
+  }
+}
+
+async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResult> {
+  const { size } = reader;
+  const result: ScanResult = {
+    path: reader.path,
+    size,
+    formatVersion: 0,
+    settings: undefined,
+    headerProblem: undefined,
+    chunks: [],
+    commits: [],
+    badCommits: [],
+    gaps: [],
+    committedEnd: FILE_HEADER_SIZE,
+    meta: new Map(),
+    names: new Map(),
+    committedRecords: 0,
+    journalProblems: [],
+    recordsDecoded: 0,
+  };
+  const head = reader.read(0, FILE_HEADER_SIZE);
+  if (head.length >= 10) result.formatVersion = head[8]! | (head[9]! << 8);
+  try {
+    result.settings = decodeFileHeader(head, reader.path);
+  } catch (e) {
+    if (!isVlstoreError(e)) throw e;
+    result.headerProblem = e.message;
+    if (e._tag === "NotAnArchive" || e._tag === "UnsupportedVersion") return result;
+  }
+
+  let pos = FILE_HEADER_SIZE;
+  while (pos < size) {
+    options.onProgress?.(pos);
+    const magic = size - pos >= 8 ? reader.u32(pos) : undefined;
+    if (magic === CHUNK_MAGIC) {
+      const chunk = await readChunk(reader, pos, options.codec);
+      if (chunk === "torn") {
+        result.gaps.push({ offset: pos, length: size - pos, reason: "a chunk frame cut short by the end of the file" });
+        break;
+      }
+      if (chunk !== undefined) {
+        result.chunks.push(chunk);
+        for (const b of chunk.blocks) if (b.problem === undefined) result.recordsDecoded += options.codec ? b.recordCount - b.badRecords.size : 0;
+        pos += chunk.frameSize;
+        continue;
+      }
+      // Header damaged: its sizes cannot be trusted; the chunk extends to the next valid frame.
+      const next = resync(reader, pos + 8);
+      const problem = chunkHeaderProblem(reader, pos);
+      result.chunks.push({
+        offset: pos,
+        frameSize: next - pos,
+        header: undefined,
+        firstRecord: -1,
+        recordCount: -1,
+        problem,
+        blocks: [],
+      });
+      pos = next;
+      continue;
+    }
+    if (magic === COMMIT_MAGIC) {
+      let frameSize: number | undefined;
+      try {
+        frameSize = peekCommitSize(reader.read(pos, 16), pos);
+      } catch (e) {
+        if (!isVlstoreError(e)) throw e;
+      }
+      if (frameSize !== undefined && pos + frameSize > size) {
+        result.gaps.push({ offset: pos, length: size - pos, reason: "a commit frame cut short by the end of the file" });
+        break;
+      }
+      try {
+        if (frameSize === undefined) throw new Error("unreadable frame size");
+        const c = decodeCommit(reader.read(pos, frameSize), pos, reader.path);
+        result.commits.push(c);
+        pos += frameSize;
+        continue;
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+        const next = resync(reader, pos + 8);
+        result.badCommits.push({ offset: pos, problem: e.message });
+        pos = next;
+        continue;
+      }
+    }
+    // Not a frame: find the next one.
+    const next = resync(reader, pos + 8);
+    if (next >= size && size - pos < CHUNK_FIXED_SIZE) {
+      result.gaps.push({ offset: pos, length: size - pos, reason: "a few stray bytes at the end of the file" });
+    } else {
+      result.gaps.push({
+        offset: pos,
+        length: next - pos,
+        reason: next >= size ? "bytes up to the end of the file that hold no valid frame" : "bytes that hold no valid frame",
+      });
+    }
+    pos = next;
+  }
+  options.onProgress?.(size);
+  inferRecordRanges(result);
+  await replayNames(result);
+  return result;
+}
+
+/**
+ * Read and check the chunk at `pos`: "torn" when it runs past the end of the
+ * file, undefined when its header is damaged, else the chunk with every
+ * block checked.
+ */
+async function readChunk(
+  reader: FileReader,
+  pos: number,
+  codec: Codec<unknown> | undefined,
+): Promise<ScannedChunk | "torn" | undefined> {
+  let header: ChunkFrameHeader;
+  try {
+    const prefix = decodeChunkPrefix(reader.read(pos, CHUNK_FIXED_SIZE), pos);
+    if (pos + prefix.headerSize > reader.size) return "torn";
+    header = decodeChunkHeader(reader.read(pos, prefix.headerSize), pos, reader.path);
+  } catch (e) {
+    if (isVlstoreError(e)) return undefined;
+    throw e;
+  }
+  if (pos + header.frameSize > reader.size) return "torn";
+  const blocks: BlockStatus[] = [];
+  let first = header.firstRecord;
+  for (let b = 0; b < header.blocks.length; b++) {
+    const e = header.blocks[b]!;
+    const status: BlockStatus = {
+      index: b,
+      offset: pos + e.payloadOffset,
+      firstRecord: first,
+      recordCount: e.recordCount,
+      problem: undefined,
+      badRecords: new Map(),
+    };
+    try {
+      const raw = await readBlock(reader, pos, header, b);
+      if (codec) {
+        for (let i = 0; i < e.recordCount; i++) {
+          const local = first - header.firstRecord + i;
+          const off = header.offsets[local]!;
+          try {
+            codec.decode(raw.subarray(off, off + header.lengths[local]!));
+          } catch (err) {
+            status.badRecords.set(first + i, (err as Error).message);
+          }
+        }
+      }
+    } catch (err) {
+      if (!isVlstoreError(err)) throw err;
+      status.problem = err.message;
+    }
+    blocks.push(status);
+    first += e.recordCount;
+  }
+  return {
+    offset: pos,
+    frameSize: header.frameSize,
+    header,
+    firstRecord: header.firstRecord,
+    recordCount: header.recordCount,
+    problem: undefined,
+    blocks,
+  };
+}
+
+/** The raw (decompressed, unshuffled) bytes of block `b` of the chunk at `pos`, checking its CRC. Throws a VlstoreError when damaged. */
+export async function readBlock(
+  reader: FileReader,
+  pos: number,
+  header: ChunkFrameHeader,
+  b: number,
+): Promise<Uint8Array> {
+  const e = header.blocks[b]!;
+  const at = pos + e.payloadOffset;
+  const stored = reader.read(at, e.storedSize);
+  if (stored.length !== e.storedSize) throw new TruncatedError(`block ${b}`, e.storedSize, stored.length, at);
+  const crc = crc32(stored);
+  if (crc !== e.crc) throw new ChecksumError(`block ${b}`, at, e.crc, crc);
+  if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
+  return decompressBlock(stored, e.rawSize, e.flags, header.shuffle, { what: `block ${b} of the chunk at offset ${pos}`, offset: at });
+}
+
+/** Why the chunk header at `pos` does not decode. */
+function chunkHeaderProblem(reader: FileReader, pos: number): string {
+  try {
+    const prefix = decodeChunkPrefix(reader.read(pos, CHUNK_FIXED_SIZE), pos);
+    decodeChunkHeader(reader.read(pos, prefix.headerSize), pos, reader.path);
+    return "unreadable chunk header";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/**
+ * The first offset at or after `from` (a multiple of 8) where a frame starts
+ * whose checksums hold, or the file size when there is none.
+ */
+function resync(reader: FileReader, from: number): number {
+  const size = reader.size;
+  let start = Math.ceil(from / 8) * 8;
+  while (start + 8 <= size) {
+    const window = reader.read(start, WINDOW + 8);
+    const dv = new DataView(window.buffer, window.byteOffset, window.byteLength);
+    for (let i = 0; i + 4 <= window.length && i < WINDOW; i += 8) {
+      const m = dv.getUint32(i, true);
+      if ((m === CHUNK_MAGIC || m === COMMIT_MAGIC) && validFrameAt(reader, start + i, m)) return start + i;
+    }
+    start += WINDOW;
+  }
+  return size;
+}
+
+function validFrameAt(reader: FileReader, pos: number, magic: number): boolean {
+  try {
+    if (magic === CHUNK_MAGIC) {
+      const prefix = decodeChunkPrefix(reader.read(pos, CHUNK_FIXED_SIZE), pos);
+      if (pos + prefix.headerSize > reader.size) return false;
+      decodeChunkHeader(reader.read(pos, prefix.headerSize), pos);
+      return true;
+    }
+    const frameSize = peekCommitSize(reader.read(pos, 16), pos);
+    if (frameSize < COMMIT_FIXED_SIZE + TRAILER_SIZE || pos + frameSize > reader.size) return false;
+    decodeCommit(reader.read(pos, frameSize), pos);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Give chunks with a damaged header the record range the index or their
+ * neighbours imply: commits list every chunk's offset and record count, and
+ * record ids run on from chunk to chunk.
+ */
+function inferRecordRanges(r: ScanResult): void {
+  const byOffset = new Map<number, number>();
+  for (const c of r.commits) for (const e of c.index) byOffset.set(e.offset, e.recordCount);
+  let next = 0;
+  r.chunks.forEach((c, i) => {
+    if (c.header === undefined) {
+      c.firstRecord = next;
+      const fromIndex = byOffset.get(c.offset);
+      const following = r.chunks.slice(i + 1).find((x) => x.header !== undefined);
+      c.recordCount = fromIndex ?? (following ? following.firstRecord - next : -1);
+      if (c.recordCount < 0) {
+        c.recordCount = -1;
+        return;
+      }
+    }
+    next = c.firstRecord + c.recordCount;
+  });
+}
+
+/** Rebuild meta and the live names from the valid commits (see the file comment). */
+async function replayNames(r: ScanResult): Promise<void> {
+  const commits = [...r.commits].sort((a, b) => a.offset - b.offset);
+  const last = commits.at(-1);
+  if (!last) return;
+  r.committedEnd = last.offset + last.frameSize;
+  r.committedRecords = last.recordCount;
+  for (const c of commits) for (const [k, v] of c.meta) r.meta.set(k, v);
+  let from = 0;
+  for (let i = commits.length - 1; i >= 0; i--) {
+    if ((commits[i]!.flags & COMMIT_JOURNAL_FULL) !== 0) {
+      from = i;
+      break;
+    }
+  }
+  const used = commits.slice(from);
+  let expected = used[0]!.sequence;
+  for (const c of used) {
+    for (let s = expected; s < c.sequence; s++) {
+      r.journalProblems.push(`commit ${s} is damaged or missing: names it wrote may be missing or hold an older version`);
+    }
+    expected = c.sequence + 1;
+  }
+  let maxRecords = 0;
+  for (const c of commits) maxRecords = Math.max(maxRecords, c.recordCount);
+  const { names, problem, replayed } = await namesFromJournals(
+    used.map((c) => c.journal),
+    maxRecords,
+  );
+  if (problem !== undefined) {
+    const bad = used[replayed];
+    r.journalProblems.push(
+      `the name journal of commit ${bad?.sequence ?? "?"} at offset ${bad?.offset ?? "?"} does not replay (${problem}); names from later commits are missing`,
+    );
+  }
+  r.names = names;
+}

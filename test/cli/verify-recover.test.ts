@@ -1,0 +1,237 @@
+/** `vlstore verify` and `vlstore recover` on archives damaged in the ways files get damaged. */
+import assert from "node:assert/strict";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { scanArchive, type ScanResult } from "../../src/cli/scan.js";
+import { AtomicFrame, atomicFrameCodec } from "../../src/codecs/index.js";
+import { Depot } from "../../src/depot/index.js";
+import { LennardJonesFluid } from "../../src/demo/lennard-jones.js";
+import { tempDir } from "../support/tmp.js";
+import { frameName, vlstore } from "./helpers.js";
+
+const dir = tempDir("vlstore-verify-");
+const clean = join(dir, "clean.vls");
+const FRAMES = 36;
+let frames: AtomicFrame[] = [];
+let layout: ScanResult;
+
+/** 36 frames in three flushes (three commits with names), small chunks of several blocks each. */
+before(async () => {
+  const fluid = new LennardJonesFluid({ atoms: 24, seed: 9, stepsPerFrame: 2, equilibrationSteps: 10 });
+  const depot = await Depot.open(clean, atomicFrameCodec, { chunkSize: 8192, blockSize: 2048 });
+  let i = 0;
+  for (const f of fluid.frames(FRAMES)) {
+    const frame = AtomicFrame.from({ atomTypes: fluid.atomTypes, masses: fluid.masses, box: fluid.box, ...f });
+    frames.push(frame);
+    await depot.put(frameName(i), frame);
+    if (++i % 12 === 0 && i < FRAMES) await depot.flush();
+  }
+  await depot.close();
+  layout = await scanArchive(clean, { codec: atomicFrameCodec });
+  assert.ok(layout.chunks.length >= 4, `several chunks (${layout.chunks.length})`);
+  assert.ok(layout.chunks[1]!.blocks.length >= 2, "chunks of several blocks");
+  assert.ok(layout.commits.length >= 3);
+});
+
+function damaged(name: string, edit: (bytes: Buffer) => Buffer | void): string {
+  const path = join(dir, name);
+  const bytes = readFileSync(clean);
+  writeFileSync(path, edit(bytes) ?? bytes);
+  return path;
+}
+
+/** Names (frame/NNNNNN) of records first..first+count-1 (ids = frame index in this fixture). */
+function names(first: number, count: number): string[] {
+  return Array.from({ length: count }, (_, k) => frameName(first + k));
+}
+
+async function recoveredFrames(path: string): Promise<Map<string, AtomicFrame>> {
+  const out = new Map<string, AtomicFrame>();
+  const d = await Depot.open(path, atomicFrameCodec, { readOnly: true });
+  try {
+    for await (const [name, f] of d.entries()) out.set(name, AtomicFrame.from({ ...f, positions: f.positions.slice(), forces: f.forces.slice() }));
+  } finally {
+    await d.close();
+  }
+  return out;
+}
+
+function sameFrame(a: AtomicFrame, b: AtomicFrame): boolean {
+  return Buffer.from(atomicFrameCodec.encode(a)).equals(Buffer.from(atomicFrameCodec.encode(b)));
+}
+
+describe("verify", () => {
+  test("a clean archive: exit 0, counts, --json", async () => {
+    const r = await vlstore(["verify", clean]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^${clean}: ok: ${layout.chunks.length} chunks, \\d+ blocks, \\d+ commits, ${FRAMES} records \\(decoded with vlstore\\.atomic-frame/1\\), ${FRAMES} names\\n$`));
+    const j = JSON.parse((await vlstore(["verify", clean, "--json"])).stdout);
+    assert.equal(j.ok, true);
+    assert.deepEqual(j.findings, []);
+    assert.equal(j.records, FRAMES);
+    assert.equal(j.recordsDecoded, FRAMES);
+    assert.deepEqual(j.lostNames, []);
+  });
+
+  test("a flipped byte in one block: exit 1, the chunk's offset, the block, the names it costs", async () => {
+    const chunk = layout.chunks[1]!;
+    const block = chunk.blocks[1]!;
+    const path = damaged("flip.vls", (b) => {
+      b[block.offset + 5]! ^= 0xff;
+    });
+    const r = await vlstore(["verify", path]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /: DAMAGED\n/);
+    assert.match(r.stdout, new RegExp(`bad chunk at offset ${chunk.offset} .*block 1 at offset ${block.offset} .*checksum mismatch`));
+    const lost = names(block.firstRecord, block.recordCount);
+    assert.match(r.stdout, new RegExp(`live names affected \\(${lost.length}\\): ${lost.join(", ")}`));
+    const j = JSON.parse((await vlstore(["verify", path, "--json"])).stdout);
+    assert.equal(j.ok, false);
+    assert.deepEqual(j.lostNames, lost);
+    const f = j.findings.find((x: { kind: string }) => x.kind === "chunk");
+    assert.equal(f.offset, chunk.offset);
+    assert.equal(f.severity, "damage");
+    assert.deepEqual(f.records, [[block.firstRecord, block.recordCount]]);
+  });
+
+  test("a damaged chunk header: the whole chunk, resynchronised at the next frame", async () => {
+    const chunk = layout.chunks[2]!;
+    const path = damaged("header.vls", (b) => {
+      b[chunk.offset + 52]! ^= 0x01; // block 0 CRC field: the header CRC no longer holds
+    });
+    const j = JSON.parse((await vlstore(["verify", path, "--json"])).stdout);
+    assert.equal(j.ok, false);
+    const f = j.findings.find((x: { kind: string; offset?: number }) => x.kind === "chunk" && x.offset === chunk.offset);
+    assert.ok(f, JSON.stringify(j.findings));
+    assert.match(f.message, /checksum mismatch in chunk frame header/);
+    assert.deepEqual(f.records, [[chunk.firstRecord, chunk.recordCount]], "record range from the commit index");
+    assert.deepEqual(j.lostNames, names(chunk.firstRecord, chunk.recordCount));
+    assert.equal(j.chunks, layout.chunks.length, "the following chunks were found again");
+  });
+
+  test("a torn tail (crash during the last commit) is a warning, exit 0: nothing committed is lost", async () => {
+    const last = layout.commits.at(-1)!;
+    const path = damaged("torn.vls", (b) => b.subarray(0, last.offset + 50));
+    const r = await vlstore(["verify", path]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /warning: \d+ bytes at offset \d+ after the last commit: a commit frame cut short/);
+    // Garbage appended after a clean end: also a warning.
+    const junk = damaged("junk.vls", () => undefined);
+    appendFileSync(junk, Buffer.alloc(100, 0x5a));
+    const g = await vlstore(["verify", junk]);
+    assert.equal(g.code, 0, g.stdout);
+    assert.match(g.stdout, /warning: 100 bytes at offset \d+ after the last commit/);
+  });
+
+  test("a damaged commit in the middle: exit 1, the commit's offset and the journal gap", async () => {
+    const middle = layout.commits[1]!;
+    const path = damaged("commit.vls", (b) => {
+      b[middle.offset + 100]! ^= 0x10;
+    });
+    const r = await vlstore(["verify", path]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, new RegExp(`bad commit at offset ${middle.offset}: checksum mismatch in commit frame`));
+  });
+
+  test("not an archive, and an empty file", async () => {
+    const text = join(dir, "text.vls");
+    writeFileSync(text, "plain text, long enough to be more than a header would be..........\n");
+    const r = await vlstore(["verify", text]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /DAMAGED/);
+    assert.match(r.stdout, /file header: .* is not a vlstore archive: bad magic/);
+    const empty = join(dir, "empty.vls");
+    writeFileSync(empty, "");
+    assert.equal((await vlstore(["verify", empty])).code, 1);
+  });
+});
+
+describe("recover", () => {
+  test("rebuilds from intact blocks and says exactly which names were lost", async () => {
+    const chunk = layout.chunks[1]!;
+    const block = chunk.blocks[0]!;
+    const path = damaged("recover-flip.vls", (b) => {
+      b[block.offset + 3]! ^= 0x40;
+    });
+    const out = join(dir, "recover-flip.out.vls");
+    const r = await vlstore(["recover", path, "-o", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const lost = names(block.firstRecord, block.recordCount);
+    assert.match(r.stdout, new RegExp(`^recovered ${FRAMES - lost.length} of ${FRAMES} names from ${path} into ${out}\\n`));
+    assert.match(r.stdout, new RegExp(`lost ${lost.length} name\\(s\\), whose records were damaged:\\n${lost.map((n) => `  ${n}`).join("\\n")}\\n`));
+    const got = await recoveredFrames(out);
+    assert.equal(got.size, FRAMES - lost.length);
+    for (let i = 0; i < FRAMES; i++) {
+      const name = frameName(i);
+      if (lost.includes(name)) assert.equal(got.has(name), false);
+      else assert.ok(sameFrame(got.get(name)!, frames[i]!), `${name} recovered exactly`);
+    }
+    assert.equal((await vlstore(["verify", out])).code, 0, "the rebuilt archive verifies clean");
+    // The original is untouched, OUT is not overwritten without --force.
+    const again = await vlstore(["recover", path, "-o", out]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists; give --force/);
+    const forced = await vlstore(["recover", path, "-o", out, "--force", "--json"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const j = JSON.parse(forced.stdout);
+    assert.deepEqual(j.lost, lost);
+    assert.equal(j.recovered, FRAMES - lost.length);
+  });
+
+  test("keeps metadata, codec and settings; default OUT is FILE.recovered", async () => {
+    const path = damaged("recover-meta.vls", () => undefined);
+    const r = await vlstore(["recover", path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /the archive was intact/);
+    assert.match(r.stdout, /lost no names/);
+    const before = JSON.parse((await vlstore(["ls", path, "--json"])).stdout);
+    const after = JSON.parse((await vlstore(["ls", `${path}.recovered`, "--json"])).stdout);
+    assert.deepEqual(after, before);
+    const a = JSON.parse((await vlstore(["info", path, "--json"])).stdout);
+    const b = JSON.parse((await vlstore(["info", `${path}.recovered`, "--json"])).stdout);
+    assert.deepEqual(b.settings, a.settings);
+    assert.equal(b.codec, a.codec);
+  });
+
+  test("a torn tail: names of the last complete commit survive; intact uncommitted records on request", async () => {
+    // Crash while writing the last commit: its chunks are intact, its names are not committed.
+    const last = layout.commits.at(-1)!;
+    const prev = layout.commits.at(-2)!;
+    const path = damaged("recover-torn.vls", (b) => b.subarray(0, last.offset + 40));
+    const r = await vlstore(["recover", path, "-o", join(dir, "torn.out.vls")]);
+    assert.equal(r.code, 0, r.stderr);
+    const committed = prev.recordCount;
+    assert.match(r.stdout, new RegExp(`^recovered ${committed} of ${committed} names`));
+    assert.match(r.stdout, new RegExp(`not recovered: ${FRAMES - committed} intact record\\(s\\) written after the last commit`));
+    const keep = await vlstore(["recover", path, "-o", join(dir, "torn-keep.vls"), "--keep-unnamed"]);
+    assert.equal(keep.code, 0, keep.stderr);
+    const got = await recoveredFrames(join(dir, "torn-keep.vls"));
+    assert.equal(got.size, FRAMES);
+    assert.ok(sameFrame(got.get(`recovered/${FRAMES - 1}`)!, frames[FRAMES - 1]!));
+  });
+
+  test("a damaged chunk header and appended garbage together", async () => {
+    const chunk = layout.chunks[0]!;
+    const path = damaged("recover-multi.vls", (b) => {
+      b.fill(0xee, chunk.offset, chunk.offset + 16);
+    });
+    appendFileSync(path, Buffer.alloc(333, 1));
+    const out = join(dir, "multi.out.vls");
+    const r = await vlstore(["recover", path, "-o", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.lost, names(0, chunk.recordCount));
+    assert.equal((await recoveredFrames(out)).size, FRAMES - chunk.recordCount);
+    assert.ok(existsSync(out));
+  });
+
+  test("nothing to recover from a file that is not an archive", async () => {
+    const text = join(dir, "text2.vls");
+    writeFileSync(text, "x".repeat(500));
+    const r = await vlstore(["recover", text]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^vlstore: nothing to recover: .*text2\.vls is not a vlstore archive/);
+  });
+});
+

@@ -8,7 +8,7 @@ import { intOption, numberOption, type OptionSpec, type ParsedArgs } from "./arg
 export const creationOptionSpecs: Record<string, OptionSpec> = {
   "chunk-size": { type: "string", arg: "BYTES", help: "new archive: uncompressed bytes per chunk (default 4 MiB)" },
   "block-size": { type: "string", arg: "BYTES", help: "new archive: bytes per compressed block (default 256 KiB)" },
-  level: { type: "string", arg: "N", help: "new archive: zstd level 1..22, 0 = uncompressed (default 3)" },
+  level: { type: "string", arg: "N", help: "new archive: zstd level 1..22, 0 = uncompressed (default 1)" },
   shuffle: { type: "string", arg: "W", help: "new archive: byte-shuffle width, 0 = off (default: the codec's)" },
   ttl: { type: "string", arg: "SECONDS", help: "new archive: seconds after which records expire (default 0 = never)" },
 };

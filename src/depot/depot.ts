@@ -435,6 +435,8 @@ export class Depot<T> implements AsyncDisposable {
     this.checkOpen();
     return this.runStructural(async () => {
       const old = this.store;
+      // Commit first: if the process dies mid-compaction, the old file holds every call made so far.
+      await old.flush();
       const bytesBefore = old.stats().fileBytes;
       const now = this.clock();
       const settings = old.settings;
@@ -512,7 +514,9 @@ export class Depot<T> implements AsyncDisposable {
     store.setJournal(journal);
   }
 
+  /** The names changed since the last commit; empty when nothing changed, so an idle close writes nothing. */
   private deltaPayload(): Uint8Array {
+    if (this.dirty.size === 0 && this.pendingReset === undefined) return new Uint8Array(0);
     const w = new JournalWriter();
     if (this.pendingReset !== undefined) w.reset(this.pendingReset);
     for (const name of this.dirty) {

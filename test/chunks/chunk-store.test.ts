@@ -115,7 +115,7 @@ test("invalid options and arguments", async () => {
   assert.throws(() => ChunkStore.memory({ chunkSize: 1024, blockSize: 2048 }), (e) => isVlstoreError(e, "InvalidArgument"));
   assert.equal(ChunkStore.memory({ chunkSize: 1024 }).settings.blockSize, 1024, "blockSize defaults to min(256 KiB, chunkSize)");
   const s = ChunkStore.memory();
-  assert.deepEqual(s.settings, { chunkSize: 4 << 20, blockSize: 256 << 10, level: 3, shuffle: 0, codec: undefined });
+  assert.deepEqual(s.settings, { chunkSize: 4 << 20, blockSize: 256 << 10, level: 1, shuffle: 0, codec: undefined });
   assert.equal(ChunkStore.memory({ codec: { name: "f", elementWidth: 4 } }).settings.shuffle, 4);
   await assert.rejects(s.put("x" as unknown as Uint8Array), (e) => isVlstoreError(e, "InvalidArgument"));
   await assert.rejects(s.get(-1), (e) => isVlstoreError(e, "NotFound"));

@@ -108,7 +108,7 @@ describe("inspecting", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^format: +vlstore format version 1$/m);
     assert.match(r.stdout, /^codec: +vlstore\.atomic-frame\/1$/m);
-    assert.match(r.stdout, /^created with: +chunk size 4 MiB, block size 256 KiB, zstd level 3, 4-byte shuffle$/m);
+    assert.match(r.stdout, /^created with: +chunk size 4 MiB, block size 256 KiB, zstd level 1, 4-byte shuffle$/m);
     assert.match(r.stdout, /^names: +12 live$/m);
     assert.match(r.stdout, /^TTL: +none/m);
     const j = JSON.parse((await vlstore(["info", embPath, "--json"])).stdout);

@@ -3,7 +3,7 @@
  * raw bytes when level is 0 or zstd does not make the block smaller (a raw
  * block is exactly the record bytes, so it can be served without a copy).
  */
-import * as zstd from "@mongodb-js/zstd";
+import { zstdCompress, zstdDecompress } from "./zstd.js";
 import { aligned8 } from "../format/bytes.js";
 import { BLOCK_SHUFFLED, BLOCK_ZSTD } from "../format/chunk-frame.js";
 import { CorruptError } from "../errors.js";
@@ -22,7 +22,7 @@ export async function compressBlock(
   if (level === 0 || raw.length === 0) return { stored: raw, flags: 0 };
   const shuffled = width > 1 && raw.length >= width;
   const input = shuffled ? shuffle(raw, width) : raw;
-  const packed = await zstd.compress(asBuffer(input), level);
+  const packed = await zstdCompress(asBuffer(input), level);
   if (packed.length >= raw.length) return { stored: raw, flags: 0 };
   return { stored: packed, flags: BLOCK_ZSTD | (shuffled ? BLOCK_SHUFFLED : 0) };
 }
@@ -40,7 +40,7 @@ export async function decompressBlock(
 ): Promise<Uint8Array> {
   let out: Buffer;
   try {
-    out = await zstd.decompress(asBuffer(stored));
+    out = await zstdDecompress(asBuffer(stored));
   } catch (e) {
     throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
   }
@@ -68,7 +68,7 @@ export async function decompressRun(
   const total = blocks.reduce((n, b) => n + b.rawSize, 0);
   let out: Buffer;
   try {
-    out = await zstd.decompress(asBuffer(stored));
+    out = await zstdDecompress(asBuffer(stored));
   } catch (e) {
     throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
   }
@@ -85,4 +85,23 @@ export async function decompressRun(
     result.push((b.flags & BLOCK_SHUFFLED) !== 0 ? unshuffle(raw, width) : raw);
   }
   return result;
+}
+
+/** Journal payloads this large or larger are stored zstd-compressed in their commit. */
+export const JOURNAL_COMPRESS_MIN = 4096;
+
+/** Compress a commit's journal payload (level 3: it is written once per commit, read once per open). */
+export async function compressJournal(payload: Uint8Array): Promise<Uint8Array> {
+  return zstdCompress(asBuffer(payload), 3);
+}
+
+/** Decompress a journal payload stored by {@link compressJournal}. */
+export async function decompressJournal(stored: Uint8Array, where: { what: string; offset: number }): Promise<Uint8Array> {
+  let out: Buffer;
+  try {
+    out = await zstdDecompress(asBuffer(stored));
+  } catch (e) {
+    throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
+  }
+  return aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
 }

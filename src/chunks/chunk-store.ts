@@ -39,6 +39,7 @@ import {
 import {
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_ZSTD,
   encodeCommit,
   INDEX_ENTRY_SIZE,
   metaBytes,
@@ -47,10 +48,10 @@ import {
 import { encodeFileHeader, FILE_HEADER_SIZE, MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
 import { MemoryBacking, type Backing } from "./backing.js";
 import { BlockCache } from "./block-cache.js";
-import { compressBlock, decompressBlock, decompressRun } from "./block-codec.js";
+import { compressBlock, compressJournal, decompressBlock, decompressJournal, decompressRun, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
 import type { ChunkInfo, RecordLayout } from "./chunk-info.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
-import { loadState, type Accounting, type LoadedState, type TailState } from "./load.js";
+import { inflateJournal, loadState, type Accounting, type LoadedState, type TailState } from "./load.js";
 import { FileLock } from "./lock.js";
 import { OpenChunk, type SealedChunk } from "./open-chunk.js";
 import {
@@ -126,6 +127,8 @@ interface Init {
   backing: Backing;
   path: string | undefined;
   state: LoadedState;
+  /** Journal payloads, decompressed (see inflateJournal). */
+  journal: Uint8Array[];
   open: OpenOptions;
   lock: FileLock | undefined;
 }
@@ -184,7 +187,7 @@ export class ChunkStore implements AsyncDisposable {
     this.lock = init.lock;
     this.cache = new BlockCache(init.open.cacheBytes);
     this.metaMap = state.meta;
-    this.journalAtOpen = state.journal;
+    this.journalAtOpen = init.journal;
     this.acct = state.accounting;
     this.written = state.tail;
     this.planned = { indexFull: state.tail?.indexFull ?? false, journalFull: state.tail?.journalFull ?? false };
@@ -222,19 +225,20 @@ export class ChunkStore implements AsyncDisposable {
   static memory(options: ChunkStoreOptions = {}): ChunkStore {
     const open = resolveOpenOptions(options);
     const backing = new MemoryBacking(initialBytes(settingsForNew(options), options.codec?.name));
-    return new ChunkStore({ backing, path: undefined, state: loadState(backing), open: { ...open, readOnly: false }, lock: undefined });
+    return new ChunkStore({ backing, path: undefined, state: loadState(backing), journal: [], open: { ...open, readOnly: false }, lock: undefined });
   }
 
   /**
    * An in-memory store over a copy of `bytes` (as produced by toBytes()),
    * appendable. A torn tail after the last commit is dropped.
    */
-  static fromBytes(bytes: Uint8Array, options: { cacheBytes?: number } = {}): ChunkStore {
+  static async fromBytes(bytes: Uint8Array, options: { cacheBytes?: number } = {}): Promise<ChunkStore> {
     const open = resolveOpenOptions({ cacheBytes: options.cacheBytes });
     const backing = new MemoryBacking(bytes);
     const state = loadState(backing);
+    const journal = await inflateJournal(state, decompressJournal);
     backing.truncateSync(state.validEnd);
-    return new ChunkStore({ backing, path: undefined, state, open, lock: undefined });
+    return new ChunkStore({ backing, path: undefined, state, journal, open, lock: undefined });
   }
 
   /**
@@ -253,7 +257,8 @@ export class ChunkStore implements AsyncDisposable {
         checkReopen(state.settings, state.meta.get("codec"), options, path);
         // Not persisted (read-only), but settings.codec reports the codec in use.
         if (options.codec && !state.meta.has("codec")) state.meta.set("codec", options.codec.name);
-        return new ChunkStore({ backing, path, state, open, lock: undefined });
+        const journal = await inflateJournal(state, decompressJournal);
+        return new ChunkStore({ backing, path, state, journal, open, lock: undefined });
       } catch (e) {
         await backing.close();
         throw e;
@@ -277,7 +282,8 @@ export class ChunkStore implements AsyncDisposable {
         await backing.truncate(state.validEnd);
         await backing.sync();
       }
-      const store = new ChunkStore({ backing, path, state, open, lock });
+      const journal = await inflateJournal(state, decompressJournal);
+      const store = new ChunkStore({ backing, path, state, journal, open, lock });
       if (options.codec && !state.meta.has("codec")) store.setMeta("codec", options.codec.name);
       return store;
     } catch (e) {
@@ -537,9 +543,17 @@ export class ChunkStore implements AsyncDisposable {
       const journalFrom = journalFull || (prevJournalFrom === 0 && payload.length > 0) ? offset : prevJournalFrom;
       const fullIndexAt = indexFull ? offset : (w?.fullIndexAt ?? offset);
       const sequence = w === undefined ? 0 : w.sequence + 1;
+      let journal = payload;
+      if (payload.length >= JOURNAL_COMPRESS_MIN) {
+        const packed = await compressJournal(payload);
+        if (packed.length < payload.length) journal = packed;
+      }
       const bytes = encodeCommit(
         {
-          flags: (indexFull || w === undefined ? COMMIT_INDEX_FULL : 0) | (journalFull ? COMMIT_JOURNAL_FULL : 0),
+          flags:
+            (indexFull || w === undefined ? COMMIT_INDEX_FULL : 0) |
+            (journalFull ? COMMIT_JOURNAL_FULL : 0) |
+            (journal !== payload ? COMMIT_JOURNAL_ZSTD : 0),
           sequence,
           recordCount,
           chunkCount,
@@ -548,7 +562,7 @@ export class ChunkStore implements AsyncDisposable {
           journalFrom,
           index,
           meta,
-          journal: payload,
+          journal,
         },
         offset,
       );

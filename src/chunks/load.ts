@@ -12,6 +12,7 @@ import {
   COMMIT_FIXED_SIZE,
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_ZSTD,
   COMMIT_MAGIC,
   decodeCommit,
   decodeTrailer,
@@ -48,7 +49,8 @@ export interface LoadedState {
   chunks: IndexEntry[];
   recordCount: number;
   meta: Map<string, string>;
-  journal: Uint8Array[];
+  /** Journal payloads from the last full snapshot on, as stored; see inflateJournal. */
+  journal: JournalPiece[];
   /** Undefined when the file holds no valid commit (only a header). */
   tail: TailState | undefined;
   accounting: Accounting;
@@ -56,6 +58,32 @@ export interface LoadedState {
   validEnd: number;
   /** True when the tail had to be found by scanning (torn or foreign bytes after the last commit). */
   scanned: boolean;
+}
+
+/** One commit's journal payload as found in the file. */
+export interface JournalPiece {
+  bytes: Uint8Array;
+  /** Stored as a zstd frame (COMMIT_JOURNAL_ZSTD). */
+  compressed: boolean;
+  /** The full snapshot the later pieces build on. */
+  full: boolean;
+  /** File offset of its commit, for error messages. */
+  offset: number;
+}
+
+/**
+ * The journal payloads of a loaded state, decompressed, with the journal
+ * byte accounting (on uncompressed sizes, as the writer counts them).
+ */
+export async function inflateJournal(state: LoadedState, inflate: (stored: Uint8Array, where: { what: string; offset: number }) => Promise<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const piece of state.journal) {
+    const bytes = piece.compressed ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset }) : piece.bytes;
+    if (piece.full) state.accounting.lastJournalFullBytes = bytes.length;
+    else state.accounting.journalDeltaBytes += bytes.length;
+    if (piece.full || bytes.length > 0) out.push(bytes);
+  }
+  return out;
 }
 
 export function loadState(backing: Backing, path?: string): LoadedState {
@@ -111,17 +139,16 @@ export function loadState(backing: Backing, path?: string): LoadedState {
     else accounting.indexDeltaBytes += bytes;
   }
 
-  const journal: Uint8Array[] = [];
+  const journal: JournalPiece[] = [];
   if (tail.journalFrom !== 0) {
     const from = chain.findIndex((c) => c.offset === tail.journalFrom);
     if (from < 0) throw new CorruptError("commit chain", `no commit at journal start ${tail.journalFrom}`, tail.offset);
     for (let i = from; i < chain.length; i++) {
       const c = chain[i]!;
-      const isFull = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
-      if (isFull) accounting.lastJournalFullBytes = c.journal.length;
-      else accounting.journalDeltaBytes += c.journal.length;
-      // Copies: the Depot may keep them, and they must not pin a whole file buffer.
-      if (isFull || c.journal.length > 0) journal.push(Uint8Array.prototype.slice.call(c.journal));
+      const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
+      const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
+      // Copies: the Depot may keep them, and they must not pin a whole file buffer or outlive a memory map.
+      if (full || c.journal.length > 0) journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
     }
   }
 

@@ -90,7 +90,7 @@ async function replay(payloads: readonly Uint8Array[], records: number): Promise
     bytes.set(p, at);
     at += p.length;
   }
-  const store = ChunkStore.fromBytes(bytes);
+  const store = await ChunkStore.fromBytes(bytes);
   try {
     const depot = new Depot<unknown>(store, NAMES_ONLY);
     const out = new Map<string, NameEntry>();

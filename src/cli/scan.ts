@@ -17,7 +17,7 @@
  * src/chunks) are used; nothing here writes.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { decompressBlock } from "../chunks/block-codec.js";
+import { decompressBlock, decompressJournal } from "../chunks/block-codec.js";
 import type { Codec } from "../codecs/codec.js";
 import { namesFromJournals, type NameEntry } from "./names.js";
 import { ChecksumError, isVlstoreError, TruncatedError } from "../errors.js";
@@ -31,7 +31,7 @@ import {
   decodeChunkPrefix,
   type ChunkFrameHeader,
 } from "../format/chunk-frame.js";
-import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_MAGIC, decodeCommit, peekCommitSize, TRAILER_SIZE, type CommitAt } from "../format/commit.js";
+import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_JOURNAL_ZSTD, COMMIT_MAGIC, decodeCommit, peekCommitSize, TRAILER_SIZE, type CommitAt } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
 
 /** Positioned reads of a file, as aligned copies. */
@@ -431,10 +431,19 @@ async function replayNames(r: ScanResult): Promise<void> {
   }
   let maxRecords = 0;
   for (const c of commits) maxRecords = Math.max(maxRecords, c.recordCount);
-  const { names, problem, replayed } = await namesFromJournals(
-    used.map((c) => c.journal),
-    maxRecords,
-  );
+  const payloads: Uint8Array[] = [];
+  for (const c of used) {
+    if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
+    else {
+      try {
+        payloads.push(await decompressJournal(c.journal, { what: `commit ${c.sequence} journal`, offset: c.offset }));
+      } catch (e) {
+        r.journalProblems.push(`the name journal of commit ${c.sequence} at offset ${c.offset} does not decompress (${(e as Error).message})`);
+        payloads.push(new Uint8Array(0));
+      }
+    }
+  }
+  const { names, problem, replayed } = await namesFromJournals(payloads, maxRecords);
   if (problem !== undefined) {
     const bad = used[replayed];
     r.journalProblems.push(

@@ -43,6 +43,8 @@ import { FORMAT_VERSION } from "./header.js";
 export const COMMIT_MAGIC = 0x4d434c56;
 export const COMMIT_INDEX_FULL = 1;
 export const COMMIT_JOURNAL_FULL = 2;
+/** The journal payload is stored as one zstd frame (large payloads: a Depot snapshot compresses 3-4x). */
+export const COMMIT_JOURNAL_ZSTD = 4;
 /** 4 magic + 4 flags + 8 frameSize + 8 sequence + 8 recordCount + 8 chunkCount + 8 prev + 8 fullIndexAt + 8 journalFrom + 4 indexCount + 4 metaCount + 8 journalSize + 4 crc + 4 reserved */
 export const COMMIT_FIXED_SIZE = 88;
 /** 8 offset + 8 frameSize + 8 recordBytes + 4 recordCount + 4 blockCount */
@@ -175,7 +177,7 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
 
   const r = new ByteReader(body, "commit frame", offset, 4);
   const flags = r.u32();
-  if ((flags & ~(COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL)) !== 0) throw corrupt(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~(COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD)) !== 0) throw corrupt(`unknown flags 0x${flags.toString(16)}`);
   r.skip(8);
   const sequence = r.u64("sequence");
   const recordCount = r.u64("recordCount");

@@ -53,20 +53,20 @@ test("toBytes / fromBytes round trip, and the copy is appendable", async () => {
   const recs = await fill(s, mixedLengths(120, 2));
   s.setMeta("ttl", "3600");
   const bytes = await s.toBytes();
-  const t = ChunkStore.fromBytes(bytes);
+  const t = await ChunkStore.fromBytes(bytes);
   assert.deepEqual(t.settings, { ...small, codec: "test/1" });
   assert.equal(t.meta.get("ttl"), "3600");
   await checkAll(t, recs);
   const more = recordFor(999, 77);
   assert.equal(await t.put(more), recs.length);
-  const u = ChunkStore.fromBytes(await t.toBytes());
+  const u = await ChunkStore.fromBytes(await t.toBytes());
   await checkAll(u, [...recs, more]);
   assert.deepEqual(await s.toBytes(), bytes, "toBytes without changes gives the same bytes");
   await Promise.all([s.close(), t.close(), u.close()]);
 });
 
 test("a 0-record store round-trips (memory and file)", async () => {
-  const m = ChunkStore.fromBytes(await ChunkStore.memory().toBytes());
+  const m = await ChunkStore.fromBytes(await ChunkStore.memory().toBytes());
   assert.equal(m.recordCount, 0);
   assert.equal(m.blockCount, 0);
   await assert.rejects(m.get(0), (e) => isVlstoreError(e, "NotFound"));
@@ -187,7 +187,7 @@ test("not an archive, a newer version and a truncated file give typed errors", a
   const bytes = await ChunkStore.memory().toBytes();
   const newer = bytes.slice();
   new DataView(newer.buffer).setUint16(8, FORMAT_VERSION + 1, true);
-  assert.throws(() => ChunkStore.fromBytes(newer), (e) => isVlstoreError(e, "UnsupportedVersion"));
+  await assert.rejects(ChunkStore.fromBytes(newer), (e) => isVlstoreError(e, "UnsupportedVersion"));
   const short = join(dir, "short.vls");
   writeFileSync(short, bytes.subarray(0, 30));
   await assert.rejects(ChunkStore.open(short, { readOnly: true }), (e) => isVlstoreError(e, "Truncated"));
@@ -277,6 +277,6 @@ test("torn tail: a reader ignores a partial frame after the last commit; a write
   const more = recordFor(5000, 123);
   await w.put(more);
   await w.close();
-  const again = ChunkStore.fromBytes(new Uint8Array(readFileSync(path)));
+  const again = await ChunkStore.fromBytes(new Uint8Array(readFileSync(path)));
   await checkAll(again, [...recs, more]);
 });

@@ -89,7 +89,7 @@ test("a flipped byte in a chunk header: that chunk fails with a typed error, oth
   const chunks = s.stats().chunks;
   const victim = 2;
   bytes[chunkOffsets(bytes, chunks)[victim]! + 50]! ^= 1;
-  const t = ChunkStore.fromBytes(bytes);
+  const t = await ChunkStore.fromBytes(bytes);
   for (let i = 0; i < recs.length; i++) {
     try {
       assert.ok(equalBytes(await t.get(i), recs[i]!));
@@ -129,7 +129,7 @@ test("fuzz: seeded mutations either read correctly or throw a VlstoreError", asy
     const m = mutate(bytes, rng);
     let store: ChunkStore | undefined;
     try {
-      store = ChunkStore.fromBytes(m);
+      store = await ChunkStore.fromBytes(m);
       opened++;
       assert.ok(store.recordCount <= recs.length, `case ${c}: ${store.recordCount} records`);
       for (let i = 0; i < store.recordCount; i++) {
@@ -144,7 +144,7 @@ test("fuzz: seeded mutations either read correctly or throw a VlstoreError", asy
       if (c % 10 === 0) {
         // A recovered store stays writable.
         await store.put(new Uint8Array([1, 2, 3]));
-        const again = ChunkStore.fromBytes(await store.toBytes());
+        const again = await ChunkStore.fromBytes(await store.toBytes());
         assert.deepEqual([...(await again.get(again.recordCount - 1))], [1, 2, 3]);
       }
     } catch (e) {

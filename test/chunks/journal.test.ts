@@ -55,7 +55,7 @@ test("journal and index writing stay linear over 1500 single-record flushes", as
   const perFlush = s.stats().fileBytes / n;
   assert.ok(perFlush < 400, `${perFlush.toFixed(0)} bytes per single-record flush`);
 
-  const reopened = ChunkStore.fromBytes(await s.toBytes());
+  const reopened = await ChunkStore.fromBytes(await s.toBytes());
   const entries = reopened.journalEntries();
   assert.equal(entries[0]![0], 1, "starts with the last full snapshot");
   assert.ok(entries.length > 1);
@@ -123,4 +123,22 @@ test("a flush with nothing new writes nothing", async () => {
   await s.flush();
   assert.equal(s.stats().fileBytes, size);
   await s.close();
+});
+
+test("large journal payloads are stored zstd-compressed and come back byte for byte", async () => {
+  const path = join(dir, "compressed-journal.vls");
+  const j = new SetJournal();
+  for (let i = 0; i < 50_000; i++) j.add(1000 + (i % 16)); // a 200 KB, very regular snapshot
+  const s = await ChunkStore.open(path, { durable: false });
+  s.setJournal(j);
+  await s.put(new Uint8Array(8));
+  await s.close();
+  const { size } = await import("node:fs").then((fs) => fs.promises.stat(path));
+  assert.ok(size < 50_000, `file of ${size} bytes holds a ${4 * 50_000}-byte journal snapshot compressed`);
+  const r = await ChunkStore.open(path, { readOnly: true });
+  assert.deepEqual(replay(r.journalEntries()), j.items);
+  await r.close();
+  const m = await ChunkStore.fromBytes(new Uint8Array(await import("node:fs").then((fs) => fs.promises.readFile(path))));
+  assert.deepEqual(replay(m.journalEntries()), j.items);
+  await m.close();
 });

@@ -271,8 +271,9 @@ describe("Depot over an existing ChunkStore", () => {
     const d = new Depot(store, bytesCodec);
     await d.put("x", enc("1"));
     const bytes = await store.toBytes();
-    const reopened = new Depot(ChunkStore.fromBytes(bytes), bytesCodec);
+    const reopened = new Depot(await ChunkStore.fromBytes(bytes), bytesCodec);
     assert.equal(dec(await reopened.get("x")), "1");
-    assert.throws(() => new Depot(ChunkStore.fromBytes(bytes), valueCodec), (e) => isVlstoreError(e, "CodecMismatch"));
+    const other = await ChunkStore.fromBytes(bytes);
+    assert.throws(() => new Depot(other, valueCodec), (e) => isVlstoreError(e, "CodecMismatch"));
   });
 });

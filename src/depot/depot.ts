@@ -78,7 +78,8 @@ export class Depot<T> implements AsyncDisposable {
   private store: ChunkStore;
   private index = new NameIndex();
   /** Names changed since the last commit; the journal writes their current state. */
-  private dirty = new Set<string>();
+  /** Names changed since the last commit, repeats allowed (a push is cheaper than a Set insert on the put path). */
+  private dirty: string[] = [];
   /** Garbage total to record with a RESET in the next delta (after a replacing load), if any. */
   private pendingReset: number | undefined;
   /** Set while compact() or loadCheckpoint() rebuilds state; every other call waits for it. */
@@ -231,7 +232,7 @@ export class Depot<T> implements AsyncDisposable {
     if (this.barrier) await this.barrier;
     const entry = this.index.delete(name);
     if (!entry) return false;
-    this.dirty.add(name);
+    this.dirty.push(name);
     const wasLive = this.isLive(entry, this.clock());
     return wasLive;
   }
@@ -407,7 +408,7 @@ export class Depot<T> implements AsyncDisposable {
         let garbage = this.index.garbageBytes;
         for (const [, e] of this.index.entries()) garbage += e.bytes;
         this.index.clear(garbage);
-        this.dirty.clear();
+        this.dirty = [];
         this.pendingReset = garbage;
       }
       records.forEach((r, i) => {
@@ -418,7 +419,7 @@ export class Depot<T> implements AsyncDisposable {
           createdAt: r.createdAt,
           updatedAt: r.updatedAt,
         });
-        this.dirty.add(r.name);
+        this.dirty.push(r.name);
       });
       await this.store.flush();
       return { records: records.length };
@@ -478,7 +479,7 @@ export class Depot<T> implements AsyncDisposable {
         throw e;
       }
       this.index = freshIndex;
-      this.dirty.clear();
+      this.dirty = [];
       this.pendingReset = undefined;
       this.attach(this.store);
       return { records: freshIndex.size, bytesBefore, bytesAfter: this.store.stats().fileBytes, expiredDropped };
@@ -494,11 +495,11 @@ export class Depot<T> implements AsyncDisposable {
     // The store refuses synchronously (closed, too large) by not taking an id: the index stays untouched.
     if (this.store.recordCount !== id + 1) return written.then(() => Promise.reject(new Error(`ChunkStore.put did not assign id ${id}`)));
     const now = this.clock();
-    const old = this.index.get(name);
-    const live = old && this.isLive(old, now) ? old : undefined;
-    const entry = { id, bytes: bytes.length, updateCount: live ? live.updateCount + 1 : 1, createdAt: live?.createdAt ?? now, updatedAt: now };
-    this.index.set(name, entry, old ?? null);
-    this.dirty.add(name);
+    this.index.upsert(name, (old) => {
+      const live = old && this.isLive(old, now) ? old : undefined;
+      return { id, bytes: bytes.length, updateCount: live ? live.updateCount + 1 : 1, createdAt: live?.createdAt ?? now, updatedAt: now };
+    });
+    this.dirty.push(name);
     return written as Promise<unknown> as Promise<void>;
   }
 
@@ -506,7 +507,7 @@ export class Depot<T> implements AsyncDisposable {
     const journal: CommitJournal = {
       commitPayload: (full) => {
         const payload = full ? this.index.encodeSnapshot(JOURNAL_VERSION) : this.deltaPayload();
-        this.dirty.clear();
+        this.dirty = [];
         this.pendingReset = undefined;
         return payload;
       },
@@ -516,10 +517,10 @@ export class Depot<T> implements AsyncDisposable {
 
   /** The names changed since the last commit; empty when nothing changed, so an idle close writes nothing. */
   private deltaPayload(): Uint8Array {
-    if (this.dirty.size === 0 && this.pendingReset === undefined) return new Uint8Array(0);
+    if (this.dirty.length === 0 && this.pendingReset === undefined) return new Uint8Array(0);
     const w = new JournalWriter();
     if (this.pendingReset !== undefined) w.reset(this.pendingReset);
-    for (const name of this.dirty) {
+    for (const name of new Set(this.dirty)) {
       const e = this.index.get(name);
       if (e) w.put(name, e);
       else if (this.pendingReset === undefined) w.delete(name);

@@ -100,6 +100,17 @@ class Snapshot {
     const off = this.names[2 * i]!;
     const len = this.names[2 * i + 1]!;
     if (off + len > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    // Short ASCII names (the common case: ids, paths) decode several times faster by hand than through TextDecoder.
+    if (len <= 64) {
+      let ascii = true;
+      for (let k = off; k < off + len; k++) {
+        if (this.blob[k]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, this.blob.subarray(off, off + len) as unknown as number[]);
+    }
     return textDecoder.decode(this.blob.subarray(off, off + len));
   }
 }
@@ -124,17 +135,28 @@ export class NameIndex {
     return i < 0 ? undefined : this.snapshot!.entry(i);
   }
 
+  /** Point `name` at `entry` (moving it to the end of storage order). The replaced entry's bytes become garbage. */
+  set(name: string, entry: Entry): Entry | undefined {
+    return this.upsert(name, () => entry);
+  }
+
   /**
-   * Point `name` at `entry` (moving it to the end of storage order). The
-   * replaced entry's bytes become garbage. A caller that just looked the name
-   * up passes what it found as `known` (null for absent) to skip a second lookup.
+   * Point `name` at `make(current entry)`, with one lookup. The name moves to
+   * the end of storage order; the replaced entry's bytes become garbage.
    */
-  set(name: string, entry: Entry, known?: Entry | null): Entry | undefined {
-    const old = known === undefined ? this.get(name) : (known ?? undefined);
+  upsert(name: string, make: (old: Entry | undefined) => Entry): Entry | undefined {
+    const o = this.overlay.get(name);
+    let old: Entry | undefined;
+    if (o !== undefined) {
+      old = o ?? undefined;
+      this.overlay.delete(name); // re-inserted below, at the end: storage order follows the latest write
+    } else if (this.snapshot) {
+      const i = this.snapshot.find(name);
+      if (i >= 0) old = this.snapshot.entry(i);
+    }
     if (old) this.garbageBytes += old.bytes;
     else this.count++;
-    this.overlay.delete(name);
-    this.overlay.set(name, entry);
+    this.overlay.set(name, make(old));
     return old;
   }
 

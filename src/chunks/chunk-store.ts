@@ -140,6 +140,7 @@ export class ChunkStore implements AsyncDisposable {
   /** Opened with `readOnly: true`: no lock, no writes. */
   readonly readOnly: boolean;
   private readonly durable: boolean;
+  private readonly blockRecords: number;
   private readonly lock: FileLock | undefined;
   private readonly cache: BlockCache;
   private readonly metaMap: Map<string, string>;
@@ -184,6 +185,7 @@ export class ChunkStore implements AsyncDisposable {
     this.fileSettings = state.settings;
     this.readOnly = init.open.readOnly;
     this.durable = init.open.durable;
+    this.blockRecords = init.open.blockRecords;
     this.lock = init.lock;
     this.cache = new BlockCache(init.open.cacheBytes);
     this.metaMap = state.meta;
@@ -216,7 +218,7 @@ export class ChunkStore implements AsyncDisposable {
     this.writtenBlocks = firstBlock;
     this.nextId = firstRecord;
     this.committedChunks = this.chunks.length;
-    this.openChunk = new OpenChunk(firstRecord, firstBlock, this.fileSettings.blockSize);
+    this.openChunk = new OpenChunk(firstRecord, firstBlock, this.fileSettings.blockSize, this.blockRecords);
   }
 
   // ---------------------------------------------------------------- opening
@@ -232,8 +234,8 @@ export class ChunkStore implements AsyncDisposable {
    * An in-memory store over a copy of `bytes` (as produced by toBytes()),
    * appendable. A torn tail after the last commit is dropped.
    */
-  static async fromBytes(bytes: Uint8Array, options: { cacheBytes?: number } = {}): Promise<ChunkStore> {
-    const open = resolveOpenOptions({ cacheBytes: options.cacheBytes });
+  static async fromBytes(bytes: Uint8Array, options: Pick<ChunkStoreOptions, "cacheBytes" | "blockRecords"> = {}): Promise<ChunkStore> {
+    const open = resolveOpenOptions(options);
     const backing = new MemoryBacking(bytes);
     const state = loadState(backing);
     const journal = await inflateJournal(state, decompressJournal);
@@ -401,7 +403,7 @@ export class ChunkStore implements AsyncDisposable {
       raw: sealed.blocks,
     };
     this.chunks.push(info);
-    this.openChunk = new OpenChunk(open.firstRecord + open.recordCount, open.firstBlock + open.blockCount, this.fileSettings.blockSize);
+    this.openChunk = new OpenChunk(open.firstRecord + open.recordCount, open.firstBlock + open.blockCount, this.fileSettings.blockSize, this.blockRecords);
     this.inFlight++;
     const frame = this.encodeChunk(info, sealed);
     frame.catch(noop); // awaited by the writer below; this only marks it handled meanwhile

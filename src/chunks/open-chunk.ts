@@ -38,6 +38,8 @@ export class OpenChunk {
     readonly firstRecord: number,
     readonly firstBlock: number,
     private readonly blockSize: number,
+    /** Most records per block, 0 = no limit. */
+    private readonly blockRecords = 0,
   ) {}
 
   get recordCount(): number {
@@ -57,7 +59,7 @@ export class OpenChunk {
   add(bytes: Uint8Array): void {
     const len = bytes.length;
     let cur = this.blocks[this.blocks.length - 1];
-    if (cur === undefined || alignUp(cur.used, 8) + len > this.blockSize) {
+    if (cur === undefined || alignUp(cur.used, 8) + len > this.blockSize || cur.records === this.blockRecords) {
       if (cur !== undefined) this.closedBytes += alignUp(cur.used, BLOCK_ALIGN);
       cur = { buf: new Uint8Array(alignUp(Math.max(this.blockSize, len), BLOCK_ALIGN)), used: 0, records: 0 };
       this.blocks.push(cur);

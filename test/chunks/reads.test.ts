@@ -104,3 +104,21 @@ test("the fs read fallback gives the same records", async () => {
     fileBackingFlags.disableMmap = false;
   }
 });
+
+test("small records are packed at most blockRecords to a block; large records fill blocks by size", async () => {
+  const small = Array.from({ length: 1000 }, (_, i) => new Uint8Array(304).fill(i & 0xff));
+  const capped = ChunkStore.memory({ shuffle: 4 });
+  const uncapped = ChunkStore.memory({ shuffle: 4, blockRecords: 0 });
+  for (const r of small) {
+    await capped.put(r);
+    await uncapped.put(r);
+  }
+  assert.equal(capped.blockCount, Math.ceil(1000 / 128));
+  assert.equal(uncapped.blockCount, Math.ceil((1000 * 304) / (256 << 10)));
+  assert.equal(capped.locate(127).block, 0);
+  assert.equal(capped.locate(128).block, 1);
+  const big = ChunkStore.memory({ shuffle: 4, blockRecords: 2 });
+  for (const r of ljRecords(6)) await big.put(r);
+  assert.equal(big.blockCount, 3, "a cap of 2 records splits six frames into three blocks");
+  for (const s of [capped, uncapped, big]) await s.close();
+});

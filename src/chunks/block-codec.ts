@@ -38,12 +38,7 @@ export async function decompressBlock(
   width: number,
   where: { what: string; offset: number },
 ): Promise<Uint8Array> {
-  let out: Buffer;
-  try {
-    out = await zstdDecompress(asBuffer(stored));
-  } catch (e) {
-    throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
-  }
+  const out = await inflate(stored, where);
   if (out.length !== rawSize) {
     throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${rawSize}`, where.offset);
   }
@@ -66,12 +61,7 @@ export async function decompressRun(
   where: { what: string; offset: number },
 ): Promise<Uint8Array[]> {
   const total = blocks.reduce((n, b) => n + b.rawSize, 0);
-  let out: Buffer;
-  try {
-    out = await zstdDecompress(asBuffer(stored));
-  } catch (e) {
-    throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
-  }
+  const out = await inflate(stored, where);
   if (out.length !== total) {
     throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${total}`, where.offset);
   }
@@ -97,11 +87,15 @@ export async function compressJournal(payload: Uint8Array): Promise<Uint8Array> 
 
 /** Decompress a journal payload stored by {@link compressJournal}. */
 export async function decompressJournal(stored: Uint8Array, where: { what: string; offset: number }): Promise<Uint8Array> {
-  let out: Buffer;
+  const out = await inflate(stored, where);
+  return aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
+}
+
+/** zstd-decompress `stored`, reporting a failure as CorruptError at `where`. */
+async function inflate(stored: Uint8Array, where: { what: string; offset: number }): Promise<Buffer> {
   try {
-    out = await zstdDecompress(asBuffer(stored));
+    return await zstdDecompress(asBuffer(stored));
   } catch (e) {
     throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
   }
-  return aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
 }

@@ -733,7 +733,12 @@ export class ChunkStore implements AsyncDisposable {
       return inProgress;
     }
     this.misses++;
-    const p = this.readBlock(c, b).then(
+    return this.track(key, this.readBlock(c, b));
+  }
+
+  /** Register `read` as the one load of block `key`: cached when it succeeds, forgotten either way. */
+  private track(key: number, read: Promise<Uint8Array>): Promise<Uint8Array> {
+    const p = read.then(
       (data) => {
         this.loading.delete(key);
         if (!this.closing) this.cache.set(key, data);
@@ -810,25 +815,11 @@ export class ChunkStore implements AsyncDisposable {
     for (let b = first; b <= last; b++) {
       const key = c.firstBlock + b;
       // A damaged block fails its run; the others are then read one by one, so only the bad block errors.
-      const p = all
-        .then(
-          (blocks) => blocks[b - first]!,
-          () => this.readBlock(c, b),
-        )
-        .then(
-          (data) => {
-            this.loading.delete(key);
-            if (!this.closing) this.cache.set(key, data);
-            return data;
-          },
-          (e: unknown) => {
-            this.loading.delete(key);
-            throw e;
-          },
-        );
-      p.catch(noop);
-      this.loading.set(key, p);
-      out.set(key, p);
+      const read = all.then(
+        (blocks) => blocks[b - first]!,
+        () => this.readBlock(c, b),
+      );
+      out.set(key, this.track(key, read));
     }
   }
 

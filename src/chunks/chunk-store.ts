@@ -102,8 +102,14 @@ export interface RecordLocation {
 
 /** The upper layer's index state, carried in commits. */
 export interface CommitJournal {
-  /** Delta since the last commit, or a full snapshot when `full`. */
+  /** Delta since the last commit (empty when nothing changed), or a full snapshot when `full`. */
   commitPayload(full: boolean): Uint8Array;
+  /**
+   * Optional: true when a full snapshot would be about as small as the delta
+   * (most of the state changed, as in a bulk load), so the commit should be
+   * one; otherwise the store decides by its byte accounting.
+   */
+  prefersFull?(): boolean;
 }
 
 export interface ChunkStoreSettings {
@@ -192,7 +198,9 @@ export class ChunkStore implements AsyncDisposable {
     this.journalAtOpen = init.journal;
     this.acct = state.accounting;
     this.written = state.tail;
-    this.planned = { indexFull: state.tail?.indexFull ?? false, journalFull: state.tail?.journalFull ?? false };
+    // "journalFull" means consolidated: the newest journal payload is a full snapshot with no delta after it.
+    const pieces = state.journal;
+    this.planned = { indexFull: state.tail?.indexFull ?? false, journalFull: pieces.length === 1 && pieces[0]!.full };
     let firstRecord = 0;
     let firstBlock = 0;
     for (const e of state.chunks) {
@@ -460,7 +468,11 @@ export class ChunkStore implements AsyncDisposable {
       for (const w of this.waiters.splice(0)) w.reject(this.failure);
       return;
     }
-    while (this.inFlight <= MAX_IN_FLIGHT && this.waiters.length > 0) this.waiters.shift()!.resolve();
+    if (this.inFlight > MAX_IN_FLIGHT || this.waiters.length === 0) return;
+    // All at once: shifting one by one is quadratic when many un-awaited puts wait.
+    const ready = this.waiters;
+    this.waiters = [];
+    for (const w of ready) w.resolve();
   }
 
   /**
@@ -477,20 +489,16 @@ export class ChunkStore implements AsyncDisposable {
     const j = this.journal;
     const done: Promise<void>[] = [];
     if (closing) {
-      const consolidated = this.planned.indexFull && (j === undefined || this.planned.journalFull);
-      if (dirty || !consolidated) {
-        done.push(this.queueCommit(metaDelta, j ? j.commitPayload(true) : EMPTY, true, j !== undefined));
-      } else if (j !== undefined) {
-        // Consolidated already; only the journal may have changed since. Keep its delta, then snapshot.
-        const delta = j.commitPayload(false);
-        if (delta.length > 0) {
-          done.push(this.queueCommit([], delta, false, false));
-          done.push(this.queueCommit([], j.commitPayload(true), true, true));
-        }
+      // Consolidate: one commit with the full index and, unless the last commit already holds a
+      // full journal snapshot with nothing changed since (an empty delta), a full journal snapshot.
+      const journalFull = j !== undefined && (!this.planned.journalFull || j.commitPayload(false).length > 0);
+      if (dirty || !this.planned.indexFull || journalFull) {
+        done.push(this.queueCommit(metaDelta, journalFull ? j!.commitPayload(true) : EMPTY, true, journalFull));
       }
     } else {
       const indexFull = this.acct.indexDeltaBytes > this.acct.lastIndexFullBytes;
-      const journalFull = j !== undefined && this.acct.journalDeltaBytes > this.acct.lastJournalFullBytes;
+      const journalFull =
+        j !== undefined && (this.acct.journalDeltaBytes > this.acct.lastJournalFullBytes || j.prefersFull?.() === true);
       const payload = j ? j.commitPayload(journalFull) : EMPTY;
       // A full journal snapshot is written even when empty: it replaces what came before.
       if (dirty || journalFull || payload.length > 0) done.push(this.queueCommit(metaDelta, payload, indexFull, journalFull));
@@ -526,7 +534,7 @@ export class ChunkStore implements AsyncDisposable {
     }
     this.committedChunks = chunkCount;
     this.dirtyMeta.clear();
-    this.planned = { indexFull, journalFull };
+    this.planned = { indexFull, journalFull: journalFull || (payload.length === 0 && this.planned.journalFull) };
 
     const p = this.queue.run(async () => {
       if (this.failure !== undefined) throw this.failure;

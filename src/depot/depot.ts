@@ -511,6 +511,8 @@ export class Depot<T> implements AsyncDisposable {
         this.pendingReset = undefined;
         return payload;
       },
+      // A bulk load changes most names: one snapshot then beats a delta followed by a snapshot at close.
+      prefersFull: () => this.pendingReset !== undefined || this.dirty.length > this.index.size / 2,
     };
     store.setJournal(journal);
   }

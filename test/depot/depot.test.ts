@@ -200,6 +200,21 @@ describe("Depot on disk", () => {
     await again.close();
   });
 
+  it("a bulk load, flush and close write the name index once; an idle reopen and close write nothing", async () => {
+    const path = join(tempDir(), "bulk.vls");
+    const d = await Depot.open(path, bytesCodec, { durable: false });
+    for (let i = 0; i < 5000; i++) await d.put(`name-${i}`, new Uint8Array(16));
+    await d.flush();
+    const afterFlush = statSync(path).size;
+    await d.close();
+    const afterClose = statSync(path).size;
+    assert.ok(afterClose - afterFlush < 1024, `close added ${afterClose - afterFlush} bytes after a flush that wrote the snapshot`);
+    const again = await Depot.open(path, bytesCodec);
+    assert.equal(again.size, 5000);
+    await again.close();
+    assert.equal(statSync(path).size, afterClose, "an idle open and close writes nothing");
+  });
+
   it("compact keeps live records and metadata, shrinks the file, and old readers keep working", async () => {
     const path = join(tempDir(), "c.vls");
     const clock = new FakeClock();

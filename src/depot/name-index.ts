@@ -71,7 +71,7 @@ class Snapshot {
       ({ written } = textEncoder.encodeInto(name, key));
     }
     const mask = this.table.length - 1;
-    for (let slot = fnv1a(key, written) & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
+    for (let slot = fnv1a(key, 0, written) & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
       const i = this.table[slot]! - 1;
       if (i < 0) return -1;
       if (i >= this.count) throw new CorruptError("depot index snapshot", `slot ${slot} points at entry ${i} of ${this.count}`);
@@ -94,6 +94,20 @@ class Snapshot {
     const f = this.fields;
     const o = i * FIELDS;
     return { id: f[o]!, bytes: f[o + 1]!, updateCount: f[o + 2]!, createdAt: f[o + 3]!, updatedAt: f[o + 4]! };
+  }
+
+  nameLength(i: number): number {
+    return this.names[2 * i + 1]!;
+  }
+
+  /** Copy row `i`'s name bytes into `to` at `at` and its fields into `fields` at `f`; returns the name's length. */
+  copyRow(i: number, to: Uint8Array, at: number, fields: Float64Array, f: number): number {
+    const off = this.names[2 * i]!;
+    const len = this.names[2 * i + 1]!;
+    if (off + len > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    to.set(this.blob.subarray(off, off + len), at);
+    fields.set(this.fields.subarray(i * FIELDS, (i + 1) * FIELDS), f);
+    return len;
   }
 
   name(i: number): string {
@@ -119,6 +133,8 @@ export class NameIndex {
   private snapshot: Snapshot | undefined;
   /** Changes since the snapshot: the current entry, or null for a name deleted from the snapshot. Insertion order is storage order. */
   private readonly overlay = new Map<string, Entry | null>();
+  /** Snapshot rows whose name the overlay has taken over (changed or deleted): skipped when iterating. */
+  private readonly shadowed = new Set<number>();
   private count = 0;
   /** Encoded bytes of records no name points to any more (overwritten or deleted). */
   garbageBytes = 0;
@@ -152,7 +168,10 @@ export class NameIndex {
       this.overlay.delete(name); // re-inserted below, at the end: storage order follows the latest write
     } else if (this.snapshot) {
       const i = this.snapshot.find(name);
-      if (i >= 0) old = this.snapshot.entry(i);
+      if (i >= 0) {
+        old = this.snapshot.entry(i);
+        this.shadowed.add(i);
+      }
     }
     if (old) this.garbageBytes += old.bytes;
     else this.count++;
@@ -166,8 +185,11 @@ export class NameIndex {
     if (!old) return undefined;
     this.garbageBytes += old.bytes;
     this.count--;
-    if (this.snapshot && this.snapshot.find(name) >= 0) this.overlay.set(name, null);
-    else this.overlay.delete(name);
+    const i = this.snapshot ? this.snapshot.find(name) : -1;
+    if (i >= 0) {
+      this.shadowed.add(i);
+      this.overlay.set(name, null); // the tombstone hides the snapshot row from get()
+    } else this.overlay.delete(name);
     return old;
   }
 
@@ -175,6 +197,7 @@ export class NameIndex {
   clear(garbageBytes: number): void {
     this.snapshot = undefined;
     this.overlay.clear();
+    this.shadowed.clear();
     this.count = 0;
     this.garbageBytes = garbageBytes;
   }
@@ -183,10 +206,7 @@ export class NameIndex {
   *entries(): Generator<[string, Entry]> {
     const s = this.snapshot;
     if (s) {
-      for (let i = 0; i < s.count; i++) {
-        const name = s.name(i);
-        if (!this.overlay.has(name)) yield [name, s.entry(i)];
-      }
+      for (let i = 0; i < s.count; i++) if (!this.shadowed.has(i)) yield [s.name(i), s.entry(i)];
     }
     for (const [name, e] of this.overlay) if (e) yield [name, e];
   }
@@ -201,20 +221,40 @@ export class NameIndex {
 
   /** Encode the current index as a snapshot payload with the given journal version byte. */
   encodeSnapshot(version: number): Uint8Array {
-    const list = [...this.entries()];
-    const count = list.length;
-    const encoded = list.map(([name]) => textEncoder.encode(name));
-    const nameBytes = encoded.reduce((n, b) => n + b.length, 0);
+    // Rows kept from the current snapshot are copied as bytes (no name decoding); overlay entries are encoded.
+    const s = this.snapshot;
+    const kept: number[] = [];
+    if (s) for (let i = 0; i < s.count; i++) if (!this.shadowed.has(i)) kept.push(i);
+    const added: [string, Entry][] = [];
+    for (const [name, e] of this.overlay) if (e) added.push([name, e]);
+    const count = kept.length + added.length;
+    let bound = 0;
+    for (const i of kept) bound += s!.nameLength(i);
+    for (const [name] of added) bound += name.length * 3; // at most 3 UTF-8 bytes per UTF-16 unit
+    const scratch = new Uint8Array(bound);
+    const nameAt = new Uint32Array(count + 1);
+    const fieldsIn = new Float64Array(count * FIELDS);
+    let used = 0;
+    kept.forEach((row, i) => {
+      nameAt[i] = used;
+      used += s!.copyRow(row, scratch, used, fieldsIn, i * FIELDS);
+    });
+    added.forEach(([name, e], k) => {
+      const i = kept.length + k;
+      nameAt[i] = used;
+      used += textEncoder.encodeInto(name, scratch.subarray(used)).written;
+      fieldsIn.set([e.id, e.bytes, e.updateCount, e.createdAt, e.updatedAt], i * FIELDS);
+    });
+    nameAt[count] = used;
     const slots = count === 0 ? 0 : 2 ** Math.ceil(Math.log2(count * 2));
-    const size = HEAD + count * (8 * FIELDS + 8) + slots * 4 + nameBytes;
-    const out = new Uint8Array(size);
+    const out = new Uint8Array(HEAD + count * (8 * FIELDS + 8) + slots * 4 + used);
     const view = new DataView(out.buffer);
     view.setUint8(0, version);
     view.setUint8(1, OP_SNAPSHOT);
     view.setUint32(4, count, true);
     view.setBigUint64(8, BigInt(this.garbageBytes), true);
     view.setUint32(16, slots, true);
-    view.setUint32(20, nameBytes, true);
+    view.setUint32(20, used, true);
     let at = HEAD;
     const fields = new Float64Array(out.buffer, at, count * FIELDS);
     at += count * FIELDS * 8;
@@ -223,26 +263,25 @@ export class NameIndex {
     const table = new Uint32Array(out.buffer, at, slots);
     at += slots * 4;
     const blob = out.subarray(at);
-    let off = 0;
+    blob.set(scratch.subarray(0, used));
     const mask = slots - 1;
-    list.forEach(([, e], i) => {
-      fields.set([e.id, e.bytes, e.updateCount, e.createdAt, e.updatedAt], i * FIELDS);
-      const key = encoded[i]!;
-      blob.set(key, off);
+    fields.set(fieldsIn);
+    for (let i = 0; i < count; i++) {
+      const off = nameAt[i]!;
+      const len = nameAt[i + 1]! - off;
       names[2 * i] = off;
-      names[2 * i + 1] = key.length;
-      off += key.length;
-      let slot = fnv1a(key, key.length) & mask;
+      names[2 * i + 1] = len;
+      let slot = fnv1a(blob, off, len) & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = i + 1;
-    });
+    }
     return out;
   }
 }
 
-/** 32-bit FNV-1a over the first `length` bytes. */
-function fnv1a(bytes: Uint8Array, length: number): number {
+/** 32-bit FNV-1a over `length` bytes of `bytes` from `start`. */
+function fnv1a(bytes: Uint8Array, start: number, length: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = start; i < start + length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }

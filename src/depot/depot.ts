@@ -170,6 +170,34 @@ export class Depot<T> implements AsyncDisposable {
     }
   }
 
+  /**
+   * Store many `[name, value]` pairs in order, as repeated put() calls would,
+   * with one promise for the batch. Every name and value is checked and
+   * encoded before anything is stored, so a bad one stores nothing.
+   */
+  putMany(entries: Iterable<readonly [string, T]>): Promise<void> {
+    try {
+      this.checkOpen();
+      if (this.barrier) return this.barrier.then(() => this.putMany(entries));
+      const names: string[] = [];
+      const records: Uint8Array[] = [];
+      for (const [name, value] of entries) {
+        validateName(name);
+        names.push(name);
+        records.push(this.codec.encode(value));
+      }
+      const first = this.store.recordCount;
+      const written = this.store.putMany(records);
+      if (this.store.recordCount !== first + records.length) return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
+      const now = this.clock();
+      names.forEach((name, i) => this.index.upsert(name, (old) => this.nextEntry(old, first + i, records[i]!.length, now)));
+      for (const name of names) this.dirty.push(name);
+      return written as Promise<unknown> as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** Store `value` under a fresh unique name and return the name. */
   async add(value: T): Promise<string> {
     const name = randomUUID();
@@ -495,12 +523,15 @@ export class Depot<T> implements AsyncDisposable {
     // The store refuses synchronously (closed, too large) by not taking an id: the index stays untouched.
     if (this.store.recordCount !== id + 1) return written.then(() => Promise.reject(new Error(`ChunkStore.put did not assign id ${id}`)));
     const now = this.clock();
-    this.index.upsert(name, (old) => {
-      const live = old && this.isLive(old, now) ? old : undefined;
-      return { id, bytes: bytes.length, updateCount: live ? live.updateCount + 1 : 1, createdAt: live?.createdAt ?? now, updatedAt: now };
-    });
+    this.index.upsert(name, (old) => this.nextEntry(old, id, bytes.length, now));
     this.dirty.push(name);
     return written as Promise<unknown> as Promise<void>;
+  }
+
+  /** The entry of a name written now as record `id`; a live earlier entry passes on its count and creation time. */
+  private nextEntry(old: Entry | undefined, id: number, bytes: number, now: number): Entry {
+    const live = old && this.isLive(old, now) ? old : undefined;
+    return { id, bytes, updateCount: live ? live.updateCount + 1 : 1, createdAt: live?.createdAt ?? now, updatedAt: now };
   }
 
   private attach(store: ChunkStore): void {

@@ -280,3 +280,16 @@ test("torn tail: a reader ignores a partial frame after the last commit; a write
   const again = await ChunkStore.fromBytes(new Uint8Array(readFileSync(path)));
   await checkAll(again, [...recs, more]);
 });
+
+test("putMany appends consecutive ids and checks every record first", async () => {
+  const s = ChunkStore.memory(small);
+  await s.put(recordFor(0, 10));
+  const batch = Array.from({ length: 50 }, (_, i) => recordFor(i + 1, 100 + i * 37));
+  assert.equal(await s.putMany(batch), 1);
+  assert.equal(s.recordCount, 51);
+  const got = await s.getMany(batch.map((_, i) => i + 1));
+  got.forEach((g, i) => assert.deepEqual(g, batch[i]));
+  await assert.rejects(s.putMany([recordFor(1, 5), "nope" as unknown as Uint8Array]), (e) => isVlstoreError(e, "InvalidArgument"));
+  assert.equal(s.recordCount, 51, "a bad record stores none of its batch");
+  await s.close();
+});

@@ -130,6 +130,25 @@ describe("Depot basics (memory)", () => {
     await d.close();
   });
 
+  it("putMany stores a batch as repeated puts would, and stores nothing when one entry is bad", async () => {
+    const clock = new FakeClock();
+    const d = Depot.memory(bytesCodec, { clock: clock.read });
+    await d.put("a", enc("old"));
+    clock.advance(1000);
+    await d.putMany([["b", enc("1")], ["a", enc("2")], ["c", enc("3")], ["b", enc("4")]]);
+    assert.deepEqual((await d.getMany(["a", "b", "c"])).map(dec), ["2", "4", "3"]);
+    assert.deepEqual([d.stat("a")!.updateCount, d.stat("b")!.updateCount, d.stat("c")!.updateCount], [2, 2, 1]);
+    assert.equal(d.stat("a")!.createdAt, clock.now - 1000);
+    const names: string[] = [];
+    for await (const [n] of d.entries()) names.push(n);
+    assert.deepEqual(names, ["a", "c", "b"], "storage order follows the batch order");
+    const records = d.chunkStore.recordCount;
+    await assert.rejects(d.putMany([["ok", enc("x")], ["", enc("y")]]), (e) => isVlstoreError(e, "InvalidName"));
+    assert.equal(d.chunkStore.recordCount, records);
+    assert.equal(d.has("ok"), false);
+    await d.close();
+  });
+
   it("closes idempotently; later calls throw ClosedError", async () => {
     const d = Depot.memory(bytesCodec);
     await d.close();

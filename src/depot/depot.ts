@@ -20,6 +20,7 @@ import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
 import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
+import { textEncoder } from "../format/bytes.js";
 
 /** Meta key under which the TTL is recorded in the archive. */
 const TTL_META = "depot.ttlSeconds";
@@ -398,7 +399,7 @@ export class Depot<T> implements AsyncDisposable {
         let written = 0;
         for await (const batch of this.liveBatches(undefined, now)) {
           for (const [name, entry, recordBytes] of batch) {
-            const rec = encodeCheckpointRecord(new TextEncoder().encode(name), this.codec.name, { ...entry, bytes: recordBytes });
+            const rec = encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
             bytes += rec.length;
             written++;
             await file.write(rec);
@@ -426,11 +427,7 @@ export class Depot<T> implements AsyncDisposable {
     const records = parseCheckpoint(file, this.codec.name, path);
     for (const r of records) validateName(r.name);
     return this.runStructural(async () => {
-      const ids: number[] = [];
-      for (const r of records) {
-        ids.push(this.store.recordCount);
-        await this.store.put(r.bytes);
-      }
+      const first = await this.store.putMany(records.map((r) => r.bytes));
       // Nothing above is committed: only the flush below publishes the new index.
       if (!options.merge) {
         let garbage = this.index.garbageBytes;
@@ -441,7 +438,7 @@ export class Depot<T> implements AsyncDisposable {
       }
       records.forEach((r, i) => {
         this.index.set(r.name, {
-          id: ids[i]!,
+          id: first + i,
           bytes: r.bytes.length,
           updateCount: r.updateCount,
           createdAt: r.createdAt,

@@ -9,16 +9,8 @@ import { writeNpy, readNpy } from "../../src/cli/npy.js";
 import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec, valueCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { tempDir } from "../support/tmp.js";
-import { frameName, makeEmbeddings, makeFrames, PYTHON, vlstore } from "./helpers.js";
+import { frameName, makeEmbeddings, makeFrames, PYTHON, hasNumpy, vlstore } from "./helpers.js";
 
-const hasNumpy = existsSync(PYTHON) && (() => {
-  try {
-    execFileSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const dir = tempDir("vlstore-cli-");
 const framesPath = join(dir, "frames.vls");

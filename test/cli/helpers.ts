@@ -1,5 +1,6 @@
 /** Running the `vlstore` command as a child process, and archives to run it on. */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from "../../src/codecs/index.js";
@@ -84,3 +85,13 @@ export async function makeEmbeddings(path: string, count = 40, clock?: () => num
 
 /** `/usr/bin/python3` with numpy, if present. */
 export const PYTHON = "/usr/bin/python3";
+
+/** Does Debian's python3 have numpy (CI installs python3-numpy)? */
+export const hasNumpy = existsSync(PYTHON) && (() => {
+  try {
+    execFileSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();

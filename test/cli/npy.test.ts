@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { InputError } from "../../src/cli/errors.js";
 import { asFloat32, asInt32, encodeNpy, encodeNpyHeader, NpyWriter, parseNpy, readNpy, writeNpy } from "../../src/cli/npy.js";
 import { tempDir } from "../support/tmp.js";
-import { PYTHON } from "./helpers.js";
+import { PYTHON, hasNumpy } from "./helpers.js";
 
-const hasNumpy = existsSync(PYTHON) && (() => {
-  try {
-    execFileSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function header(dict: string, major = 1): Uint8Array {
   const lengthBytes = major === 1 ? 2 : 4;

@@ -32,7 +32,7 @@ function run(title: string, cases: [string, number, () => void][]): Row[] {
   console.log(`\n## ${title}`);
   const rows: Row[] = [];
   const suite = new Benchmark.Suite();
-  for (const [name, bytes, fn] of cases) suite.add(name, fn, { maxTime, minSamples: 10 });
+  for (const [name, , fn] of cases) suite.add(name, fn, { maxTime, minSamples: 10 });
   suite.on("cycle", (e: Benchmark.Event) => {
     const t = e.target;
     const name = t.name ?? "?";

@@ -12,7 +12,8 @@ import { readFile, rename, rm } from "node:fs/promises";
 import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
-import { ClosedError, CodecMismatchError, CorruptError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import { ClosedError, CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import { textEncoder } from "../format/bytes.js";
 import { AtomicFileWriter } from "./atomic-file.js";
 import { encodeCheckpointHead, encodeCheckpointRecord, parseCheckpoint } from "./checkpoint-format.js";
 import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
@@ -20,7 +21,6 @@ import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
 import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
-import { textEncoder } from "../format/bytes.js";
 
 /** Meta key under which the TTL is recorded in the archive. */
 const TTL_META = "depot.ttlSeconds";

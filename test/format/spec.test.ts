@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { bytesCodec, embeddingCodec, valueCodec } from "../../src/codecs/index.js";
+import { bytesCodec, Embedding, embeddingCodec, valueCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
@@ -303,7 +303,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       let weights = new Float32Array(0);
       for (let u = 0; u < count; u++) {
         weights = Float32Array.from({ length: 4 + 4 * (i % 2) }, () => rng.normal());
-        await d.put(name, { key: BigInt(1000 + i), group: i % 2, weights });
+        await d.put(name, Embedding.from({ key: BigInt(1000 + i), group: i % 2, weights }));
         clock.advance(60_000);
       }
       values.push({ name, key: BigInt(1000 + i), group: i % 2, weights, count, created, updated: clock.now - 60_000 });

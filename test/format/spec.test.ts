@@ -133,6 +133,13 @@ async function fileOf(dir: string, name: string, write: (path: string) => Promis
   return new Uint8Array(readFileSync(path));
 }
 
+function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 function firstDifference(a: Uint8Array, b: Uint8Array): string {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return `first difference at byte ${i}: library ${a[i]}, spec ${b[i]}`;
@@ -510,6 +517,39 @@ describe("spec: what makes a structure invalid", () => {
     const store = await ChunkStore.fromBytes(damaged);
     assert.equal(store.recordCount, 0, "the damaged tail commit is not used");
     await store.close();
+  });
+
+  it("a trailer with a non-zero reserved field is not a trailer; non-zero meta padding is not a valid commit", async () => {
+    const a = created(s, "test");
+    const at = a.size;
+    const c = commitFrame({ flags: INDEX_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: at, journalFrom: 0, index: [], meta: [["abc", "d"]], journal: new Uint8Array(0) }, at);
+    const trailer = c.slice();
+    trailer[c.length - 32 + 18] = 1;
+    new DataView(trailer.buffer).setUint32(c.length - 32 + 20, crc(trailer.subarray(c.length - 32, c.length - 12)), true);
+    const padding = c.slice();
+    padding[88 + 8 + 4 + 1] = 9; // meta entry of 12 bytes at [88, 100), padding [100, 104)
+    const dv = new DataView(padding.buffer);
+    dv.setUint32(80, 0, true);
+    dv.setUint32(80, crc(padding.subarray(0, c.length - 32)), true);
+    for (const [what, bad] of [["ok", c], ["trailer", trailer], ["padding", padding]] as const) {
+      const store = await ChunkStore.fromBytes(concat2(a.done(), bad));
+      assert.equal(store.meta.get("abc"), what === "ok" ? "d" : undefined, what);
+      await store.close();
+    }
+  });
+
+  it("a Depot snapshot whose reserved field is not zero is corrupt", async () => {
+    for (const reserved of [0, 1]) {
+      const a = created(s, valueCodec.name);
+      const snap = snapshotPayload([["n", { id: 0, bytes: 16, updateCount: 1, createdAt: 0, updatedAt: 0 }]], 0);
+      snap[2] = reserved;
+      const at = a.size;
+      a.commit({ flags: INDEX_FULL | JOURNAL_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: at, journalFrom: at, index: [], meta: [], journal: snap });
+      const store = await ChunkStore.fromBytes(a.done());
+      if (reserved === 0) assert.equal(new Depot(store, valueCodec).size, 1);
+      else assert.throws(() => new Depot(store, valueCodec), (e) => isVlstoreError(e, "Corrupt") && /reserved/.test(String(e)));
+      await store.close();
+    }
   });
 
   it("a commit flagged JOURNAL_FULL must point journalFrom at itself; INDEX_FULL likewise fullIndexAt", async () => {

@@ -297,6 +297,42 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     }
   });
 
+  it("a Depot's flushes: a journal snapshot, a PUT delta under a full index, a DELETE delta, the close", async () => {
+    const dir = tempDir();
+    const s: Settings = { chunkSize: 4 << 20, blockSize: 256 << 10, level: 1, shuffle: 0 };
+    const clock = new FakeClock();
+    const values = Array.from({ length: 11 }, (_, i) => valueCodec.encode({ i, label: `item ${i}` }));
+    const file = await fileOf(dir, "flushes.vls", async (p) => {
+      const d = await Depot.open(p, valueCodec, { ...s, clock: clock.read });
+      for (let i = 0; i < 10; i++) await d.put(`n${i}`, valueCodec.decode(values[i]!));
+      await d.flush(); // 10 changed names > half of 10: the Depot asks for a snapshot
+      clock.advance(5);
+      await d.put("n3", valueCodec.decode(values[10]!));
+      await d.flush(); // one change: a delta; the index deltas (57 bytes) outgrew the full index (30): INDEX_FULL
+      await d.delete("n4");
+      await d.flush(); // no chunk, no meta, a journal delta: a commit with an empty index delta
+      await d.close(); // consolidation: full index and a fresh snapshot
+    });
+
+    const t = clock.now - 5;
+    const entry = (id: number, time: number, n = 1, created = time): SpecEntry => ({ id, bytes: values[id]!.length, updateCount: n, createdAt: created, updatedAt: time });
+    const all = Array.from({ length: 10 }, (_, i): [string, SpecEntry] => [`n${i}`, entry(i, t)]);
+    const meta: [string, string][] = [["codec", valueCodec.name], ["depot.ttlSeconds", "0"]];
+    const a = created(s, valueCodec.name);
+    const chunk0 = await addChunks(a, pack(values.slice(0, 10), s, 128), s);
+    const c1 = a.size;
+    a.commit({ flags: JOURNAL_FULL, sequence: 1, recordCount: 10, chunkCount: 1, prevCommit: 64, fullIndexAt: 64, journalFrom: c1, index: chunk0, meta: [meta[1]!], journal: snapshotPayload(all, 0) });
+    const chunk1 = await addChunks(a, pack(values.slice(10), s, 128), s, 10);
+    const c2 = a.size;
+    a.commit({ flags: INDEX_FULL, sequence: 2, recordCount: 11, chunkCount: 2, prevCommit: c1, fullIndexAt: c2, journalFrom: c1, index: [...chunk0, ...chunk1], meta, journal: new DeltaBuilder().put("n3", entry(10, t + 5, 2, t)).done() });
+    const c3 = a.size;
+    a.commit({ flags: 0, sequence: 3, recordCount: 11, chunkCount: 2, prevCommit: c2, fullIndexAt: c2, journalFrom: c1, index: [], meta: [], journal: new DeltaBuilder().delete("n4").done() });
+    const c4 = a.size;
+    const final = [...all.filter(([n]) => n !== "n3" && n !== "n4"), ["n3", entry(10, t + 5, 2, t)] as [string, SpecEntry]];
+    a.commit({ flags: INDEX_FULL | JOURNAL_FULL, sequence: 4, recordCount: 11, chunkCount: 2, prevCommit: c3, fullIndexAt: c4, journalFrom: c4, index: [...chunk0, ...chunk1], meta, journal: snapshotPayload(final, values[3]!.length + values[4]!.length) });
+    assertSameBytes(file, a.done(), "Depot file after three flushes and a close");
+  });
+
   it("a checkpoint and a dump", async () => {
     const dir = tempDir();
     const clock = new FakeClock();

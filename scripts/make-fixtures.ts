@@ -16,7 +16,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { ChunkStore } from "../src/chunks/index.js";
-import { AtomicFrame, atomicFrameCodec, bytesCodec, Embedding, embeddingCodec, valueCodec } from "../src/codecs/index.js";
+import {
+  AtomicFrame,
+  atomicFrameCodec,
+  bytesCodec,
+  Embedding,
+  embeddingCodec,
+  valueCodec,
+} from "../src/codecs/index.js";
 import { Depot } from "../src/depot/index.js";
 import { Rng } from "../src/random.js";
 import { VERSION } from "../src/version.js";
@@ -96,7 +103,10 @@ function smooth(rng: Rng, n: number, scale = 1): Float32Array {
   return f;
 }
 
-async function describeStore(path: string, codec: { name: string }): Promise<Omit<ArchiveFact, "file" | "kind" | "features">> {
+async function describeStore(
+  path: string,
+  codec: { name: string },
+): Promise<Omit<ArchiveFact, "file" | "kind" | "features">> {
   const store = await ChunkStore.open(path, { readOnly: true });
   try {
     const s = store.settings;
@@ -124,7 +134,12 @@ async function nameFacts<T>(d: Depot<T>, value: (v: T) => unknown): Promise<Name
   return out;
 }
 
-const embeddingValue = (e: Embedding): unknown => ({ key: e.key.toString(), group: e.group, dim: e.weights.length, weightsCrc32: crc(new Uint8Array(e.weights.buffer, e.weights.byteOffset, e.weights.byteLength)) });
+const embeddingValue = (e: Embedding): unknown => ({
+  key: e.key.toString(),
+  group: e.group,
+  dim: e.weights.length,
+  weightsCrc32: crc(new Uint8Array(e.weights.buffer, e.weights.byteOffset, e.weights.byteLength)),
+});
 const frameValue = (f: AtomicFrame): unknown => ({
   name: f.name,
   nSites: f.nSites,
@@ -140,10 +155,20 @@ async function bare(dir: string): Promise<ArchiveFact> {
   const file = "chunkstore-bare.vls";
   const path = join(dir, file);
   const rng = new Rng(101);
-  const store = await ChunkStore.open(path, { chunkSize: 8192, blockSize: 2048, level: 3, shuffle: 4, codec: bytesCodec, blockRecords: 16 });
+  const store = await ChunkStore.open(path, {
+    chunkSize: 8192,
+    blockSize: 2048,
+    level: 3,
+    shuffle: 4,
+    codec: bytesCodec,
+    blockRecords: 16,
+  });
   const records: RecordFact[] = [];
   for (let i = 0; i < 90; i++) {
-    const payload = i % 5 === 0 ? Uint8Array.from({ length: rng.int(700) }, () => rng.int(256)) : new Uint8Array(smooth(rng, 1 + rng.int(200)).buffer);
+    const payload =
+      i % 5 === 0
+        ? Uint8Array.from({ length: rng.int(700) }, () => rng.int(256))
+        : new Uint8Array(smooth(rng, 1 + rng.int(200)).buffer);
     const bytes = bytesCodec.encode(payload);
     const id = await store.put(bytes);
     records.push({ id, length: bytes.length, crc32: crc(bytes) });
@@ -151,7 +176,13 @@ async function bare(dir: string): Promise<ArchiveFact> {
   }
   store.setMeta("fixture", "chunkstore-bare");
   await store.close();
-  return { file, kind: "chunkstore", ...(await describeStore(path, bytesCodec)), records, features: ["delta commit", "zstd shuffled blocks", "raw blocks in a compressed file", "several chunks"] };
+  return {
+    file,
+    kind: "chunkstore",
+    ...(await describeStore(path, bytesCodec)),
+    records,
+    features: ["delta commit", "zstd shuffled blocks", "raw blocks in a compressed file", "several chunks"],
+  };
 }
 
 /** A Depot of atomic frames (32 sites, periodic box), level 1, shuffle 4. */
@@ -182,7 +213,14 @@ async function frames(dir: string): Promise<ArchiveFact> {
   const names = await nameFacts(d, frameValue);
   const garbageBytes = d.stats().garbageBytes;
   await d.close();
-  return { file, kind: "depot", ...(await describeStore(path, atomicFrameCodec)), names, garbageBytes, features: ["FlatBuffers atomic frames", "journal delta then snapshot", "frame without box"] };
+  return {
+    file,
+    kind: "depot",
+    ...(await describeStore(path, atomicFrameCodec)),
+    names,
+    garbageBytes,
+    features: ["FlatBuffers atomic frames", "journal delta then snapshot", "frame without box"],
+  };
 }
 
 /** A Depot of embeddings with a TTL: overwrites, a delete, an expired name, two flushes. */
@@ -191,12 +229,21 @@ async function embeddings(dir: string): Promise<{ fact: ArchiveFact; depot: Depo
   const path = join(dir, file);
   const rng = new Rng(303);
   const c = clock();
-  const d = await Depot.open(path, embeddingCodec, { ttlSeconds: 7 * 86400, level: 1, chunkSize: 32768, blockSize: 4096, clock: c.read });
+  const d = await Depot.open(path, embeddingCodec, {
+    ttlSeconds: 7 * 86400,
+    level: 1,
+    chunkSize: 32768,
+    blockSize: 4096,
+    clock: c.read,
+  });
   for (let i = 0; i < 60; i++) {
     const updates = 1 + (i % 3);
     for (let u = 0; u < updates; u++) {
       const group = i % 4;
-      await d.put(`user:${i}`, Embedding.from({ key: (BigInt(i) << 40n) | 0xabcdn, group, weights: smooth(rng, 8 + 8 * group) }));
+      await d.put(
+        `user:${i}`,
+        Embedding.from({ key: (BigInt(i) << 40n) | 0xabcdn, group, weights: smooth(rng, 8 + 8 * group) }),
+      );
       c.advance(3_600_000);
     }
     if (i === 20 || i === 45) await d.flush();
@@ -207,7 +254,15 @@ async function embeddings(dir: string): Promise<{ fact: ArchiveFact; depot: Depo
   const names = await nameFacts(d, embeddingValue);
   const stats = d.stats();
   await d.flush();
-  const fact: ArchiveFact = { file, kind: "depot", ...(await describeStore(path, embeddingCodec)), names, garbageBytes: stats.garbageBytes, now: c.read(), features: ["TTL", "overwrites", "delete", "expired names", "two delta commits"] };
+  const fact: ArchiveFact = {
+    file,
+    kind: "depot",
+    ...(await describeStore(path, embeddingCodec)),
+    names,
+    garbageBytes: stats.garbageBytes,
+    now: c.read(),
+    features: ["TTL", "overwrites", "delete", "expired names", "two delta commits"],
+  };
   return { fact, depot: d, now: c.read };
 }
 
@@ -219,13 +274,25 @@ async function level0(dir: string): Promise<ArchiveFact> {
   const c = clock();
   const d = await Depot.open(path, valueCodec, { level: 0, chunkSize: 4096, blockSize: 1024, clock: c.read });
   for (let i = 0; i < 40; i++) {
-    await d.put(`cfg/${i}`, { run: i, lr: Math.round(rng.float() * 1e6) / 1e9, tags: ["md", i % 2 ? "nvt" : "npt"], ok: i % 3 !== 0 });
+    await d.put(`cfg/${i}`, {
+      run: i,
+      lr: Math.round(rng.float() * 1e6) / 1e9,
+      tags: ["md", i % 2 ? "nvt" : "npt"],
+      ok: i % 3 !== 0,
+    });
     c.advance(10);
   }
   const names = await nameFacts(d, (v) => v);
   const garbageBytes = d.stats().garbageBytes;
   await d.close();
-  return { file, kind: "depot", ...(await describeStore(path, valueCodec)), names, garbageBytes, features: ["level 0", "raw blocks only", "msgpack values"] };
+  return {
+    file,
+    kind: "depot",
+    ...(await describeStore(path, valueCodec)),
+    names,
+    garbageBytes,
+    features: ["level 0", "raw blocks only", "msgpack values"],
+  };
 }
 
 /** A Depot whose journal snapshot is large enough (>= 4 KiB) to be stored compressed (JOURNAL_ZSTD). */
@@ -241,7 +308,14 @@ async function journalZstd(dir: string): Promise<ArchiveFact> {
   const names = await nameFacts(d, (v) => new TextDecoder().decode(v));
   const garbageBytes = d.stats().garbageBytes;
   await d.close();
-  return { file, kind: "depot", ...(await describeStore(path, bytesCodec)), names, garbageBytes, features: ["compressed journal snapshot (JOURNAL_ZSTD)"] };
+  return {
+    file,
+    kind: "depot",
+    ...(await describeStore(path, bytesCodec)),
+    names,
+    garbageBytes,
+    features: ["compressed journal snapshot (JOURNAL_ZSTD)"],
+  };
 }
 
 /** JSON with one line per small object (a record, a name), so the manifest stays short and diffable. */
@@ -250,7 +324,9 @@ function pretty(v: unknown, indent = ""): string {
   if (flat.length <= 200 || v === null || typeof v !== "object") return flat;
   const inner = indent + " ";
   if (Array.isArray(v)) return `[\n${v.map((x) => inner + pretty(x, inner)).join(",\n")}\n${indent}]`;
-  const body = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`);
+  const body = Object.entries(v as Record<string, unknown>).map(
+    ([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`,
+  );
   return `{\n${body.join(",\n")}\n${indent}}`;
 }
 
@@ -258,10 +334,20 @@ async function main(): Promise<void> {
   const { out, force } = args();
   const manifestPath = join(out, "manifest.json");
   if (existsSync(manifestPath) && !force) {
-    throw new Error(`${manifestPath} exists: the golden files are written once (pass --force, or --out DIR to write elsewhere)`);
+    throw new Error(
+      `${manifestPath} exists: the golden files are written once (pass --force, or --out DIR to write elsewhere)`,
+    );
   }
   mkdirSync(out, { recursive: true });
-  for (const f of ["chunkstore-bare.vls", "depot-frames.vls", "depot-embeddings-ttl.vls", "depot-level0-raw.vls", "depot-journal-zstd.vls", "embeddings.ckpt", "embeddings.dump"]) {
+  for (const f of [
+    "chunkstore-bare.vls",
+    "depot-frames.vls",
+    "depot-embeddings-ttl.vls",
+    "depot-level0-raw.vls",
+    "depot-journal-zstd.vls",
+    "embeddings.ckpt",
+    "embeddings.dump",
+  ]) {
     rmSync(join(out, f), { force: true });
   }
   const archives = [await bare(out), await frames(out)];
@@ -276,7 +362,8 @@ async function main(): Promise<void> {
   const dumped: Manifest["dump"]["records"] = [];
   for (const n of emb.fact.names!) {
     const v = n.value as { key: string; group: number; dim: number; weightsCrc32: number };
-    if (n.updateCount >= 2 && emb.now() - n.updatedAt < 7 * 86_400_000) dumped.push({ key: v.key, group: v.group, dim: v.dim, crc32: v.weightsCrc32 });
+    if (n.updateCount >= 2 && emb.now() - n.updatedAt < 7 * 86_400_000)
+      dumped.push({ key: v.key, group: v.group, dim: v.dim, crc32: v.weightsCrc32 });
   }
   await emb.depot.close();
   // The close consolidated the embeddings archive: describe the file as it is now.
@@ -285,13 +372,22 @@ async function main(): Promise<void> {
 
   const manifest: Manifest = {
     writtenBy: `vlstore ${VERSION} (format version 1), scripts/make-fixtures.ts`,
-    note: "Golden files: written once, read by test/format/golden.test.ts forever after. Do not regenerate; see README.md.",
+    note: "Golden files: written once, read by test/format/golden.test.ts forever. Never regenerate; see README.md.",
     archives,
     checkpoint: { file: "embeddings.ckpt", ...fileFacts(ckptPath), codec: embeddingCodec.name, names: live },
-    dump: { file: "embeddings.dump", ...fileFacts(dumpPath), dims: summary.dims, counts: summary.counts, records: dumped },
+    dump: {
+      file: "embeddings.dump",
+      ...fileFacts(dumpPath),
+      dims: summary.dims,
+      counts: summary.counts,
+      records: dumped,
+    },
   };
   writeFileSync(manifestPath, pretty(manifest) + "\n");
-  const total = [...archives.map((a) => a.bytes), manifest.checkpoint.bytes, manifest.dump.bytes].reduce((x, y) => x + y, 0);
+  const total = [...archives.map((a) => a.bytes), manifest.checkpoint.bytes, manifest.dump.bytes].reduce(
+    (x, y) => x + y,
+    0,
+  );
   console.log(`wrote ${archives.length} archives, a checkpoint and a dump to ${out} (${total} bytes)`);
 }
 

@@ -25,7 +25,8 @@ import { ByteReader, ByteWriter, textDecoder } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 
 const VALUE_MAGIC = 0x50434c56; // "VLCP" little-endian
-export const CHECKPOINT_VALUE_HEADER = 40; // 4 magic + 4 crc + 4 codec + 2 version + 2 reserved + 8 count + 8 created + 8 updated
+/** 4 magic + 4 crc + 4 codec + 2 version + 2 reserved + 8 count + 8 created + 8 updated */
+export const CHECKPOINT_VALUE_HEADER = 40;
 /** The value layout this code writes and the newest it reads; 0 (older files, reserved then) is the same layout. */
 export const CHECKPOINT_VALUE_VERSION = 1;
 const VERSION_AT = 12;
@@ -105,7 +106,9 @@ export function parseCheckpoint(file: Uint8Array, codecName: string, path: strin
     if (storedTag !== tag) throw new CodecMismatchError(`(codec tag 0x${storedTag.toString(16)})`, codecName, path);
     v.skip(2); // the version, checked above
     const reserved = v.u16();
-    if (reserved !== 0) throw new CorruptError(`checkpoint ${path}`, `record ${i} reserved field is ${reserved}, expected 0`, at);
+    if (reserved !== 0) {
+      throw new CorruptError(`checkpoint ${path}`, `record ${i} reserved field is ${reserved}, expected 0`, at);
+    }
     const updateCount = v.u64("update count");
     const createdAt = v.f64();
     const updatedAt = v.f64();

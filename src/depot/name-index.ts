@@ -43,7 +43,8 @@ class Snapshot {
       throw new CorruptError("depot index snapshot", reason);
     };
     if (bytes.length < HEAD) fail(`${bytes.length} bytes, shorter than its ${HEAD}-byte head`);
-    if (view.getUint16(2, true) !== 0) fail(`reserved field is ${view.getUint16(2, true)}, expected 0`); // as in src/format
+    const reserved = view.getUint16(2, true);
+    if (reserved !== 0) fail(`reserved field is ${reserved}, expected 0`); // checked, as every reserved field in src/format
     this.count = view.getUint32(4, true);
     this.garbageBytes = Number(view.getBigUint64(8, true));
     const slots = view.getUint32(16, true);

@@ -254,7 +254,8 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
     }
     if ((e.flags & BLOCK_SHUFFLED) !== 0 && shuffle === 0) throw corrupt(`block ${i} shuffled with element width 0`);
     if (e.rawSize % BLOCK_ALIGN !== 0 || e.rawSize > MAX_RECORD_SIZE + BLOCK_ALIGN) {
-      throw corrupt(`block ${i} raw size ${e.rawSize} is not a multiple of ${BLOCK_ALIGN} up to ${MAX_RECORD_SIZE + BLOCK_ALIGN}`);
+      const most = MAX_RECORD_SIZE + BLOCK_ALIGN;
+      throw corrupt(`block ${i} raw size ${e.rawSize} is not a multiple of ${BLOCK_ALIGN} up to ${most}`);
     }
     if (e.payloadOffset < prevEnd || e.payloadOffset + e.storedSize > p.frameSize) {
       throw corrupt(`block ${i} payload ${e.payloadOffset}+${e.storedSize} outside ${prevEnd}..${p.frameSize}`);

@@ -89,7 +89,9 @@ export function decodeFileHeader(bytes: Uint8Array, path = "<memory>"): FileSett
   if (flags !== 0) throw new CorruptError("file header", `unknown flags 0x${flags.toString(16)}`, 12);
   const s: FileSettings = { chunkSize: r.u32(), blockSize: r.u32(), level: r.i32(), shuffle: r.u32() };
   const reserved = firstNonZero(bytes, 32, 60);
-  if (reserved >= 0) throw new CorruptError("file header", `reserved byte ${reserved} is ${bytes[reserved]}, expected 0`, reserved);
+  if (reserved >= 0) {
+    throw new CorruptError("file header", `reserved byte ${reserved} is ${bytes[reserved]}, expected 0`, reserved);
+  }
   const bad = validateSettings(s);
   if (bad) throw new CorruptError("file header", bad, 16);
   return s;

@@ -11,7 +11,15 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { crc32 } from "node:zlib";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { atomicFrameCodec, bytesCodec, Embedding, embeddingCodec, valueCodec, type AtomicFrame, type Codec } from "../../src/codecs/index.js";
+import {
+  atomicFrameCodec,
+  bytesCodec,
+  Embedding,
+  embeddingCodec,
+  valueCodec,
+  type AtomicFrame,
+  type Codec,
+} from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { decodeChunkHeader, decodeChunkPrefix, BLOCK_ZSTD, CHUNK_MAGIC } from "../../src/format/chunk-frame.js";
 import { COMMIT_INDEX_FULL, COMMIT_JOURNAL_ZSTD, decodeCommit, peekCommitSize } from "../../src/format/commit.js";
@@ -53,7 +61,10 @@ function facts(codec: string, v: unknown): unknown {
 }
 
 /** Every frame of a file, walked from offset 64 with the format decoders. */
-function frames(bytes: Uint8Array): { chunks: ReturnType<typeof decodeChunkHeader>[]; commits: ReturnType<typeof decodeCommit>[] } {
+function frames(bytes: Uint8Array): {
+  chunks: ReturnType<typeof decodeChunkHeader>[];
+  commits: ReturnType<typeof decodeCommit>[];
+} {
   const chunks: ReturnType<typeof decodeChunkHeader>[] = [];
   const commits: ReturnType<typeof decodeCommit>[] = [];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -79,17 +90,34 @@ function checkFile(name: string, fact: { bytes: number; crc32: number }): Uint8A
 }
 
 /** `d` holds exactly `names` (plus `added` names at the end of storage order) with their bytes, metadata and values. */
-async function checkNames(d: Depot<unknown>, codec: string, names: readonly NameFact[], what: string, added = 0): Promise<void> {
+async function checkNames(
+  d: Depot<unknown>,
+  codec: string,
+  names: readonly NameFact[],
+  what: string,
+  added = 0,
+): Promise<void> {
   assert.deepEqual(
-    d.records().slice(0, d.records().length - added).map((r) => r.name),
+    d
+      .records()
+      .slice(0, d.records().length - added)
+      .map((r) => r.name),
     names.map((n) => n.name),
     `${what}: live names in storage order`,
   );
   const values = await d.getMany(names.map((n) => n.name));
   for (const [i, n] of names.entries()) {
     const bytes = await d.chunkStore.get(d.records()[i]!.id);
-    assert.deepEqual({ length: bytes.length, crc32: crc(bytes) }, { length: n.length, crc32: n.crc32 }, `${what}: bytes of ${n.name}`);
-    assert.deepEqual(d.stat(n.name), { bytes: n.bytes, updateCount: n.updateCount, createdAt: n.createdAt, updatedAt: n.updatedAt }, `${what}: stat of ${n.name}`);
+    assert.deepEqual(
+      { length: bytes.length, crc32: crc(bytes) },
+      { length: n.length, crc32: n.crc32 },
+      `${what}: bytes of ${n.name}`,
+    );
+    assert.deepEqual(
+      d.stat(n.name),
+      { bytes: n.bytes, updateCount: n.updateCount, createdAt: n.createdAt, updatedAt: n.updatedAt },
+      `${what}: stat of ${n.name}`,
+    );
     assert.deepEqual(facts(codec, values[i]), n.value, `${what}: value of ${n.name}`);
   }
 }
@@ -109,7 +137,11 @@ describe("golden files of format version 1 (test/fixtures)", () => {
         if (a.records) {
           const all = await store.getMany(a.records.map((r) => r.id));
           a.records.forEach((r, i) => {
-            assert.deepEqual({ length: all[i]!.length, crc32: crc(all[i]!) }, { length: r.length, crc32: r.crc32 }, `record ${r.id}`);
+            assert.deepEqual(
+              { length: all[i]!.length, crc32: crc(all[i]!) },
+              { length: r.length, crc32: r.crc32 },
+              `record ${r.id}`,
+            );
             codec.decode(all[i]!); // every record is a valid record of its codec
           });
         }
@@ -128,10 +160,14 @@ describe("golden files of format version 1 (test/fixtures)", () => {
       const flags = new Set(chunks.flatMap((c) => c.blocks.map((b) => b.flags)));
       if (a.settings.level === 0) assert.deepEqual([...flags], [0], "level 0: raw blocks only");
       if (a.features.some((f) => f.includes("JOURNAL_ZSTD"))) {
-        assert.ok(commits.some((c) => (c.flags & COMMIT_JOURNAL_ZSTD) !== 0), "a compressed journal");
+        assert.ok(
+          commits.some((c) => (c.flags & COMMIT_JOURNAL_ZSTD) !== 0),
+          "a compressed journal",
+        );
       }
       if (a.features.some((f) => f.includes("zstd"))) assert.ok([...flags].some((f) => (f & BLOCK_ZSTD) !== 0));
-      if (a.features.some((f) => f.includes("delta"))) assert.ok(commits.some((c) => (c.flags & COMMIT_INDEX_FULL) === 0));
+      if (a.features.some((f) => f.includes("delta")))
+        assert.ok(commits.some((c) => (c.flags & COMMIT_INDEX_FULL) === 0));
       assert.ok((commits.at(-1)!.flags & COMMIT_INDEX_FULL) !== 0, "closed: the last commit holds the full index");
     });
   }
@@ -152,7 +188,9 @@ describe("golden files of format version 1 (test/fixtures)", () => {
   it(`${manifest.checkpoint.file}: loads into a Depot with every name, value and metadata`, async () => {
     checkFile(manifest.checkpoint.file, manifest.checkpoint);
     const d = Depot.memory(embeddingCodec);
-    assert.deepEqual(await d.loadCheckpoint(join(DIR, manifest.checkpoint.file)), { records: manifest.checkpoint.names.length });
+    assert.deepEqual(await d.loadCheckpoint(join(DIR, manifest.checkpoint.file)), {
+      records: manifest.checkpoint.names.length,
+    });
     // The checkpoint lists names in storage order; the loaded Depot stores them in that order.
     await checkNames(d as Depot<unknown>, manifest.checkpoint.codec, manifest.checkpoint.names, "checkpoint");
     await d.close();

@@ -113,7 +113,9 @@ export interface HeaderFields {
 /** "File header (64 bytes, offset 0)". */
 export function fileHeader(h: HeaderFields): Uint8Array {
   const b = new Bytes().raw(Uint8Array.of(0x89, 0x56, 0x4c, 0x53, 0x0d, 0x0a, 0x1a, 0x0a));
-  b.u16(h.version ?? 1).u16(64).u32(h.flags ?? 0);
+  b.u16(h.version ?? 1)
+    .u16(64)
+    .u32(h.flags ?? 0);
   b.u32(h.chunkSize).u32(h.blockSize).i32(h.level).u32(h.shuffle).zeros(28);
   const head = b.done();
   return concat([head, new Bytes().u32(crc(head)).done()]);
@@ -168,7 +170,12 @@ export async function storeBlock(records: readonly Uint8Array[], level: number, 
 }
 
 /** "Chunk frame": header (with block table and record lengths), then the payload. */
-export function chunkFrame(firstRecord: number, shuffle: number, blocks: readonly SpecBlock[], lengths: readonly number[]): Uint8Array {
+export function chunkFrame(
+  firstRecord: number,
+  shuffle: number,
+  blocks: readonly SpecBlock[],
+  lengths: readonly number[],
+): Uint8Array {
   const headerSize = up(40 + 24 * blocks.length + 4 * lengths.length, 8);
   const offsets: number[] = [];
   let pos = headerSize;
@@ -181,7 +188,13 @@ export function chunkFrame(firstRecord: number, shuffle: number, blocks: readonl
   const h = new Bytes().u32(0x4b434c56).u32(headerSize).u64(frameSize).u64(firstRecord);
   h.u32(lengths.length).u32(blocks.length).u8(shuffle).zeros(3).u32(0 /* crc */);
   blocks.forEach((bl, i) => {
-    h.u32(offsets[i]!).u32(bl.stored.length).u32(bl.rawSize).u32(crc(bl.stored)).u32(bl.recordCount).u16(bl.flags).u16(0);
+    h.u32(offsets[i]!)
+      .u32(bl.stored.length)
+      .u32(bl.rawSize)
+      .u32(crc(bl.stored))
+      .u32(bl.recordCount)
+      .u16(bl.flags)
+      .u16(0);
   });
   for (const n of lengths) h.u32(n);
   h.pad(8);
@@ -236,7 +249,7 @@ export function commitFrame(c: CommitFields, at: number): Uint8Array {
   return concat([b.done(), t.done()]);
 }
 
-/** "JOURNAL_ZSTD": u32 part count, (u32 raw size, u32 stored size) per part, the zstd frames; 1 MiB parts at level 3. */
+/** "JOURNAL_ZSTD": u32 part count, (u32 raw, u32 stored size) per part, the zstd frames; 1 MiB parts, level 3. */
 export async function compressedJournal(payload: Uint8Array): Promise<Uint8Array> {
   const part = 1 << 20;
   const frames: Uint8Array[] = [];
@@ -320,7 +333,14 @@ export function snapshotPayload(names: readonly [string, SpecEntry][], garbage: 
   let slots = 0;
   if (n > 0) for (slots = 1; slots < 2 * n; slots *= 2);
   const enc = names.map(([name]) => utf8(name));
-  const b = new Bytes().u8(1).u8(4).u16(0).u32(n).u64(garbage).u32(slots).u32(enc.reduce((s, x) => s + x.length, 0));
+  const b = new Bytes()
+    .u8(1)
+    .u8(4)
+    .u16(0)
+    .u32(n)
+    .u64(garbage)
+    .u32(slots)
+    .u32(enc.reduce((s, x) => s + x.length, 0));
   for (const [, e] of names) b.f64(e.id).f64(e.bytes).f64(e.updateCount).f64(e.createdAt).f64(e.updatedAt);
   let off = 0;
   for (const x of enc) {
@@ -342,13 +362,29 @@ export function snapshotPayload(names: readonly [string, SpecEntry][], garbage: 
 
 /** bytes/msgpack framing: u32 length, u32 ~length, payload, zero pad to 8. */
 export function framed(payload: Uint8Array): Uint8Array {
-  return new Bytes().u32(payload.length).u32(~payload.length >>> 0).raw(payload).pad(8).done();
+  return new Bytes()
+    .u32(payload.length)
+    .u32(~payload.length >>> 0)
+    .raw(payload)
+    .pad(8)
+    .done();
 }
 
 /** One checkpoint record: u64 key length, key, u64 value length, value (40-byte header + record bytes). */
-export function checkpointRecord(name: string, codec: string, e: Omit<SpecEntry, "id" | "bytes">, record: Uint8Array, version = 1): Uint8Array {
+export function checkpointRecord(
+  name: string,
+  codec: string,
+  e: Omit<SpecEntry, "id" | "bytes">,
+  record: Uint8Array,
+  version = 1,
+): Uint8Array {
   const key = utf8(name);
-  const value = new Bytes().u32(0x50434c56).u32(0).u32(crc(utf8(codec))).u16(version).u16(0);
+  const value = new Bytes()
+    .u32(0x50434c56)
+    .u32(0)
+    .u32(crc(utf8(codec)))
+    .u16(version)
+    .u16(0);
   value.u64(e.updateCount).f64(e.createdAt).f64(e.updatedAt).raw(record);
   const v = value.done();
   new DataView(v.buffer).setUint32(4, crc32(v.subarray(8), crc32(key)) >>> 0, true);

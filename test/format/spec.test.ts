@@ -86,7 +86,12 @@ function pack(records: readonly Uint8Array[], s: Settings, blockRecords: number)
 const up8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** Chunk frames for packed records, appended to `a`; returns their index entries. */
-async function addChunks(a: ArchiveBuilder, chunks: Uint8Array[][][], s: Settings, firstRecord = 0): Promise<SpecIndexEntry[]> {
+async function addChunks(
+  a: ArchiveBuilder,
+  chunks: Uint8Array[][][],
+  s: Settings,
+  firstRecord = 0,
+): Promise<SpecIndexEntry[]> {
   const index: SpecIndexEntry[] = [];
   let first = firstRecord;
   for (const blocks of chunks) {
@@ -109,7 +114,18 @@ async function addChunks(a: ArchiveBuilder, chunks: Uint8Array[][][], s: Setting
 /** Header plus the creation commit: empty, INDEX_FULL, the codec name in its meta. */
 function created(s: Settings, codec: string): ArchiveBuilder {
   const a = new ArchiveBuilder(fileHeader(s));
-  a.commit({ flags: INDEX_FULL, sequence: 0, recordCount: 0, chunkCount: 0, prevCommit: 0, fullIndexAt: 64, journalFrom: 0, index: [], meta: [["codec", codec]], journal: new Uint8Array(0) });
+  a.commit({
+    flags: INDEX_FULL,
+    sequence: 0,
+    recordCount: 0,
+    chunkCount: 0,
+    prevCommit: 0,
+    fullIndexAt: 64,
+    journalFrom: 0,
+    index: [],
+    meta: [["codec", codec]],
+    journal: new Uint8Array(0),
+  });
   return a;
 }
 
@@ -147,7 +163,10 @@ function firstDifference(a: Uint8Array, b: Uint8Array): string {
 }
 
 function assertSameBytes(library: Uint8Array, spec: Uint8Array, what: string): void {
-  assert.ok(library.length === spec.length && Buffer.compare(library, spec) === 0, `${what}: ${firstDifference(library, spec)}`);
+  assert.ok(
+    library.length === spec.length && Buffer.compare(library, spec) === 0,
+    `${what}: ${firstDifference(library, spec)}`,
+  );
 }
 
 describe("spec: the library writes exactly the bytes FORMAT.md describes", () => {
@@ -170,7 +189,8 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     // Compressible floats (zstd + shuffled blocks), random bytes (stored raw: zstd cannot shrink them),
     // a record larger than blockSize and one larger than chunkSize, and an empty payload.
     const payloads: Uint8Array[] = [];
-    for (let i = 0; i < 60; i++) payloads.push(i % 7 === 3 ? randomBytes(rng, 1 + rng.int(900)) : floats(rng, 1 + rng.int(300)));
+    for (let i = 0; i < 60; i++)
+      payloads.push(i % 7 === 3 ? randomBytes(rng, 1 + rng.int(900)) : floats(rng, 1 + rng.int(300)));
     payloads.push(floats(rng, 1500), new Uint8Array(0), floats(rng, 5000), randomBytes(rng, 40));
     const records = payloads.map(framed);
     records.forEach((r, i) => assertSameBytes(bytesCodec.encode(payloads[i]!), r, `bytesCodec record ${i}`));
@@ -199,7 +219,9 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     const spec = a.done();
     assertSameBytes(file, spec, "bare ChunkStore file");
     // The builder's archive did exercise every kind of block.
-    const flags = new Set((await Promise.all(chunks.flat().map((b) => storeBlock(b, s.level, s.shuffle)))).map((b) => b.flags));
+    const flags = new Set(
+      (await Promise.all(chunks.flat().map((b) => storeBlock(b, s.level, s.shuffle)))).map((b) => b.flags),
+    );
     assert.deepEqual([...flags].sort(), [0, ZSTD | SHUFFLED]);
   });
 
@@ -219,7 +241,18 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     });
     const a = created(s, bytesCodec.name);
     const first = await addChunks(a, pack(records.slice(0, 2), s, 128), s);
-    const c1 = a.commit({ flags: 0, sequence: 1, recordCount: 2, chunkCount: 1, prevCommit: 64, fullIndexAt: 64, journalFrom: 0, index: first, meta: [], journal: new Uint8Array(0) });
+    const c1 = a.commit({
+      flags: 0,
+      sequence: 1,
+      recordCount: 2,
+      chunkCount: 1,
+      prevCommit: 64,
+      fullIndexAt: 64,
+      journalFrom: 0,
+      index: first,
+      meta: [],
+      journal: new Uint8Array(0),
+    });
     const second = await addChunks(a, pack(records.slice(2), s, 128), s, 2);
     a.commit({
       flags: INDEX_FULL,
@@ -230,7 +263,10 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: a.size,
       journalFrom: 0,
       index: [...first, ...second],
-      meta: [["codec", bytesCodec.name], ["note", "two commits"]],
+      meta: [
+        ["codec", bytesCodec.name],
+        ["note", "two commits"],
+      ],
       journal: new Uint8Array(0),
     });
     assertSameBytes(file, a.done(), "flush + close file");
@@ -246,11 +282,15 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       for (let i = 0; i < n; i++) {
         const name = `emb/${(i * 7919) % n}`;
         const weights = Float32Array.from({ length: 16 }, () => rng.normal());
-        writes.push([name, embeddingCodec.encode({ key: BigInt(i) * 0x9e3779b97f4a7c15n % (1n << 64n), group: i % 3, weights })]);
+        writes.push([
+          name,
+          embeddingCodec.encode({ key: (BigInt(i) * 0x9e3779b97f4a7c15n) % (1n << 64n), group: i % 3, weights }),
+        ]);
       }
       // Overwrite two names and delete one: their old bytes become garbage.
       const over = [writes[1]![0], writes[2]![0]];
-      for (const name of over) writes.push([name, embeddingCodec.encode({ key: 7n, group: 1, weights: new Float32Array(8) })]);
+      for (const name of over)
+        writes.push([name, embeddingCodec.encode({ key: 7n, group: 1, weights: new Float32Array(8) })]);
       const file = await fileOf(dir, `emb${n}.vls`, async (p) => {
         const d = await Depot.open(p, embeddingCodec, { ...s, ttlSeconds: 3600, clock: clock.read });
         for (const [name, bytes] of writes) {
@@ -269,7 +309,13 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         const old = entries.get(name);
         if (old) garbage += old.bytes;
         entries.delete(name);
-        entries.set(name, { id, bytes: bytes.length, updateCount: (old?.updateCount ?? 0) + 1, createdAt: old?.createdAt ?? t, updatedAt: t });
+        entries.set(name, {
+          id,
+          bytes: bytes.length,
+          updateCount: (old?.updateCount ?? 0) + 1,
+          createdAt: old?.createdAt ?? t,
+          updatedAt: t,
+        });
         t += 250;
       });
       garbage += entries.get(writes[3]![0])!.bytes;
@@ -277,7 +323,15 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       const snapshot = snapshotPayload([...entries], garbage);
 
       const a = created(s, embeddingCodec.name);
-      const index = await addChunks(a, pack(writes.map(([, b]) => b), s, 128), s);
+      const index = await addChunks(
+        a,
+        pack(
+          writes.map(([, b]) => b),
+          s,
+          128,
+        ),
+        s,
+      );
       const journal = snapshot.length >= 4096 ? await compressedJournal(snapshot) : snapshot;
       const at = a.size;
       a.commit({
@@ -289,7 +343,10 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         fullIndexAt: at,
         journalFrom: at,
         index,
-        meta: [["codec", embeddingCodec.name], ["depot.ttlSeconds", "3600"]],
+        meta: [
+          ["codec", embeddingCodec.name],
+          ["depot.ttlSeconds", "3600"],
+        ],
         journal,
       });
       assert.equal(journal !== snapshot, n === 400, "the large snapshot is the compressed one");
@@ -315,21 +372,77 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     });
 
     const t = clock.now - 5;
-    const entry = (id: number, time: number, n = 1, created = time): SpecEntry => ({ id, bytes: values[id]!.length, updateCount: n, createdAt: created, updatedAt: time });
+    const entry = (id: number, time: number, n = 1, created = time): SpecEntry => ({
+      id,
+      bytes: values[id]!.length,
+      updateCount: n,
+      createdAt: created,
+      updatedAt: time,
+    });
     const all = Array.from({ length: 10 }, (_, i): [string, SpecEntry] => [`n${i}`, entry(i, t)]);
-    const meta: [string, string][] = [["codec", valueCodec.name], ["depot.ttlSeconds", "0"]];
+    const meta: [string, string][] = [
+      ["codec", valueCodec.name],
+      ["depot.ttlSeconds", "0"],
+    ];
     const a = created(s, valueCodec.name);
     const chunk0 = await addChunks(a, pack(values.slice(0, 10), s, 128), s);
     const c1 = a.size;
-    a.commit({ flags: JOURNAL_FULL, sequence: 1, recordCount: 10, chunkCount: 1, prevCommit: 64, fullIndexAt: 64, journalFrom: c1, index: chunk0, meta: [meta[1]!], journal: snapshotPayload(all, 0) });
+    a.commit({
+      flags: JOURNAL_FULL,
+      sequence: 1,
+      recordCount: 10,
+      chunkCount: 1,
+      prevCommit: 64,
+      fullIndexAt: 64,
+      journalFrom: c1,
+      index: chunk0,
+      meta: [meta[1]!],
+      journal: snapshotPayload(all, 0),
+    });
     const chunk1 = await addChunks(a, pack(values.slice(10), s, 128), s, 10);
     const c2 = a.size;
-    a.commit({ flags: INDEX_FULL, sequence: 2, recordCount: 11, chunkCount: 2, prevCommit: c1, fullIndexAt: c2, journalFrom: c1, index: [...chunk0, ...chunk1], meta, journal: new DeltaBuilder().put("n3", entry(10, t + 5, 2, t)).done() });
+    a.commit({
+      flags: INDEX_FULL,
+      sequence: 2,
+      recordCount: 11,
+      chunkCount: 2,
+      prevCommit: c1,
+      fullIndexAt: c2,
+      journalFrom: c1,
+      index: [...chunk0, ...chunk1],
+      meta,
+      journal: new DeltaBuilder().put("n3", entry(10, t + 5, 2, t)).done(),
+    });
     const c3 = a.size;
-    a.commit({ flags: 0, sequence: 3, recordCount: 11, chunkCount: 2, prevCommit: c2, fullIndexAt: c2, journalFrom: c1, index: [], meta: [], journal: new DeltaBuilder().delete("n4").done() });
+    a.commit({
+      flags: 0,
+      sequence: 3,
+      recordCount: 11,
+      chunkCount: 2,
+      prevCommit: c2,
+      fullIndexAt: c2,
+      journalFrom: c1,
+      index: [],
+      meta: [],
+      journal: new DeltaBuilder().delete("n4").done(),
+    });
     const c4 = a.size;
-    const final = [...all.filter(([n]) => n !== "n3" && n !== "n4"), ["n3", entry(10, t + 5, 2, t)] as [string, SpecEntry]];
-    a.commit({ flags: INDEX_FULL | JOURNAL_FULL, sequence: 4, recordCount: 11, chunkCount: 2, prevCommit: c3, fullIndexAt: c4, journalFrom: c4, index: [...chunk0, ...chunk1], meta, journal: snapshotPayload(final, values[3]!.length + values[4]!.length) });
+    const final = [
+      ...all.filter(([n]) => n !== "n3" && n !== "n4"),
+      ["n3", entry(10, t + 5, 2, t)] as [string, SpecEntry],
+    ];
+    a.commit({
+      flags: INDEX_FULL | JOURNAL_FULL,
+      sequence: 4,
+      recordCount: 11,
+      chunkCount: 2,
+      prevCommit: c3,
+      fullIndexAt: c4,
+      journalFrom: c4,
+      index: [...chunk0, ...chunk1],
+      meta,
+      journal: snapshotPayload(final, values[3]!.length + values[4]!.length),
+    });
     assertSameBytes(file, a.done(), "Depot file after three flushes and a close");
   });
 
@@ -338,7 +451,15 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     const clock = new FakeClock();
     const rng = new Rng(5);
     const d = Depot.memory(embeddingCodec, { clock: clock.read });
-    const values: { name: string; key: bigint; group: number; weights: Float32Array; count: number; created: number; updated: number }[] = [];
+    const values: {
+      name: string;
+      key: bigint;
+      group: number;
+      weights: Float32Array;
+      count: number;
+      created: number;
+      updated: number;
+    }[] = [];
     for (let i = 0; i < 20; i++) {
       const name = `k${i}`;
       const created = clock.now;
@@ -356,7 +477,14 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     const spec = new Bytes().u64(order.length);
     for (const v of order) {
       const record = embeddingCodec.encode({ key: v.key, group: v.group, weights: v.weights });
-      spec.raw(checkpointRecord(v.name, embeddingCodec.name, { updateCount: v.count, createdAt: v.created, updatedAt: v.updated }, record));
+      spec.raw(
+        checkpointRecord(
+          v.name,
+          embeddingCodec.name,
+          { updateCount: v.count, createdAt: v.created, updatedAt: v.updated },
+          record,
+        ),
+      );
     }
     assertSameBytes(ckpt, spec.done(), "checkpoint file");
 
@@ -370,18 +498,36 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
     const s: Settings = { chunkSize: 1 << 20, blockSize: 1 << 16, level: 5, shuffle: 4 };
     const rng = new Rng(21);
     // Values large and regular enough that zstd shrinks a block of three of them.
-    const values = Array.from({ length: 9 }, (_, i) => ({ i, w: Array.from({ length: 64 }, (_, k) => (k % 8) + (rng.int(2) ? 0.5 : 0)) }));
+    const values = Array.from({ length: 9 }, (_, i) => ({
+      i,
+      w: Array.from({ length: 64 }, (_, k) => (k % 8) + (rng.int(2) ? 0.5 : 0)),
+    }));
     const rec = values.map((v) => valueCodec.encode(v));
     // Three chunks by hand: [raw | zstd+shuffled], [zstd, unshuffled], [raw].
     const shuffledRaw = rawBlock(rec.slice(2, 5));
     const { stored: shuffledStored, flags: shuffledFlags } = await storeBlock(rec.slice(2, 5), 5, 4);
     assert.equal(shuffledFlags, ZSTD | SHUFFLED);
     const unshuffled = await storeBlock(rec.slice(5, 8), 5, 0);
-    const b0: SpecBlock = { stored: rawBlock(rec.slice(0, 2)), rawSize: rawBlock(rec.slice(0, 2)).length, recordCount: 2, flags: 0 };
-    const b1: SpecBlock = { stored: shuffledStored, rawSize: shuffledRaw.length, recordCount: 3, flags: ZSTD | SHUFFLED };
+    const b0: SpecBlock = {
+      stored: rawBlock(rec.slice(0, 2)),
+      rawSize: rawBlock(rec.slice(0, 2)).length,
+      recordCount: 2,
+      flags: 0,
+    };
+    const b1: SpecBlock = {
+      stored: shuffledStored,
+      rawSize: shuffledRaw.length,
+      recordCount: 3,
+      flags: ZSTD | SHUFFLED,
+    };
     const b2: SpecBlock = { ...unshuffled, flags: ZSTD };
     assert.equal(unshuffled.flags, ZSTD);
-    const last: SpecBlock = { stored: rawBlock(rec.slice(8)), rawSize: rawBlock(rec.slice(8)).length, recordCount: 1, flags: 0 };
+    const last: SpecBlock = {
+      stored: rawBlock(rec.slice(8)),
+      rawSize: rawBlock(rec.slice(8)).length,
+      recordCount: 1,
+      flags: 0,
+    };
 
     const a = created(s, valueCodec.name);
     const len = (from: number, to: number): number[] => rec.slice(from, to).map((r) => r.length);
@@ -390,21 +536,63 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
     const o0 = a.add(f0);
     const e0 = { offset: o0, frameSize: f0.length, recordBytes: sum(len(0, 5)), recordCount: 5, blockCount: 2 };
     const t0 = Date.UTC(2026, 5, 1);
-    const entry = (id: number, n: number, created = t0): SpecEntry => ({ id, bytes: rec[id]!.length, updateCount: n, createdAt: created, updatedAt: t0 + id });
+    const entry = (id: number, n: number, created = t0): SpecEntry => ({
+      id,
+      bytes: rec[id]!.length,
+      updateCount: n,
+      createdAt: created,
+      updatedAt: t0 + id,
+    });
     const d1 = new DeltaBuilder();
     for (let id = 0; id < 5; id++) d1.put(`v${id}`, entry(id, 1));
-    const c1 = a.commit({ flags: 0, sequence: 1, recordCount: 5, chunkCount: 1, prevCommit: 64, fullIndexAt: 64, journalFrom: a.size, index: [e0], meta: [["depot.ttlSeconds", "0"], ["x", "1"]], journal: d1.done() });
+    const c1 = a.commit({
+      flags: 0,
+      sequence: 1,
+      recordCount: 5,
+      chunkCount: 1,
+      prevCommit: 64,
+      fullIndexAt: 64,
+      journalFrom: a.size,
+      index: [e0],
+      meta: [
+        ["depot.ttlSeconds", "0"],
+        ["x", "1"],
+      ],
+      journal: d1.done(),
+    });
     const f1 = chunkFrame(5, 4, [b2], len(5, 8));
     const o1 = a.add(f1);
     const e1 = { offset: o1, frameSize: f1.length, recordBytes: sum(len(5, 8)), recordCount: 3, blockCount: 1 };
     // v1 is overwritten by record 5, v2 deleted, v6 and v7 new; meta "x" changes.
     const d2 = new DeltaBuilder().put("v1", entry(5, 2)).delete("v2").put("v6", entry(6, 1)).put("v7", entry(7, 1));
-    const c2 = a.commit({ flags: 0, sequence: 2, recordCount: 8, chunkCount: 2, prevCommit: c1, fullIndexAt: 64, journalFrom: c1, index: [e1], meta: [["x", "2"]], journal: d2.done() });
+    const c2 = a.commit({
+      flags: 0,
+      sequence: 2,
+      recordCount: 8,
+      chunkCount: 2,
+      prevCommit: c1,
+      fullIndexAt: 64,
+      journalFrom: c1,
+      index: [e1],
+      meta: [["x", "2"]],
+      journal: d2.done(),
+    });
     const f2 = chunkFrame(8, 4, [last], len(8, 9));
     const o2 = a.add(f2);
     const e2 = { offset: o2, frameSize: f2.length, recordBytes: rec[8]!.length, recordCount: 1, blockCount: 1 };
     const d3 = new DeltaBuilder().put("v8", entry(8, 1));
-    a.commit({ flags: 0, sequence: 3, recordCount: 9, chunkCount: 3, prevCommit: c2, fullIndexAt: 64, journalFrom: c1, index: [e2], meta: [], journal: d3.done() });
+    a.commit({
+      flags: 0,
+      sequence: 3,
+      recordCount: 9,
+      chunkCount: 3,
+      prevCommit: c2,
+      fullIndexAt: 64,
+      journalFrom: c1,
+      index: [e2],
+      meta: [],
+      journal: d3.done(),
+    });
     const bytes = a.done();
 
     const store = await ChunkStore.fromBytes(bytes);
@@ -415,7 +603,11 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
     assert.deepEqual(d.keys(), ["v0", "v1", "v3", "v4", "v6", "v7", "v8"]);
     assert.deepEqual(await d.get("v1"), values[5]);
     assert.deepEqual(d.stat("v1"), { bytes: rec[5]!.length, updateCount: 2, createdAt: t0, updatedAt: t0 + 5 });
-    assert.equal(d.stats().garbageBytes, rec[1]!.length + rec[2]!.length, "garbage: the overwritten and the deleted record");
+    assert.equal(
+      d.stats().garbageBytes,
+      rec[1]!.length + rec[2]!.length,
+      "garbage: the overwritten and the deleted record",
+    );
     await d.close();
   });
 
@@ -426,11 +618,25 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
     const a = created(s, bytesCodec.name);
     const index = await addChunks(a, pack(rec, s, 128), s);
     const t = Date.UTC(2026, 0, 2);
-    const snap = snapshotPayload(names.map((n, id) => [n, { id, bytes: rec[id]!.length, updateCount: 1, createdAt: t, updatedAt: t }]), 77);
+    const snap = snapshotPayload(
+      names.map((n, id) => [n, { id, bytes: rec[id]!.length, updateCount: 1, createdAt: t, updatedAt: t }]),
+      77,
+    );
     const journal = await compressedJournal(snap);
     assert.ok(journal.length < snap.length);
     const full = a.size;
-    a.commit({ flags: INDEX_FULL | JOURNAL_FULL | JOURNAL_ZSTD, sequence: 1, recordCount: 300, chunkCount: index.length, prevCommit: 64, fullIndexAt: full, journalFrom: full, index, meta: [["codec", bytesCodec.name]], journal });
+    a.commit({
+      flags: INDEX_FULL | JOURNAL_FULL | JOURNAL_ZSTD,
+      sequence: 1,
+      recordCount: 300,
+      chunkCount: index.length,
+      prevCommit: 64,
+      fullIndexAt: full,
+      journalFrom: full,
+      index,
+      meta: [["codec", bytesCodec.name]],
+      journal,
+    });
     const opened = new Depot(await ChunkStore.fromBytes(a.done()), bytesCodec);
     assert.equal(opened.size, 300);
     assert.deepEqual(opened.stat("name-a"), { bytes: rec[10]!.length, updateCount: 1, createdAt: t, updatedAt: t });
@@ -439,8 +645,21 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
     await opened.close();
 
     // A replacing load is a RESET delta: index cleared, garbage set, names rebuilt from the rest.
-    const reset = new DeltaBuilder().reset(12345).put("only", { id: 4, bytes: rec[4]!.length, updateCount: 9, createdAt: 1, updatedAt: 2 });
-    a.commit({ flags: 0, sequence: 2, recordCount: 300, chunkCount: index.length, prevCommit: full, fullIndexAt: full, journalFrom: full, index: [], meta: [], journal: reset.done() });
+    const reset = new DeltaBuilder()
+      .reset(12345)
+      .put("only", { id: 4, bytes: rec[4]!.length, updateCount: 9, createdAt: 1, updatedAt: 2 });
+    a.commit({
+      flags: 0,
+      sequence: 2,
+      recordCount: 300,
+      chunkCount: index.length,
+      prevCommit: full,
+      fullIndexAt: full,
+      journalFrom: full,
+      index: [],
+      meta: [],
+      journal: reset.done(),
+    });
     const after = new Depot(await ChunkStore.fromBytes(a.done()), bytesCodec);
     assert.deepEqual(after.keys(), ["only"]);
     assert.deepEqual(await after.get("only"), utf8(names[4]!));
@@ -448,13 +667,16 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
     await after.close();
   });
 
-  it("a checkpoint value of version 0 (the reserved field of older files) loads; version 2 is UnsupportedVersionError", async () => {
+  it("a checkpoint value of version 0 (older files) or 1 loads; version 2 is UnsupportedVersionError", async () => {
     const dir = tempDir();
     const record = valueCodec.encode({ hello: "world" });
     const meta = { updateCount: 3, createdAt: 1.5e12, updatedAt: 1.6e12 };
     for (const version of [0, 1]) {
       const path = join(dir, `v${version}.ckpt`);
-      const file = new Bytes().u64(1).raw(checkpointRecord("greeting", valueCodec.name, meta, record, version)).done();
+      const file = new Bytes()
+        .u64(1)
+        .raw(checkpointRecord("greeting", valueCodec.name, meta, record, version))
+        .done();
       (await import("node:fs")).writeFileSync(path, file);
       const d = Depot.memory(valueCodec);
       assert.deepEqual(await d.loadCheckpoint(path), { records: 1 });
@@ -462,7 +684,10 @@ describe("spec: the library reads archives built from FORMAT.md", () => {
       assert.deepEqual(d.stat("greeting"), { bytes: record.length, ...meta });
     }
     const path = join(dir, "v2.ckpt");
-    const file = new Bytes().u64(1).raw(checkpointRecord("greeting", valueCodec.name, meta, record, 2)).done();
+    const file = new Bytes()
+      .u64(1)
+      .raw(checkpointRecord("greeting", valueCodec.name, meta, record, 2))
+      .done();
     (await import("node:fs")).writeFileSync(path, file);
     await assert.rejects(Depot.memory(valueCodec).loadCheckpoint(path), (e) => isVlstoreError(e, "UnsupportedVersion"));
     // Even with a CRC that no longer matches (a later layout may move it): the version is read first.
@@ -489,7 +714,18 @@ describe("spec: what makes a structure invalid", () => {
     const offset = a.add(frame);
     const recordBytes = lengths.reduce((x, y) => x + y, 0);
     const at = a.size;
-    a.commit({ flags: INDEX_FULL, sequence: 1, recordCount: lengths.length, chunkCount: 1, prevCommit: 64, fullIndexAt: at, journalFrom: 0, index: [{ offset, frameSize: frame.length, recordBytes, recordCount: lengths.length, blockCount: blocks.length }], meta: [["codec", "test"]], journal: new Uint8Array(0) });
+    a.commit({
+      flags: INDEX_FULL,
+      sequence: 1,
+      recordCount: lengths.length,
+      chunkCount: 1,
+      prevCommit: 64,
+      fullIndexAt: at,
+      journalFrom: 0,
+      index: [{ offset, frameSize: frame.length, recordBytes, recordCount: lengths.length, blockCount: blocks.length }],
+      meta: [["codec", "test"]],
+      journal: new Uint8Array(0),
+    });
     return a.done();
   }
   const rec = [new Uint8Array(8).fill(1), new Uint8Array(3).fill(2)];
@@ -512,12 +748,17 @@ describe("spec: what makes a structure invalid", () => {
     // Records of 8 and 16 bytes end at 24: the spec pads the block to 32, never to 24.
     assert.equal(rawBlock([new Uint8Array(8), new Uint8Array(16)]).length, 32);
     const bad = { stored: new Uint8Array(24), rawSize: 24, recordCount: 2, flags: 0 };
-    await assert.rejects(readFirst(archive([bad], [8, 16])), (e) => isVlstoreError(e, "Corrupt") && /multiple of 16/.test(String(e)));
+    await assert.rejects(
+      readFirst(archive([bad], [8, 16])),
+      (e) => isVlstoreError(e, "Corrupt") && /multiple of 16/.test(String(e)),
+    );
   });
 
   it("a raw block whose stored size differs from its raw size, or that is flagged SHUFFLED, is corrupt", async () => {
     const b = good();
-    await assert.rejects(readFirst(archive([{ ...b, rawSize: b.rawSize + 16 }], [8, 3])), (e) => isVlstoreError(e, "Corrupt"));
+    await assert.rejects(readFirst(archive([{ ...b, rawSize: b.rawSize + 16 }], [8, 3])), (e) =>
+      isVlstoreError(e, "Corrupt"),
+    );
     await assert.rejects(readFirst(archive([{ ...b, flags: SHUFFLED }], [8, 3])), (e) => isVlstoreError(e, "Corrupt"));
   });
 
@@ -528,7 +769,11 @@ describe("spec: what makes a structure invalid", () => {
     assert.deepEqual(await readFirst(archive([block], [8, 3, 5])), three[0]);
     for (const at of [33, 35, 40 + 22, 40 + 24 + 12, 79]) {
       const bytes = archive([block], [8, 3, 5], (f) => (f[at] = 1));
-      await assert.rejects(readFirst(bytes), (e) => isVlstoreError(e, "Corrupt") && /expected 0/.test(String(e)), `chunk byte ${at}`);
+      await assert.rejects(
+        readFirst(bytes),
+        (e) => isVlstoreError(e, "Corrupt") && /expected 0/.test(String(e)),
+        `chunk byte ${at}`,
+      );
     }
     // File header reserved [32, 60), CRC fixed.
     const h = fileHeader(s);
@@ -536,7 +781,10 @@ describe("spec: what makes a structure invalid", () => {
     new DataView(h.buffer).setUint32(60, crc(h.subarray(0, 60)), true);
     const bytes = archive([good()], [8, 3]);
     bytes.set(h, 0);
-    await assert.rejects(ChunkStore.fromBytes(bytes), (e) => isVlstoreError(e, "Corrupt") && /reserved byte 40/.test(String(e)));
+    await assert.rejects(
+      ChunkStore.fromBytes(bytes),
+      (e) => isVlstoreError(e, "Corrupt") && /reserved byte 40/.test(String(e)),
+    );
   });
 
   it("a commit whose reserved field or padding is not zero is not a valid commit", async () => {
@@ -555,19 +803,41 @@ describe("spec: what makes a structure invalid", () => {
     await store.close();
   });
 
-  it("a trailer with a non-zero reserved field is not a trailer; non-zero meta padding is not a valid commit", async () => {
+  it("a non-zero trailer reserved field or meta padding: not a valid commit", async () => {
     const a = created(s, "test");
     const at = a.size;
-    const c = commitFrame({ flags: INDEX_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: at, journalFrom: 0, index: [], meta: [["abc", "d"]], journal: new Uint8Array(0) }, at);
+    const c = commitFrame(
+      {
+        flags: INDEX_FULL,
+        sequence: 1,
+        recordCount: 0,
+        chunkCount: 0,
+        prevCommit: 64,
+        fullIndexAt: at,
+        journalFrom: 0,
+        index: [],
+        meta: [["abc", "d"]],
+        journal: new Uint8Array(0),
+      },
+      at,
+    );
     const trailer = c.slice();
     trailer[c.length - 32 + 18] = 1;
-    new DataView(trailer.buffer).setUint32(c.length - 32 + 20, crc(trailer.subarray(c.length - 32, c.length - 12)), true);
+    new DataView(trailer.buffer).setUint32(
+      c.length - 32 + 20,
+      crc(trailer.subarray(c.length - 32, c.length - 12)),
+      true,
+    );
     const padding = c.slice();
     padding[88 + 8 + 4 + 1] = 9; // meta entry of 12 bytes at [88, 100), padding [100, 104)
     const dv = new DataView(padding.buffer);
     dv.setUint32(80, 0, true);
     dv.setUint32(80, crc(padding.subarray(0, c.length - 32)), true);
-    for (const [what, bad] of [["ok", c], ["trailer", trailer], ["padding", padding]] as const) {
+    for (const [what, bad] of [
+      ["ok", c],
+      ["trailer", trailer],
+      ["padding", padding],
+    ] as const) {
       const store = await ChunkStore.fromBytes(concat2(a.done(), bad));
       assert.equal(store.meta.get("abc"), what === "ok" ? "d" : undefined, what);
       await store.close();
@@ -580,10 +850,25 @@ describe("spec: what makes a structure invalid", () => {
       const snap = snapshotPayload([["n", { id: 0, bytes: 16, updateCount: 1, createdAt: 0, updatedAt: 0 }]], 0);
       snap[2] = reserved;
       const at = a.size;
-      a.commit({ flags: INDEX_FULL | JOURNAL_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: at, journalFrom: at, index: [], meta: [], journal: snap });
+      a.commit({
+        flags: INDEX_FULL | JOURNAL_FULL,
+        sequence: 1,
+        recordCount: 0,
+        chunkCount: 0,
+        prevCommit: 64,
+        fullIndexAt: at,
+        journalFrom: at,
+        index: [],
+        meta: [],
+        journal: snap,
+      });
       const store = await ChunkStore.fromBytes(a.done());
       if (reserved === 0) assert.equal(new Depot(store, valueCodec).size, 1);
-      else assert.throws(() => new Depot(store, valueCodec), (e) => isVlstoreError(e, "Corrupt") && /reserved/.test(String(e)));
+      else
+        assert.throws(
+          () => new Depot(store, valueCodec),
+          (e) => isVlstoreError(e, "Corrupt") && /reserved/.test(String(e)),
+        );
       await store.close();
     }
   });
@@ -591,9 +876,51 @@ describe("spec: what makes a structure invalid", () => {
   it("a commit flagged JOURNAL_FULL must point journalFrom at itself; INDEX_FULL likewise fullIndexAt", async () => {
     const a = created(s, "test");
     const at = a.size;
-    const good = commitFrame({ flags: INDEX_FULL | JOURNAL_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: at, journalFrom: at, index: [], meta: [], journal: new DeltaBuilder().done() }, at);
-    const badJournal = commitFrame({ flags: INDEX_FULL | JOURNAL_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: at, journalFrom: 64, index: [], meta: [], journal: new DeltaBuilder().done() }, at);
-    const badIndex = commitFrame({ flags: INDEX_FULL, sequence: 1, recordCount: 0, chunkCount: 0, prevCommit: 64, fullIndexAt: 64, journalFrom: 0, index: [], meta: [["k", "v"]], journal: new Uint8Array(0) }, at);
+    const good = commitFrame(
+      {
+        flags: INDEX_FULL | JOURNAL_FULL,
+        sequence: 1,
+        recordCount: 0,
+        chunkCount: 0,
+        prevCommit: 64,
+        fullIndexAt: at,
+        journalFrom: at,
+        index: [],
+        meta: [],
+        journal: new DeltaBuilder().done(),
+      },
+      at,
+    );
+    const badJournal = commitFrame(
+      {
+        flags: INDEX_FULL | JOURNAL_FULL,
+        sequence: 1,
+        recordCount: 0,
+        chunkCount: 0,
+        prevCommit: 64,
+        fullIndexAt: at,
+        journalFrom: 64,
+        index: [],
+        meta: [],
+        journal: new DeltaBuilder().done(),
+      },
+      at,
+    );
+    const badIndex = commitFrame(
+      {
+        flags: INDEX_FULL,
+        sequence: 1,
+        recordCount: 0,
+        chunkCount: 0,
+        prevCommit: 64,
+        fullIndexAt: 64,
+        journalFrom: 0,
+        index: [],
+        meta: [["k", "v"]],
+        journal: new Uint8Array(0),
+      },
+      at,
+    );
     const base = a.done();
     const withTail = (c: Uint8Array): Uint8Array => {
       const out = new Uint8Array(base.length + c.length);

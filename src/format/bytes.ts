@@ -13,6 +13,12 @@ export function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
+/** Index of the first non-zero byte in `bytes[from, to)`, or -1: reserved fields and padding must be zero. */
+export function firstNonZero(bytes: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return i;
+  return -1;
+}
+
 /** A Uint8Array over `bytes` whose first byte is 8-byte aligned in its ArrayBuffer: a view when already aligned, otherwise a copy. */
 export function aligned8(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset % 8 === 0) return bytes;

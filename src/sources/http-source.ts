@@ -250,6 +250,8 @@ async function fetchRange(
     }
     const res = await o.fetch(url, { method: "GET", headers, signal });
     await expectPartial(res, location, range, version);
+    // The version first: when the object was replaced, that is the news, not its new size.
+    await checkVersion(res, location, version);
     const cr = res.headers.get("content-range") ?? "";
     const expected = `bytes ${offset}-${last}/${version.size}`;
     if (cr !== expected) {
@@ -260,7 +262,6 @@ async function fetchRange(
       }
       throw new SourceChangedError(location, `Content-Range for Range: ${range}`, `"${expected}"`, cr === "" ? "none" : `"${cr}"`);
     }
-    await checkVersion(res, location, version);
     const body = await readBody(res, length, location, range, offset);
     stats.bytesFetched += length;
     return body;

@@ -72,7 +72,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         res.end(`injected ${fault.status}`);
         return;
       case "delay":
-        await new Promise((r) => setTimeout(r, fault.ms));
+        // Ends early when the client gives up, so no timer outlives the test.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, fault.ms);
+          req.socket.once("close", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
         if (req.socket.destroyed) return;
         break;
       default:

@@ -192,29 +192,65 @@ async function withRetries<T>(
   closeSignal: AbortSignal | undefined,
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const outer = [userSignal, closeSignal].filter((s): s is AbortSignal => s !== undefined);
-  const cancel = outer.length === 0 ? new AbortController().signal : outer.length === 1 ? outer[0]! : AbortSignal.any(outer);
+  // Plain listeners instead of AbortSignal.any/timeout: removed after each call, so thousands
+  // of reads leave no signals or 30 s timers behind.
+  const cancel = linkedController([userSignal, closeSignal]);
   const policy: RetryPolicy = {
     retries: o.retries, baseDelayMs: o.retryBaseDelayMs, maxDelayMs: o.retryMaxDelayMs,
     retryAfterMaxMs: o.retryAfterMaxMs, random: o.random,
   };
-  for (let n = 0; ; n++) {
-    cancel.throwIfAborted();
-    const signal = AbortSignal.any([cancel, AbortSignal.timeout(o.timeoutMs)]);
-    stats.requests++;
-    try {
-      return await attempt(signal);
-    } catch (e) {
-      if (cancel.aborted) throw cancel.reason;
-      if (e instanceof VlstoreError) throw e;
-      const status = e instanceof TransientStatus ? e.status : undefined;
-      if (n >= policy.retries) {
-        throw new RemoteError(o.location, status, `gave up after ${n + 1} attempts for ${what}: ${describe(e)}`, { cause: e });
+  let lastRetryAfter: number | undefined;
+  try {
+    for (let n = 0; ; n++) {
+      cancel.signal.throwIfAborted();
+      const one = linkedController([cancel.signal]);
+      const timer = setTimeout(
+        () => one.controller.abort(new DOMException(`timed out after ${o.timeoutMs} ms`, "TimeoutError")), o.timeoutMs,
+      );
+      stats.requests++;
+      try {
+        return await attempt(one.signal);
+      } catch (e) {
+        if (cancel.signal.aborted) throw cancel.signal.reason;
+        if (e instanceof VlstoreError) throw e;
+        const status = e instanceof TransientStatus ? e.status : undefined;
+        if (n >= policy.retries) {
+          throw new RemoteError(o.location, status, `gave up after ${n + 1} attempts for ${what}: ${describe(e)}`, { cause: e });
+        }
+        stats.retries++;
+        lastRetryAfter = e instanceof TransientStatus ? e.retryAfterMs : undefined;
+      } finally {
+        clearTimeout(timer);
+        one.unlink();
       }
-      stats.retries++;
-      await sleep(backoffMs(policy, n, e instanceof TransientStatus ? e.retryAfterMs : undefined), cancel);
+      await sleep(backoffMs(policy, n, lastRetryAfter), cancel.signal);
     }
+  } finally {
+    cancel.unlink();
   }
+}
+
+interface Linked {
+  controller: AbortController;
+  signal: AbortSignal;
+  unlink(): void;
+}
+
+/** A controller aborted (with the same reason) when any of `parents` is. */
+function linkedController(parents: readonly (AbortSignal | undefined)[]): Linked {
+  const controller = new AbortController();
+  const unlinks: (() => void)[] = [];
+  for (const p of parents) {
+    if (p === undefined) continue;
+    if (p.aborted) {
+      controller.abort(p.reason);
+      break;
+    }
+    const onAbort = (): void => controller.abort(p.reason);
+    p.addEventListener("abort", onAbort, { once: true });
+    unlinks.push(() => p.removeEventListener("abort", onAbort));
+  }
+  return { controller, signal: controller.signal, unlink: () => unlinks.forEach((u) => u()) };
 }
 
 function describe(e: unknown): string {

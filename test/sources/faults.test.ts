@@ -125,6 +125,26 @@ test("a swapped object (another ETag, If-Match not honoured) is SourceChangedErr
   assert.equal(proxy!.requests, 1);
 });
 
+test("without an ETag, reads are pinned by Last-Modified (If-Unmodified-Since, then the answer's header)", { skip }, async () => {
+  const path = join(nginx!.root, "lm.vls");
+  writeFileSync(path, bytes);
+  utimesSync(path, 1_700_000_000, 1_700_000_000);
+  proxy!.reset();
+  proxy!.setDefault({ kind: "noEtag" });
+  const src = await HttpSource.open(`${proxy!.url}/lm.vls`, fast);
+  assert.equal(src.etag, undefined);
+  assert.ok(same(await src.read(100, 100), 100));
+  utimesSync(path, 1_700_000_500, 1_700_000_500);
+  await assert.rejects(src.read(100, 100), (e) => {
+    assert.ok(isVlstoreError(e, "SourceChanged"), String(e));
+    assert.deepEqual([e.what, e.expected], ["Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT"]);
+    return true;
+  });
+  assert.equal(await src.refresh(), true);
+  assert.ok(same(await src.read(100, 100), 100));
+  proxy!.reset();
+});
+
 async function untilRequests(n: number): Promise<void> {
   while (proxy!.requests < n) await new Promise((r) => setTimeout(r, 5));
 }

@@ -79,6 +79,15 @@ test("HttpSource over nginx: a rewritten file is SourceChangedError; refresh ado
   assert.equal(await src.refresh(), false);
 });
 
+test("HttpSource over nginx: 64 concurrent reads each get their own bytes, one request each", { skip }, async () => {
+  put("c.vls", bytes);
+  const src = await HttpSource.open(nginx!.urlOf("c.vls"), { prefetchTail: 1024 });
+  const ranges = Array.from({ length: 64 }, (_, i) => [i * 5000 + (i % 7), 3000 + i] as const);
+  const got = await Promise.all(ranges.map(([o, l]) => src.read(o, l)));
+  ranges.forEach(([o, l], i) => assert.ok(Buffer.from(got[i]!).equals(bytes.subarray(o, o + l)), `read ${i}`));
+  assert.equal(src.stats().requests, 65);
+});
+
 test("HttpSource over nginx: a missing object is RemoteError 404 naming the URL, not retried", { skip }, async () => {
   const url = nginx!.urlOf("missing.vls");
   await assert.rejects(HttpSource.open(url), (e) => {

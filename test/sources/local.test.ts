@@ -7,7 +7,7 @@ import { isVlstoreError } from "../../src/errors.js";
 import { MemorySource } from "../../src/sources/memory-source.js";
 import { FileSource, fileSourceFlags } from "../../src/sources/node/file-source.js";
 import { registerNodeSources } from "../../src/sources/node/register.js";
-import { openSource } from "../../src/sources/open-source.js";
+import { openSource, registerFileSource } from "../../src/sources/open-source.js";
 import { tempDir } from "../support/tmp.js";
 import { archiveLikeBytes, assertSameBytes } from "./helpers.js";
 
@@ -84,4 +84,13 @@ test("openSource: paths and file:// URLs through the registered opener, ByteSour
   assert.equal(await openSource(mem), mem);
   await assert.rejects(openSource("gs://bucket/key"), (e) => isVlstoreError(e, "InvalidArgument") && /gs:\/\//.test(e.message));
   await assert.rejects(openSource(join(path, "missing")), { code: "ENOTDIR" });
+});
+
+test("openSource without a registered file opener (the portable build) refuses local paths by name", async () => {
+  registerFileSource(undefined);
+  try {
+    await assert.rejects(openSource("/data/a.vls"), (e) => isVlstoreError(e, "InvalidArgument") && /\/data\/a\.vls/.test(e.message));
+  } finally {
+    registerFileSource((path) => FileSource.open(path));
+  }
 });

@@ -27,6 +27,8 @@ test("S3Source over s3rver: one signed request opens and keeps the tail; ranges 
   assert.equal(src.stats().requests, 1);
   await assertSameBytes(src, bytes, 60, 6, zeroZero);
   await src.close();
+  const head = await S3Source.open(s3.urlOf("runs/a 1.vls"), { ...s3.sourceOptions, prefetchTail: 0 });
+  assert.deepEqual([head.size, head.etag, head.stats().requests], [bytes.length, etag, 1]);
 });
 
 test("S3Source: a server that misreads suffix ranges (raw s3rver) costs a second request, never wrong bytes", async () => {

@@ -25,7 +25,9 @@ export type Fault =
   /** Drop the Range header upstream, so the client gets 200 and the whole object. */
   | { kind: "ignoreRange" }
   /** Serve another version: If-Match dropped upstream, the answer's ETag replaced by `etag`. */
-  | { kind: "swap"; etag?: string };
+  | { kind: "swap"; etag?: string }
+  /** Forward without the answer's ETag (a server that only sends Last-Modified). */
+  | { kind: "noEtag" };
 
 /** One request the proxy received. */
 export interface ProxyLogEntry {
@@ -91,6 +93,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const up = await forward(req, headers);
     const outHeaders = { ...up.headers };
     if (fault.kind === "swap") outHeaders.etag = fault.etag ?? '"swapped-object"';
+    if (fault.kind === "noEtag") delete outHeaders.etag;
     const body = await collect(up);
     if (fault.kind === "truncate" || fault.kind === "overlong" || fault.kind === "resetMidBody") {
       delete outHeaders["content-length"];

@@ -8,7 +8,9 @@
  * Opening costs one request: a suffix range GET (`Range: bytes=-N`) that learns the size and
  * version and keeps those N tail bytes; reads inside them are served without a request.
  */
-import { ClosedError, RemoteError, SourceChangedError, TruncatedError, VlstoreError } from "../errors.js";
+import {
+  ClosedError, InvalidArgumentError, RemoteError, SourceChangedError, TruncatedError, VlstoreError,
+} from "../errors.js";
 import type { ByteSource, ReadOptions, SourceStats } from "./byte-source.js";
 import { checkRange } from "./range.js";
 import { backoffMs, parseRetryAfter, sleep, TransientStatus, type RetryPolicy } from "./retry.js";
@@ -32,7 +34,10 @@ export interface HttpSourceOptions {
   retryBaseDelayMs?: number;
   /** Longest backoff computed from the doubling. Default 2000 ms. */
   retryMaxDelayMs?: number;
-  /** Longest wait a server's `Retry-After` can impose (it lengthens the backoff, never shortens it). Default 10000 ms. */
+  /**
+   * Longest wait a server's `Retry-After` can impose (it lengthens the backoff, never
+   * shortens it). Default 10000 ms.
+   */
   retryAfterMaxMs?: number;
   /** Time limit of one attempt, headers and body together; an attempt that times out is retried. Default 30000 ms. */
   timeoutMs?: number;
@@ -168,7 +173,9 @@ function resolveOptions(url: string, o: HttpSourceOptions): ResolvedHttpOptions 
 }
 
 function nonNegative(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`HttpSource option ${name} must be a non-negative integer, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new InvalidArgumentError(`HttpSource option ${name}`, `must be a non-negative integer, got ${v}`);
+  }
   return v;
 }
 
@@ -215,7 +222,8 @@ async function withRetries<T>(
         if (e instanceof VlstoreError) throw e;
         const status = e instanceof TransientStatus ? e.status : undefined;
         if (n >= policy.retries) {
-          throw new RemoteError(o.location, status, `gave up after ${n + 1} attempts for ${what}: ${describe(e)}`, { cause: e });
+          const reason = `gave up after ${n + 1} attempts for ${what}: ${describe(e)}`;
+          throw new RemoteError(o.location, status, reason, { cause: e });
         }
         stats.retries++;
         lastRetryAfter = e instanceof TransientStatus ? e.retryAfterMs : undefined;
@@ -296,7 +304,8 @@ async function fetchRange(
       if (total !== undefined && total !== String(version.size)) {
         throw new SourceChangedError(location, "size", String(version.size), total);
       }
-      throw new SourceChangedError(location, `Content-Range for Range: ${range}`, `"${expected}"`, cr === "" ? "none" : `"${cr}"`);
+      const actual = cr === "" ? "none" : `"${cr}"`;
+      throw new SourceChangedError(location, `Content-Range for Range: ${range}`, `"${expected}"`, actual);
     }
     const body = await readBody(res, length, location, range, offset);
     stats.bytesFetched += length;
@@ -324,7 +333,8 @@ async function runProbe(
     });
   }
   const range = `bytes=-${o.prefetchTail}`;
-  const probe = await withRetries(o, stats, range, userSignal, closeSignal, async (signal): Promise<Probe | Version> => {
+  type Answer = Probe | Version;
+  const probe = await withRetries(o, stats, range, userSignal, closeSignal, async (signal): Promise<Answer> => {
     const res = await o.fetch(url, { method: "GET", headers: requestHeaders(o, range), signal });
     if (res.status === 200 && res.headers.get("content-length") === "0") {
       // nginx answers a suffix range on an empty file with an empty 200.
@@ -342,7 +352,8 @@ async function runProbe(
     const m = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
     if (m === null || m[3] === "*") {
       await discard(res);
-      throw new RemoteError(o.location, 206, `answer to ${range} has no usable Content-Range ("${res.headers.get("content-range")}")`);
+      const cr = res.headers.get("content-range");
+      throw new RemoteError(o.location, 206, `answer to ${range} has no usable Content-Range ("${cr}")`);
     }
     const start = Number(m[1]);
     const end = Number(m[2]);
@@ -375,12 +386,15 @@ function versionOf(res: Response, size: number): Version {
 }
 
 /** Resolve for a 206; otherwise discard the body and throw the typed error its status calls for. */
-async function expectPartial(res: Response, location: string, range: string, version: Version | undefined): Promise<void> {
+async function expectPartial(
+  res: Response, location: string, range: string, version: Version | undefined,
+): Promise<void> {
   if (res.status === 206) return;
   if (res.status === 200) {
     await discard(res);
     throw new SourceChangedError(
-      location, `answer to Range: ${range}`, "206 Partial Content", "200 with the whole object (the server ignores Range)",
+      location, `answer to Range: ${range}`, "206 Partial Content",
+      "200 with the whole object (the server ignores Range)",
     );
   }
   if (res.status === 412 && version !== undefined) {
@@ -393,7 +407,8 @@ async function expectPartial(res: Response, location: string, range: string, ver
   if (res.status === 416 && version !== undefined) {
     await discard(res);
     const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
-    throw new SourceChangedError(location, "size", String(version.size), total ?? "smaller (416 Range Not Satisfiable)");
+    const actual = total ?? "smaller (416 Range Not Satisfiable)";
+    throw new SourceChangedError(location, "size", String(version.size), actual);
   }
   await refuse(res, location, range);
 }
@@ -423,7 +438,9 @@ async function checkVersion(res: Response, location: string, version: Version): 
 }
 
 /** Exactly `length` body bytes; a shorter body is TruncatedError, a longer one RemoteError. */
-async function readBody(res: Response, length: number, location: string, range: string, offset: number): Promise<Uint8Array> {
+async function readBody(
+  res: Response, length: number, location: string, range: string, offset: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   let n = 0;
   const reader = res.body?.getReader();

@@ -37,7 +37,10 @@ export function isByteSource(v: unknown): v is ByteSource {
  * (not copied; the caller keeps ownership), `file://` URLs and anything without a scheme -> a
  * local file through the injected opener. Other schemes are refused.
  */
-export async function openSource(location: string | URL | ByteSource, options: SourceOptions = {}): Promise<ByteSource> {
+export async function openSource(
+  location: string | URL | ByteSource,
+  options: SourceOptions = {},
+): Promise<ByteSource> {
   if (isByteSource(location)) return location;
   const text = location instanceof URL ? location.href : location;
   if (typeof text !== "string" || text === "") {
@@ -49,13 +52,17 @@ export async function openSource(location: string | URL | ByteSource, options: S
   let path = text;
   if (scheme === "file") {
     const u = new URL(text);
-    if (u.host !== "" && u.host !== "localhost") throw new InvalidArgumentError("location", `${text}: file URLs of other hosts are not supported`);
+    if (u.host !== "" && u.host !== "localhost") {
+      throw new InvalidArgumentError("location", `${text}: file URLs of other hosts are not supported`);
+    }
     path = decodeURIComponent(u.pathname);
   } else if (scheme !== undefined) {
-    throw new InvalidArgumentError("location", `${text}: unsupported scheme "${scheme}://" (use a path, http(s)://, s3:// or a ByteSource)`);
+    const use = "use a path, http(s)://, s3:// or a ByteSource";
+    throw new InvalidArgumentError("location", `${text}: unsupported scheme "${scheme}://" (${use})`);
   }
   if (fileOpener === undefined) {
-    throw new InvalidArgumentError("location", `${path} is a local path, and no file source is registered here (only the Node entry point has one)`);
+    const why = "no file source is registered here (only the Node entry point has one)";
+    throw new InvalidArgumentError("location", `${path} is a local path, and ${why}`);
   }
   return fileOpener(path);
 }

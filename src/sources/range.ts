@@ -3,7 +3,8 @@ import { TruncatedError } from "../errors.js";
 
 /** Throws TruncatedError unless [offset, offset + length) lies inside [0, size). */
 export function checkRange(offset: number, length: number, size: number, location: string): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+  const valid = Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0;
+  if (!valid || offset + length > size) {
     throw new TruncatedError(`range [${offset}, ${offset + length}) of ${location}`, offset + length, size, offset);
   }
 }

@@ -88,7 +88,8 @@ export function parseS3Url(url: string): { bucket: string; key: string } {
 }
 
 const S3_ONLY = [
-  "endpoint", "region", "accessKeyId", "secretAccessKey", "sessionToken", "forcePathStyle", "profile", "env", "profileLoader",
+  "endpoint", "region", "accessKeyId", "secretAccessKey", "sessionToken", "forcePathStyle", "profile", "env",
+  "profileLoader",
 ] as const satisfies readonly (keyof S3SourceOptions)[];
 
 export class S3Source {
@@ -117,7 +118,11 @@ export async function resolveS3Config(o: S3SourceOptions): Promise<S3Config> {
   };
   // Keys from the environment come as a pair, like the SDKs take them.
   const envKey = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+    ? {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+    }
     : undefined;
   const givenKey = o.accessKeyId !== undefined && o.secretAccessKey !== undefined
     ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, sessionToken: o.sessionToken }
@@ -152,8 +157,8 @@ function defaultEnv(): Readonly<Record<string, string | undefined>> {
 
 /** RFC 3986 encoding of each key segment, the form SigV4's canonical URI expects. */
 function encodeKey(key: string): string {
-  return key.split("/").map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join("/");
+  const hex = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+  return key.split("/").map((s) => encodeURIComponent(s).replace(/[!'()*]/g, hex)).join("/");
 }
 
 function objectUrlOf(config: ResolvedS3Config, bucket: string, key: string): string {

@@ -58,7 +58,7 @@ test("the opening request is retried too", { skip }, async () => {
   assert.deepEqual([src.size, proxy!.requests, src.stats().retries], [bytes.length, 3, 2]);
 });
 
-test("retries are bounded: RemoteError naming the URL and the last status after retries + 1 attempts", { skip }, async () => {
+test("retries are bounded: after retries + 1 attempts, RemoteError naming URL and status", { skip }, async () => {
   const src = await openThenScript([], { retries: 3 });
   proxy!.setDefault({ kind: "status", status: 503 });
   await assert.rejects(src.read(0, 10), (e) => {
@@ -87,7 +87,7 @@ test("404, 403 and other client errors are RemoteError naming the URL, with no r
   }
 });
 
-test("a short body is TruncatedError and an over-long one RemoteError, naming URL and range; neither retried", { skip }, async () => {
+test("short body: TruncatedError, over-long: RemoteError, naming URL and range; no retry", { skip }, async () => {
   const src = await openThenScript([{ kind: "truncate", keep: 300 }, { kind: "overlong", extra: 7 }]);
   await assert.rejects(src.read(2000, 1000), (e) => {
     assert.ok(isVlstoreError(e, "Truncated"), String(e));
@@ -104,7 +104,7 @@ test("a short body is TruncatedError and an over-long one RemoteError, naming UR
   assert.ok(same(await src.read(2000, 1000), 2000), "the next read is clean");
 });
 
-test("a server that ignores Range (200 with the whole object) is SourceChangedError, at open and on reads", { skip }, async () => {
+test("a server ignoring Range (200, whole object) is SourceChangedError, at open and on reads", { skip }, async () => {
   const src = await openThenScript([{ kind: "ignoreRange" }]);
   await assert.rejects(src.read(10, 10), (e) => {
     assert.ok(isVlstoreError(e, "SourceChanged"), String(e));
@@ -115,7 +115,7 @@ test("a server that ignores Range (200 with the whole object) is SourceChangedEr
   await assert.rejects(HttpSource.open(url, fast), (e) => isVlstoreError(e, "SourceChanged") && e.location === url);
 });
 
-test("a swapped object (another ETag, If-Match not honoured) is SourceChangedError, never its bytes", { skip }, async () => {
+test("a swapped object (new ETag, If-Match ignored) is SourceChangedError, not its bytes", { skip }, async () => {
   const src = await openThenScript([{ kind: "swap", etag: '"other-version"' }]);
   await assert.rejects(src.read(0, 100), (e) => {
     assert.ok(isVlstoreError(e, "SourceChanged"), String(e));
@@ -125,7 +125,7 @@ test("a swapped object (another ETag, If-Match not honoured) is SourceChangedErr
   assert.equal(proxy!.requests, 1);
 });
 
-test("without an ETag, reads are pinned by Last-Modified (If-Unmodified-Since, then the answer's header)", { skip }, async () => {
+test("without an ETag, reads are pinned by Last-Modified (If-Unmodified-Since, the answer)", { skip }, async () => {
   const path = join(nginx!.root, "lm.vls");
   writeFileSync(path, bytes);
   utimesSync(path, 1_700_000_000, 1_700_000_000);

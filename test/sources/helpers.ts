@@ -31,7 +31,11 @@ export function rangesFor(size: number, count: number, seed: number): [number, n
 
 /** Every range read through `source` equals the same bytes of `expected`. */
 export async function assertSameBytes(
-  source: ByteSource, expected: Uint8Array, count: number, seed: number, skip?: (offset: number, length: number) => boolean,
+  source: ByteSource,
+  expected: Uint8Array,
+  count: number,
+  seed: number,
+  skip?: (offset: number, length: number) => boolean,
 ): Promise<void> {
   assert.equal(source.size, expected.length);
   for (const [offset, length] of rangesFor(expected.length, count, seed)) {

@@ -22,7 +22,8 @@ test("memory source: random ranges, edges and zero-length reads equal the bytes,
 
 test("memory source: a range past the end is TruncatedError; reads after close are ClosedError", async () => {
   const src = new MemorySource(bytes, "mem");
-  assert.throws(() => src.readSync(bytes.length - 1, 2), (e) => isVlstoreError(e, "Truncated") && /mem/.test(e.message));
+  const truncated = (e: unknown): boolean => isVlstoreError(e, "Truncated") && /mem/.test(e.message);
+  assert.throws(() => src.readSync(bytes.length - 1, 2), truncated);
   await assert.rejects(src.read(-1, 1), (e) => isVlstoreError(e, "Truncated"));
   const ac = new AbortController();
   ac.abort();
@@ -70,7 +71,7 @@ test("file source: an empty file opens with size 0 and serves zero-length reads"
   await src.close();
 });
 
-test("openSource: paths and file:// URLs through the registered opener, ByteSources as they are, other schemes refused", async () => {
+test("openSource: paths and file:// URLs via the opener, ByteSources as they are, other schemes refused", async () => {
   const path = join(tempDir(), "a b.vls");
   writeFileSync(path, bytes);
   registerNodeSources();
@@ -82,14 +83,16 @@ test("openSource: paths and file:// URLs through the registered opener, ByteSour
   }
   const mem = new MemorySource(bytes);
   assert.equal(await openSource(mem), mem);
-  await assert.rejects(openSource("gs://bucket/key"), (e) => isVlstoreError(e, "InvalidArgument") && /gs:\/\//.test(e.message));
+  const refused = (e: unknown): boolean => isVlstoreError(e, "InvalidArgument") && /gs:\/\//.test(e.message);
+  await assert.rejects(openSource("gs://bucket/key"), refused);
   await assert.rejects(openSource(join(path, "missing")), { code: "ENOTDIR" });
 });
 
 test("openSource without a registered file opener (the portable build) refuses local paths by name", async () => {
   registerFileSource(undefined);
   try {
-    await assert.rejects(openSource("/data/a.vls"), (e) => isVlstoreError(e, "InvalidArgument") && /\/data\/a\.vls/.test(e.message));
+    const named = (e: unknown): boolean => isVlstoreError(e, "InvalidArgument") && /\/data\/a\.vls/.test(e.message);
+    await assert.rejects(openSource("/data/a.vls"), named);
   } finally {
     registerFileSource((path) => FileSource.open(path));
   }

@@ -67,7 +67,8 @@ export async function startNginx(): Promise<NginxServer> {
     "",
   ].join("\n"));
   // -e: the startup error log too, before the config is read (it defaults to /var/log/nginx).
-  const child = spawn(bin, ["-p", dir, "-c", conf, "-e", join(dir, "error.log")], { stdio: ["ignore", "ignore", "pipe"] });
+  const args = ["-p", dir, "-c", conf, "-e", join(dir, "error.log")];
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   after(() => stop(child));

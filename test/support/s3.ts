@@ -87,7 +87,8 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
     logger?.close();
   });
   const client = new AwsClient({ ...S3RVER_KEY, service: "s3", region, retries: 0 });
-  const objectUrl = (key: string): string => `${endpoint}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+  const objectUrl = (key: string): string =>
+    `${endpoint}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
   return {
     endpoint,
     bucket,

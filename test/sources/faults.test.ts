@@ -32,6 +32,18 @@ async function openThenScript(faults: Fault[], options: HttpSourceOptions = {}):
 const same = (got: Uint8Array, offset: number): boolean =>
   Buffer.from(got).equals(bytes.subarray(offset, offset + got.length));
 
+test("requests carry the headers option; reads carry Range and If-Match with the first ETag", { skip }, async () => {
+  const headers = { Authorization: "Bearer t0ken" };
+  const src = await openThenScript([], { headers });
+  await src.read(10, 20);
+  const open = await HttpSource.open(url, { ...fast, headers });
+  const [read, probe] = proxy!.log;
+  const seen = (e: typeof read) => [e?.headers.authorization, e?.range, e?.headers["if-match"]];
+  assert.deepEqual(seen(read), ["Bearer t0ken", "bytes=10-29", src.etag]);
+  assert.deepEqual(seen(probe), ["Bearer t0ken", "bytes=-1024", undefined]);
+  assert.equal(open.etag, src.etag);
+});
+
 test("transient resets, 503s, 429s and cut bodies are retried until the read succeeds", { skip }, async () => {
   const src = await openThenScript([
     { kind: "reset" }, { kind: "status", status: 503 }, { kind: "status", status: 429, retryAfter: "0" },

@@ -34,6 +34,8 @@ export interface ProxyLogEntry {
   method: string;
   range: string | undefined;
   fault: Fault["kind"];
+  /** The request's headers as received. */
+  headers: IncomingMessage["headers"];
 }
 
 export interface FaultProxy {
@@ -60,7 +62,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
 
   const server = createServer((req, res) => {
     const fault = queue.shift() ?? fallback;
-    log.push({ method: req.method ?? "GET", range: req.headers.range, fault: fault.kind });
+    log.push({ method: req.method ?? "GET", range: req.headers.range, fault: fault.kind, headers: { ...req.headers } });
     void handle(fault, req, res).catch(() => res.destroy());
   });
 

@@ -21,7 +21,9 @@ export type VlstoreErrorTag =
   | "NotFound"
   | "InvalidName"
   | "OptionMismatch"
-  | "ReadOnly";
+  | "ReadOnly"
+  | "Remote"
+  | "SourceChanged";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -187,6 +189,41 @@ export class ReadOnlyError extends VlstoreError {
   }
 }
 
+/**
+ * A remote source (HTTP, S3) refused a request (a 4xx status other than 416), or kept failing
+ * transiently until the retries ran out. `status` is the last HTTP status seen, undefined when
+ * no response arrived (connection reset, timeout).
+ */
+export class RemoteError extends VlstoreError {
+  readonly _tag = "Remote";
+  constructor(
+    readonly location: string,
+    readonly status: number | undefined,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${location}: ${status === undefined ? "" : `HTTP ${status}: `}${reason}`, options);
+  }
+}
+
+/**
+ * A remote object is not the one first seen (its ETag, Last-Modified or size differs), or
+ * the server answered a range request with something other than exactly that range (it
+ * ignores `Range`): either way, bytes of two versions must never be mixed.
+ */
+export class SourceChangedError extends VlstoreError {
+  readonly _tag = "SourceChanged";
+  constructor(
+    readonly location: string,
+    /** What was compared: "ETag", "Last-Modified", "size", "response to a range request". */
+    readonly what: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${location}: ${what} expected ${expected}, got ${actual}; refusing to mix bytes of two versions`);
+  }
+}
+
 export type AnyVlstoreError =
   | InvalidArgumentError
   | CodecError
@@ -202,7 +239,9 @@ export type AnyVlstoreError =
   | NotFoundError
   | InvalidNameError
   | OptionMismatchError
-  | ReadOnlyError;
+  | ReadOnlyError
+  | RemoteError
+  | SourceChangedError;
 
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");

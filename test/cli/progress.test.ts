@@ -35,7 +35,7 @@ function inTerminal(args: string[], env: Record<string, string> = {}): Promise<{
 
 /** What a terminal would show: cursor escapes removed, carriage returns as line breaks. */
 function plain(screen: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what terminal escape sequences start with
   return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").replace(/\r\n?/g, "\n");
 }
 

@@ -107,6 +107,7 @@ describe("Depot.dump", () => {
       await depot.dump(path, { minCount: 2 });
       await depot.close();
       // Run the reader exactly as documented, pointed at our file, then print what it collected.
+      assert.ok(existsSync(SEED_DOC), `${SEED_DOC} is missing (CI lays ../shared beside the clone)`);
       const doc = readFileSync(SEED_DOC, "utf8");
       const snippet = /## Extract Weights\s*```python\n([\s\S]*?)```/.exec(doc)?.[1];
       assert.ok(snippet, "the seed document's Python reader was found");

@@ -174,6 +174,7 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   }
 
   private fingerprint(): string {
+    // biome-ignore lint/suspicious/noAssignInExpressions: computed once, on first use
     return (this.fingerprintCache ??= recordsFingerprint(this.records, this.options.shuffle));
   }
 }

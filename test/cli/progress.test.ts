@@ -35,11 +35,11 @@ function inTerminal(args: string[], env: Record<string, string> = {}): Promise<{
 
 /** What a terminal would show: cursor escapes removed, carriage returns as line breaks. */
 function plain(screen: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what terminal escape sequences start with
   return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").replace(/\r\n?/g, "\n");
 }
 
-describe("progress bars", { skip: hasScript || process.env.CI ? false : "util-linux script is not installed (CI never skips)" }, () => {
+describe("progress bars", { skip: hasScript || process.env.CI ? false : "script is not installed (Debian package bsdutils; CI installs it and never skips)" }, () => {
   test("a bar with percentage, count, rate and ETA is drawn on a terminal", async () => {
     const out = join(dir, "emb.ckpt");
     const { code, screen } = await inTerminal(["checkpoint", archive, out]);

@@ -200,6 +200,35 @@ describe("atomicFrameCodec round trip", () => {
   });
 });
 
+describe("atomicFrameCodec float64 input beyond float32 (issue 10 item 12)", () => {
+  for (const field of ["masses", "positions", "forces", "box"] as const) {
+    it(`refuses a finite ${field} element that float32 would store as Infinity, naming the field and index`, () => {
+      const base = ljInit();
+      const values = Array.from(base[field] as Float32Array);
+      const at = values.length - 2;
+      values[at] = field === "forces" ? -1e39 : 1e40;
+      for (const input of [values, Float64Array.from(values)]) {
+        const init = { ...base, [field]: input };
+        assertCodecError(
+          () => atomicFrameCodec.encode(init),
+          new RegExp(`^${field}\\[${at}\\] = -?1e\\+(39|40) is outside the float32 range`),
+          `${field} as ${input.constructor.name}`,
+        );
+      }
+    });
+  }
+
+  it("still accepts NaN and ±Infinity given as float64, and Float32Array input unchanged", () => {
+    const base = ljInit();
+    const positions = Array.from(base.positions as Float32Array);
+    positions[0] = NaN;
+    positions[1] = Infinity;
+    positions[2] = -Infinity;
+    const init = { ...base, positions: Float64Array.from(positions) };
+    assertFrameEquals(atomicFrameCodec.decode(atomicFrameCodec.encode(init)), { ...base, positions: Float32Array.from(positions) });
+  });
+});
+
 describe("atomicFrameCodec alignment", () => {
   const rec = atomicFrameCodec.encode(ljInit());
 

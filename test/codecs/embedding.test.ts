@@ -139,3 +139,27 @@ describe("embeddingCodec invalid input to encode", () => {
     });
   }
 });
+
+describe("embeddingCodec float64 weights beyond float32 (issue 10 item 12)", () => {
+  it("refuses a finite weight that float32 would store as Infinity, naming the field and index", () => {
+    const rng = new Rng(12);
+    const weights = Array.from({ length: 64 }, () => rng.normal());
+    for (const [at, big] of [[7, 1e40], [63, -3.5e38], [0, Number.MAX_VALUE]] as const) {
+      const w = weights.slice();
+      w[at] = big;
+      const re = new RegExp(`weights\\[${at}\\] = ${String(big).replace(/[.+]/g, "\\$&")} is outside the float32 range`);
+      assertCodecError(() => embeddingCodec.encode({ key: 1n, weights: w }), re, `number[] with ${big}`);
+      assertCodecError(() => Embedding.from({ key: 1n, weights: Float64Array.from(w) }), re, `Float64Array with ${big}`);
+    }
+  });
+
+  it("still accepts NaN, ±Infinity given as such, and the largest values that round to a finite float32", () => {
+    const fltMax = 3.4028234663852886e38;
+    const weights = [NaN, Infinity, -Infinity, fltMax, -fltMax, 3.4028235e38, 1e-50, -0];
+    for (const input of [weights, Float64Array.from(weights)]) {
+      const e = embeddingCodec.decode(embeddingCodec.encode({ key: 2n, weights: input }));
+      assertSameBytes(e.weights, Float32Array.from(weights), "weights");
+      assert.equal(e.weights[5], fltMax);
+    }
+  });
+});

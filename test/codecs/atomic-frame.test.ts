@@ -156,6 +156,12 @@ describe("atomicFrameCodec round trip", () => {
     for (const init of cases) assertFrameEquals(atomicFrameCodec.decode(atomicFrameCodec.encode(init)), init);
   });
 
+  it("keeps a leading U+FEFF in the name (it is text, not a byte order mark; issue 10 item 3)", () => {
+    for (const name of ["\uFEFF", "\uFEFFlj-60", "\uFEFF\uFEFF\u{1F4A7}"]) {
+      assert.equal(atomicFrameCodec.decode(atomicFrameCodec.encode(ljInit(0, name))).name, name);
+    }
+  });
+
   it("keeps typed arrays of the stored type without copying in from()", () => {
     const init = ljInit();
     const f = AtomicFrame.from(init);

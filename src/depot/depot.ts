@@ -663,7 +663,7 @@ export class Depot<T> implements AsyncDisposable {
     records.forEach((r, i) => {
       validateName(r.name);
       // The codec contract asks for 8-byte aligned input; a record's place in the file need not be.
-      const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : r.bytes.slice();
+      const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes); // a copy (Buffer.slice would be a view)
       try {
         this.codec.decode(bytes);
       } catch (e) {

@@ -258,6 +258,14 @@ describe("atomicFrameCodec alignment", () => {
       else assert.equal(f.positions.buffer, placed.buffer);
     }
   });
+
+  it("copies a misaligned Node Buffer too (Buffer.slice is a view, not a copy)", () => {
+    for (const off of [1, 2, 3, 5, 6, 7]) {
+      const placed = placeAt(rec, off);
+      const buf = Buffer.from(placed.buffer, placed.byteOffset, placed.length);
+      assertFrameEquals(atomicFrameCodec.decode(buf), ljInit());
+    }
+  });
 });
 
 describe("atomicFrameCodec malformed records", () => {

@@ -71,6 +71,15 @@ describe("embeddingCodec round trip", () => {
     assert.deepEqual([...e.weights], [1, 2, 3]);
   });
 
+  it("decodes a misaligned Node Buffer by copying (Buffer.slice is a view, not a copy)", () => {
+    const init = seeded(4, 33);
+    const rec = embeddingCodec.encode(init);
+    for (const off of [1, 2, 3, 6]) {
+      const placed = placeAt(rec, off);
+      assertEmbeddingEquals(embeddingCodec.decode(Buffer.from(placed.buffer, placed.byteOffset, placed.length)), init);
+    }
+  });
+
   it("decodes at every 8-byte aligned offset as views, and copies when misaligned", () => {
     const init = seeded(3, 64);
     const rec = embeddingCodec.encode(init);

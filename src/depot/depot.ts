@@ -335,7 +335,8 @@ export class Depot<T> implements AsyncDisposable {
   /** Flush and close. Idempotent; later calls throw ClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.barrier) await this.barrier.catch(() => undefined);
+    // Long operations called before close() finish first, in call order (the queue's tail never rejects).
+    await this.exclusive;
     this.closed = true;
     await this.store.close();
   }

@@ -95,6 +95,27 @@ describe("checkpoint() and loadCheckpoint() follow call order (issue 10 item 6)"
     await d.close();
   });
 
+  it("close() lets un-awaited checkpoint() and loadCheckpoint() calls made before it finish", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const d = await Depot.open(join(dir, "a.vls"), valueCodec, { clock: clock.read, durable: false });
+    await seeded(d, clock, 30, 9);
+    const want = await contents(d);
+    const written = d.checkpoint(join(dir, "a.ckpt"));
+    const loaded = d.loadCheckpoint(join(dir, "a.ckpt"), { merge: true });
+    const second = d.checkpoint(join(dir, "b.ckpt"));
+    await d.close();
+    assert.equal((await written).records, 30);
+    assert.deepEqual(await loaded, { records: 30 });
+    assert.equal((await second).records, 30);
+    const fromSecond = Depot.memory(valueCodec, { clock: clock.read });
+    await fromSecond.loadCheckpoint(join(dir, "b.ckpt"));
+    assert.deepEqual(await contents(fromSecond), want);
+    const again = await Depot.open(join(dir, "a.vls"), valueCodec, { clock: clock.read });
+    assert.deepEqual(await contents(again), want);
+    await again.close();
+  });
+
   it("dump() writes the records live at its call", async () => {
     const dir = tempDir();
     const d = Depot.memory(embeddingCodec);

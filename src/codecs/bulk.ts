@@ -97,7 +97,10 @@ export function toFloat32(codec: string, what: string, value: unknown): Float32A
     for (let i = 0; i < out.length; i++) {
       const f = out[i]!;
       if ((f === Infinity || f === -Infinity) && Number.isFinite(src[i])) {
-        throw new CodecError(codec, `${what}[${i}] = ${src[i]} is outside the float32 range (max ±3.4028234663852886e38)`);
+        throw new CodecError(
+          codec,
+          `${what}[${i}] = ${src[i]} is outside the float32 range (max ±3.4028234663852886e38)`,
+        );
       }
     }
   }

@@ -12,10 +12,22 @@ import { readFile, rename, rm } from "node:fs/promises";
 import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
-import { ClosedError, CodecError, CodecMismatchError, CorruptError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import {
+  ClosedError,
+  CodecError,
+  CodecMismatchError,
+  CorruptError,
+  InvalidArgumentError,
+  OptionMismatchError,
+} from "../errors.js";
 import { textEncoder } from "../format/bytes.js";
 import { AtomicFileWriter } from "./atomic-file.js";
-import { encodeCheckpointHead, encodeCheckpointRecord, parseCheckpoint, type CheckpointRecord } from "./checkpoint-format.js";
+import {
+  encodeCheckpointHead,
+  encodeCheckpointRecord,
+  parseCheckpoint,
+  type CheckpointRecord,
+} from "./checkpoint-format.js";
 import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
 import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
@@ -164,7 +176,8 @@ export class Depot<T> implements AsyncDisposable {
     if (this.ahead) {
       for (const [name, { entry }] of this.ahead) {
         const old = this.index.get(name);
-        n += Number(entry !== undefined && this.isLive(entry, now)) - Number(old !== undefined && this.isLive(old, now));
+        const liveNow = old !== undefined && this.isLive(old, now);
+        n += Number(entry !== undefined && this.isLive(entry, now)) - Number(liveNow);
       }
     }
     return n;
@@ -293,7 +306,9 @@ export class Depot<T> implements AsyncDisposable {
     for (const [name, e] of this.index.entries()) {
       if (name.startsWith(prefix) && this.isLive(e, now) && !ahead?.has(name)) out.push(name);
     }
-    if (ahead) for (const [name, { entry }] of ahead) if (entry && name.startsWith(prefix) && this.isLive(entry, now)) out.push(name);
+    for (const [name, { entry }] of ahead ?? []) {
+      if (entry && name.startsWith(prefix) && this.isLive(entry, now)) out.push(name);
+    }
     return out.sort();
   }
 
@@ -553,10 +568,16 @@ export class Depot<T> implements AsyncDisposable {
   }
 
   /** Append already-encoded records under `names` (in order) and update the index synchronously. */
-  private putManyEncoded(names: string[], records: Uint8Array[], planned?: ({ entry: Entry | undefined } | undefined)[]): Promise<void> {
+  private putManyEncoded(
+    names: string[],
+    records: Uint8Array[],
+    planned?: { entry: Entry | undefined }[],
+  ): Promise<void> {
     const first = this.store.recordCount;
     const written = this.store.putMany(records);
-    if (this.store.recordCount !== first + records.length) return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
+    if (this.store.recordCount !== first + records.length) {
+      return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
+    }
     const now = this.clock();
     names.forEach((name, i) => {
       const p = planned?.[i];
@@ -664,14 +685,16 @@ export class Depot<T> implements AsyncDisposable {
     records.forEach((r, i) => {
       validateName(r.name);
       // The codec contract asks for 8-byte aligned input; a record's place in the file need not be.
-      const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes); // a copy (Buffer.slice would be a view)
+      // new Uint8Array(view) copies; Buffer.slice() would return a view.
+      const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes);
       try {
         this.codec.decode(bytes);
       } catch (e) {
         const reason = e instanceof CodecError ? e.reason : e instanceof Error ? e.message : String(e);
         throw new CorruptError(
           `checkpoint ${path}`,
-          `record ${i} (${JSON.stringify(r.name)}, ${r.bytes.length} bytes) is not a valid ${this.codec.name} record: ${reason}`,
+          `record ${i} (${JSON.stringify(r.name)}, ${r.bytes.length} bytes) ` +
+            `is not a valid ${this.codec.name} record: ${reason}`,
           undefined,
           { cause: e },
         );

@@ -231,7 +231,8 @@ describe("atomicFrameCodec float64 input beyond float32 (issue 10 item 12)", () 
     positions[1] = Infinity;
     positions[2] = -Infinity;
     const init = { ...base, positions: Float64Array.from(positions) };
-    assertFrameEquals(atomicFrameCodec.decode(atomicFrameCodec.encode(init)), { ...base, positions: Float32Array.from(positions) });
+    const decoded = atomicFrameCodec.decode(atomicFrameCodec.encode(init));
+    assertFrameEquals(decoded, { ...base, positions: Float32Array.from(positions) });
   });
 });
 

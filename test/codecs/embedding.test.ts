@@ -156,9 +156,11 @@ describe("embeddingCodec float64 weights beyond float32 (issue 10 item 12)", () 
     for (const [at, big] of [[7, 1e40], [63, -3.5e38], [0, Number.MAX_VALUE]] as const) {
       const w = weights.slice();
       w[at] = big;
-      const re = new RegExp(`weights\\[${at}\\] = ${String(big).replace(/[.+]/g, "\\$&")} is outside the float32 range`);
+      const shown = String(big).replace(/[.+]/g, "\\$&");
+      const re = new RegExp(`weights\\[${at}\\] = ${shown} is outside the float32 range`);
       assertCodecError(() => embeddingCodec.encode({ key: 1n, weights: w }), re, `number[] with ${big}`);
-      assertCodecError(() => Embedding.from({ key: 1n, weights: Float64Array.from(w) }), re, `Float64Array with ${big}`);
+      const f64 = Float64Array.from(w);
+      assertCodecError(() => Embedding.from({ key: 1n, weights: f64 }), re, `Float64Array with ${big}`);
     }
   });
 

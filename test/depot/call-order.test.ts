@@ -137,7 +137,8 @@ describe("has(), stat(), size and keys() agree with get() while compact() is in 
     it(`puts and deletes made while a compaction is ${when}`, async () => {
       const dir = tempDir();
       const clock = new FakeClock();
-      const d = await Depot.open(join(dir, "c.vls"), valueCodec, { clock: clock.read, durable: false, chunkSize: 8 * 1024 });
+      const options = { clock: clock.read, durable: false, chunkSize: 8 * 1024 };
+      const d = await Depot.open(join(dir, "c.vls"), valueCodec, options);
       await seeded(d, clock, 300, 8);
       for (let i = 0; i < 300; i += 7) await d.delete(`rec-${i}`);
       await d.flush();

@@ -55,7 +55,8 @@ function randomName(rng: Rng): string {
 /** Seeded random names, plus the pairs that collided before the fix ("x" and "\uFEFFx"). */
 function nameSet(seed: number, count: number): string[] {
   const rng = new Rng(seed);
-  const names = new Set<string>(["x", "\uFEFFx", "\uFEFF", "\uFEFF\uFEFF", "\uFEFF\u{1F600}", "\uFEFF".repeat(MAX_NAME_BYTES / 3)]);
+  const fixed = ["x", "\uFEFFx", "\uFEFF", "\uFEFF\uFEFF", "\uFEFF\u{1F600}", "\uFEFF".repeat(MAX_NAME_BYTES / 3)];
+  const names = new Set<string>(fixed);
   while (names.size < count) names.add(randomName(rng));
   for (const n of names) validateName(n);
   return [...names];
@@ -77,7 +78,10 @@ async function assertHolds(d: Depot<Uint8Array>, names: readonly string[], where
   if (keys.length !== expected.length || keys.some((k, i) => k !== expected[i])) {
     const missing = expected.filter((n) => !keys.includes(n)).map(hex);
     const extra = keys.filter((k) => !names.includes(k)).map(hex);
-    assert.fail(`${where}: keys() differ: ${keys.length} vs ${expected.length}; missing (hex) ${missing.slice(0, 3)}; extra ${extra.slice(0, 3)}`);
+    assert.fail(
+      `${where}: keys() differ: ${keys.length} vs ${expected.length}; ` +
+        `missing (hex) ${missing.slice(0, 3).join(", ")}; extra ${extra.slice(0, 3).join(", ")}`,
+    );
   }
   assert.equal(d.size, names.length, `${where}: size`);
   const values = await d.getMany(names);

@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Embedding, embeddingCodec, valueCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
+import { isVlstoreError } from "../../src/errors.js";
 import type { RecordStat } from "../../src/depot/entry.js";
 import { Rng } from "../../src/random.js";
 import { FakeClock, tempDir } from "../support/tmp.js";
@@ -114,6 +115,30 @@ describe("checkpoint() and loadCheckpoint() follow call order (issue 10 item 6)"
     const again = await Depot.open(join(dir, "a.vls"), valueCodec, { clock: clock.read });
     assert.deepEqual(await contents(again), want);
     await again.close();
+  });
+
+  it("calls made behind a load that fails still run, in order, on the unchanged state", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const d = Depot.memory(valueCodec, { clock: clock.read });
+    await seeded(d, clock, 20, 10);
+    await d.checkpoint(join(dir, "ok.ckpt"));
+    const want = await contents(d);
+    writeFileSync(join(dir, "torn.ckpt"), readFileSync(join(dir, "ok.ckpt")).subarray(0, 100));
+    const failed = d.loadCheckpoint(join(dir, "torn.ckpt"));
+    const put = d.put("behind-failed-load", { n: 1 });
+    const reloaded = d.loadCheckpoint(join(dir, "ok.ckpt"), { merge: true });
+    const del = d.delete("rec-0");
+    await assert.rejects(failed, (e) => isVlstoreError(e));
+    await put;
+    assert.deepEqual(await reloaded, { records: 20 });
+    assert.equal(await del, true);
+    const got = await contents(d);
+    assert.deepEqual(got.get("behind-failed-load")?.value, { n: 1 });
+    want.delete("rec-0");
+    got.delete("behind-failed-load");
+    assert.deepEqual(got, want);
+    assert.equal(d.has("rec-0"), false);
   });
 
   it("dump() writes the records live at its call", async () => {

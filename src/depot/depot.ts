@@ -12,10 +12,22 @@ import { readFile, rename, rm } from "node:fs/promises";
 import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
-import { ClosedError, CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import {
+  ClosedError,
+  CodecError,
+  CodecMismatchError,
+  CorruptError,
+  InvalidArgumentError,
+  OptionMismatchError,
+} from "../errors.js";
 import { textEncoder } from "../format/bytes.js";
 import { AtomicFileWriter } from "./atomic-file.js";
-import { encodeCheckpointHead, encodeCheckpointRecord, parseCheckpoint } from "./checkpoint-format.js";
+import {
+  encodeCheckpointHead,
+  encodeCheckpointRecord,
+  parseCheckpoint,
+  type CheckpointRecord,
+} from "./checkpoint-format.js";
 import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
 import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
@@ -83,8 +95,19 @@ export class Depot<T> implements AsyncDisposable {
   private dirty: string[] = [];
   /** Garbage total to record with a RESET in the next delta (after a replacing load), if any. */
   private pendingReset: number | undefined;
-  /** Set while compact() or loadCheckpoint() rebuilds state; every other call waits for it. */
+  /**
+   * Set from the call of compact() or loadCheckpoint() until it has finished
+   * (the exclusive queue's tail after it); calls made meanwhile wait for it,
+   * registering on it in call order, so they run in that order once it settles.
+   */
   private barrier: Promise<void> | undefined;
+  /**
+   * While only compactions are pending: what the puts and deletes waiting
+   * behind them will leave for each name they touch (entry undefined =
+   * deleted), so has(), stat(), size and keys() answer as get() will.
+   * Undefined otherwise (a pending load makes the outcome unknowable).
+   */
+  private ahead: Map<string, { entry: Entry | undefined }> | undefined;
   /** Serialises the long operations (compact, dump, checkpoint, load) against each other. */
   private exclusive: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -146,10 +169,17 @@ export class Depot<T> implements AsyncDisposable {
   /** Number of live names. */
   get size(): number {
     this.checkOpen();
-    if (this.ttlMs === 0) return this.index.size;
-    let n = 0;
     const now = this.clock();
-    for (const [, e] of this.index.entries()) if (this.isLive(e, now)) n++;
+    let n = 0;
+    if (this.ttlMs === 0) n = this.index.size;
+    else for (const [, e] of this.index.entries()) if (this.isLive(e, now)) n++;
+    if (this.ahead) {
+      for (const [name, { entry }] of this.ahead) {
+        const old = this.index.get(name);
+        const liveNow = old !== undefined && this.isLive(old, now);
+        n += Number(entry !== undefined && this.isLive(entry, now)) - Number(liveNow);
+      }
+    }
     return n;
   }
 
@@ -163,9 +193,10 @@ export class Depot<T> implements AsyncDisposable {
     // Not async: the common path returns the store's promise without wrapping it twice.
     try {
       this.checkOpen();
-      if (this.barrier) return this.barrier.then(() => this.put(name, value));
       validateName(name);
-      return this.putEncoded(name, this.codec.encode(value));
+      const bytes = this.codec.encode(value);
+      if (this.barrier) return this.deferWrite([name], [bytes]);
+      return this.putEncoded(name, bytes);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -179,7 +210,6 @@ export class Depot<T> implements AsyncDisposable {
   putMany(entries: Iterable<readonly [string, T]>): Promise<void> {
     try {
       this.checkOpen();
-      if (this.barrier) return this.barrier.then(() => this.putMany(entries));
       const names: string[] = [];
       const records: Uint8Array[] = [];
       for (const [name, value] of entries) {
@@ -187,13 +217,8 @@ export class Depot<T> implements AsyncDisposable {
         names.push(name);
         records.push(this.codec.encode(value));
       }
-      const first = this.store.recordCount;
-      const written = this.store.putMany(records);
-      if (this.store.recordCount !== first + records.length) return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
-      const now = this.clock();
-      names.forEach((name, i) => this.index.upsert(name, (old) => this.nextEntry(old, first + i, records[i]!.length, now)));
-      for (const name of names) this.dirty.push(name);
-      return written as Promise<unknown> as Promise<void>;
+      if (this.barrier) return this.deferWrite(names, records);
+      return this.putManyEncoded(names, records);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -252,13 +277,18 @@ export class Depot<T> implements AsyncDisposable {
   /** Is `name` live? */
   has(name: string): boolean {
     this.checkOpen();
-    return this.liveEntry(name) !== undefined;
+    return this.liveEntryAhead(name) !== undefined;
   }
 
   /** Remove `name`. Returns whether it was live. Its bytes become garbage. */
   async delete(name: string): Promise<boolean> {
     this.checkOpen();
-    if (this.barrier) await this.barrier;
+    if (this.barrier) {
+      const planned = this.ahead && { entry: undefined };
+      if (planned) this.ahead!.set(name, planned);
+      await this.barrier;
+      if (planned && this.ahead?.get(name) === planned) this.ahead.delete(name);
+    }
     const entry = this.index.delete(name);
     if (!entry) return false;
     this.dirty.push(name);
@@ -272,8 +302,12 @@ export class Depot<T> implements AsyncDisposable {
     const now = this.clock();
     const prefix = options.prefix ?? "";
     const out: string[] = [];
+    const ahead = this.ahead;
     for (const [name, e] of this.index.entries()) {
-      if (name.startsWith(prefix) && this.isLive(e, now)) out.push(name);
+      if (name.startsWith(prefix) && this.isLive(e, now) && !ahead?.has(name)) out.push(name);
+    }
+    for (const [name, { entry }] of ahead ?? []) {
+      if (entry && name.startsWith(prefix) && this.isLive(entry, now)) out.push(name);
     }
     return out.sort();
   }
@@ -281,7 +315,7 @@ export class Depot<T> implements AsyncDisposable {
   /** Metadata of a live name, or undefined. */
   stat(name: string): RecordStat | undefined {
     this.checkOpen();
-    const e = this.liveEntry(name);
+    const e = this.liveEntryAhead(name);
     return e && { bytes: e.bytes, updateCount: e.updateCount, createdAt: e.createdAt, updatedAt: e.updatedAt };
   }
 
@@ -316,7 +350,8 @@ export class Depot<T> implements AsyncDisposable {
   /** Flush and close. Idempotent; later calls throw ClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.barrier) await this.barrier.catch(() => undefined);
+    // Long operations called before close() finish first, in call order (the queue's tail never rejects).
+    await this.exclusive;
     this.closed = true;
     await this.store.close();
   }
@@ -364,14 +399,15 @@ export class Depot<T> implements AsyncDisposable {
     if (group !== undefined && !(Number.isInteger(group) && group >= 0 && group < DUMP_GROUPS)) {
       throw new InvalidArgumentError("group", `must be an integer in 0..255, got ${group}`);
     }
+    const keep = (e: Entry, now: number): boolean =>
+      (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
+      (minCount === undefined || e.updateCount >= minCount);
+    const captured = this.captureLive(keep);
     return this.runExclusive(async () => {
-      const now = this.clock();
-      const keep = (e: Entry): boolean =>
-        (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
-        (minCount === undefined || e.updateCount >= minCount);
+      const { list } = await captured;
       const self = this;
       async function* records(): AsyncGenerator<DumpRecord> {
-        for await (const batch of self.liveBatches(keep)) {
+        for await (const batch of self.batches(list)) {
           for (const [, , bytes] of batch) {
             const v = self.codec.decode(bytes) as unknown as DumpRecord;
             if (group === undefined || v.group === group) yield v;
@@ -384,20 +420,22 @@ export class Depot<T> implements AsyncDisposable {
 
   /**
    * Write every live record with its metadata in the checkpoint layout
-   * (docs/FORMAT.md). The file appears at `path` only once complete.
+   * (docs/FORMAT.md). The file appears at `path` only once complete. It
+   * holds the state at this call's place in call order: calls made after it
+   * are not in it, and a later loadCheckpoint(path) reads it.
    */
   async checkpoint(path: string): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
+    const captured = this.captureLive();
     return this.runExclusive(async () => {
+      const { list } = await captured;
       const file = await AtomicFileWriter.create(path);
       try {
-        const now = this.clock();
-        let count = 0;
-        for (const [, e] of this.index.entries()) if (this.isLive(e, now)) count++;
+        const count = list.length;
         let bytes = 8;
         await file.write(encodeCheckpointHead(count));
         let written = 0;
-        for await (const batch of this.liveBatches(undefined, now)) {
+        for await (const batch of this.batches(list)) {
           for (const [name, entry, recordBytes] of batch) {
             const rec = encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
             bytes += rec.length;
@@ -417,16 +455,19 @@ export class Depot<T> implements AsyncDisposable {
 
   /**
    * Load a checkpoint written by `checkpoint()`. The whole file is validated
-   * first: a truncated or corrupt file is an error and changes nothing. The
-   * new state becomes durable in a single commit, so a crash leaves the Depot
-   * either as it was or fully loaded.
+   * first, every record decoded through the codec: a truncated or corrupt
+   * file is an error and changes nothing. The file is read at this call's
+   * place in call order (after an earlier un-awaited checkpoint() wrote it),
+   * and later calls see the loaded state. The new state becomes durable in a
+   * single commit, so a crash leaves the Depot either as it was or fully loaded.
    */
   async loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): Promise<{ records: number }> {
     this.checkOpen();
-    const file = await readFile(path);
-    const records = parseCheckpoint(file, this.codec.name, path);
-    for (const r of records) validateName(r.name);
+    this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
+      const file = await readFile(path);
+      const records = parseCheckpoint(file, this.codec.name, path);
+      this.checkRecords(records, path);
       const first = await this.store.putMany(records.map((r) => r.bytes));
       // Nothing above is committed: only the flush below publishes the new index.
       if (!options.merge) {
@@ -459,6 +500,7 @@ export class Depot<T> implements AsyncDisposable {
    */
   async compact(): Promise<CompactResult> {
     this.checkOpen();
+    if (this.barrier === undefined) this.ahead = new Map();
     return this.runStructural(async () => {
       const old = this.store;
       // Commit first: if the process dies mid-compaction, the old file holds every call made so far.
@@ -525,6 +567,49 @@ export class Depot<T> implements AsyncDisposable {
     return written as Promise<unknown> as Promise<void>;
   }
 
+  /** Append already-encoded records under `names` (in order) and update the index synchronously. */
+  private putManyEncoded(
+    names: string[],
+    records: Uint8Array[],
+    planned?: { entry: Entry | undefined }[],
+  ): Promise<void> {
+    const first = this.store.recordCount;
+    const written = this.store.putMany(records);
+    if (this.store.recordCount !== first + records.length) {
+      return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
+    }
+    const now = this.clock();
+    names.forEach((name, i) => {
+      const p = planned?.[i];
+      const e = p?.entry;
+      // A write predicted while a compaction was pending lands exactly as has()/stat() reported it.
+      if (e) this.index.upsert(name, () => ({ ...e, id: first + i }));
+      else this.index.upsert(name, (old) => this.nextEntry(old, first + i, records[i]!.length, now));
+      if (p && this.ahead?.get(name) === p) this.ahead.delete(name);
+    });
+    for (const name of names) this.dirty.push(name);
+    return written as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * Writes called while a compact() or loadCheckpoint() is pending: they run
+   * once it has finished, in call order, and (behind compactions only) their
+   * outcome is recorded in `ahead` now.
+   */
+  private deferWrite(names: string[], records: Uint8Array[]): Promise<void> {
+    const ahead = this.ahead;
+    let planned: { entry: Entry | undefined }[] | undefined;
+    if (ahead) {
+      const now = this.clock();
+      planned = names.map((name, i) => {
+        const p = { entry: this.nextEntry(this.entryAhead(name), -1, records[i]!.length, now) };
+        ahead.set(name, p);
+        return p;
+      });
+    }
+    return this.barrier!.then(() => this.putManyEncoded(names, records, planned));
+  }
+
   /** The entry of a name written now as record `id`; a live earlier entry passes on its count and creation time. */
   private nextEntry(old: Entry | undefined, id: number, bytes: number, now: number): Entry {
     const live = old && this.isLive(old, now) ? old : undefined;
@@ -567,16 +652,75 @@ export class Depot<T> implements AsyncDisposable {
     return e && this.isLive(e, this.clock()) ? e : undefined;
   }
 
+  /** The entry `name` has once the writes waiting behind pending compactions have run (see `ahead`). */
+  private entryAhead(name: string): Entry | undefined {
+    const planned = this.ahead?.get(name);
+    return planned ? planned.entry : this.index.get(name);
+  }
+
+  private liveEntryAhead(name: string): Entry | undefined {
+    const e = this.entryAhead(name);
+    return e && this.isLive(e, this.clock()) ? e : undefined;
+  }
+
+  /**
+   * The live entries (optionally filtered) at this point in call order: now,
+   * or once the compact()/loadCheckpoint() pending before this call has
+   * finished (registered on the barrier, so still before any later call).
+   */
+  private captureLive(keep?: (e: Entry, now: number) => boolean): Promise<{ list: [string, Entry][]; now: number }> {
+    const take = (): { list: [string, Entry][]; now: number } => {
+      const now = this.clock();
+      return { list: this.liveList(now, keep && ((e) => keep(e, now))), now };
+    };
+    return this.barrier ? this.barrier.then(take) : Promise.resolve(take());
+  }
+
+  /**
+   * Decode every record of a parsed checkpoint through the codec before
+   * anything is stored: valid CRCs only say the bytes are as written, not
+   * that they are records of this codec.
+   */
+  private checkRecords(records: readonly CheckpointRecord[], path: string): void {
+    records.forEach((r, i) => {
+      validateName(r.name);
+      // The codec contract asks for 8-byte aligned input; a record's place in the file need not be.
+      // new Uint8Array(view) copies; Buffer.slice() would return a view.
+      const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes);
+      try {
+        this.codec.decode(bytes);
+      } catch (e) {
+        const reason = e instanceof CodecError ? e.reason : e instanceof Error ? e.message : String(e);
+        throw new CorruptError(
+          `checkpoint ${path}`,
+          `record ${i} (${JSON.stringify(r.name)}, ${r.bytes.length} bytes) ` +
+            `is not a valid ${this.codec.name} record: ${reason}`,
+          undefined,
+          { cause: e },
+        );
+      }
+    });
+  }
+
   /**
    * Live entries (optionally filtered) with their bytes, in storage order, a
    * batch at a time. The entry list is captured up front, so writes made while
    * iterating do not disturb it; record bytes are immutable once written.
    */
   private async *liveBatches(keep?: (e: Entry) => boolean, now = this.clock()): AsyncGenerator<[string, Entry, Uint8Array][]> {
+    yield* this.batches(this.liveList(now, keep));
+  }
+
+  private liveList(now: number, keep?: (e: Entry) => boolean): [string, Entry][] {
     const list: [string, Entry][] = [];
     for (const [name, e] of this.index.entries()) {
       if (this.isLive(e, now) && (!keep || keep(e))) list.push([name, e]);
     }
+    return list;
+  }
+
+  /** The bytes of `list`'s records, a batch at a time (from the store current at the first batch). */
+  private async *batches(list: [string, Entry][]): AsyncGenerator<[string, Entry, Uint8Array][]> {
     const store = this.store;
     for (let i = 0; i < list.length; i += STREAM_BATCH) {
       const slice = list.slice(i, i + STREAM_BATCH);
@@ -591,18 +735,23 @@ export class Depot<T> implements AsyncDisposable {
     return run;
   }
 
-  /** Run `fn` exclusively, with every other call waiting until it finishes. */
+  /**
+   * Run `fn` exclusively, with every call made from now until it finishes
+   * waiting for it. The barrier is set here, at the call, not when `fn` starts:
+   * a call made while `fn` is still queued behind another long operation must
+   * not overtake it.
+   */
   private runStructural<R>(fn: () => Promise<R>): Promise<R> {
-    return this.runExclusive(async () => {
-      let release!: () => void;
-      this.barrier = new Promise<void>((resolve) => (release = resolve));
-      try {
-        return await fn();
-      } finally {
-        this.barrier = undefined;
-        release();
-      }
+    const run = this.runExclusive(fn);
+    const gate = this.exclusive as Promise<void>; // settles (never rejects) once fn has finished
+    this.barrier = gate;
+    // Registered first on the gate, so it runs before the calls that wait on it.
+    void gate.then(() => {
+      if (this.barrier !== gate) return;
+      this.barrier = undefined;
+      this.ahead = undefined;
     });
+    return run;
   }
 
   private checkOpen(): void {

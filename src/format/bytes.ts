@@ -194,4 +194,8 @@ export class ByteWriter {
 }
 
 export const textEncoder = new TextEncoder();
-export const textDecoder = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Strict UTF-8 that keeps a leading U+FEFF: it is part of a stored string (a
+ * name may start with it), not a byte order mark to strip.
+ */
+export const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -38,8 +38,9 @@ export const recoverCommand: CommandSpec = {
     "live name whose record is intact, with its metadata (update count, times), the same settings, codec and TTL. " +
     "A torn tail, damaged chunks, blocks, commits and bytes in between are skipped. Prints exactly which names were " +
     "lost (their record was in a damaged block). Records written after the last commit have no name (names are " +
-    "committed with the index); --keep-unnamed stores the intact ones as recovered/<id>. Overwritten versions are " +
-    "dropped, as compact does. FILE is never modified. Exit status 0 once OUT is written, whatever was lost.",
+    "committed with the index); --keep-unnamed stores the intact ones as recovered/<id> (always done for the " +
+    "records of a damaged commit). A bare ChunkStore archive is recovered by record id. Overwritten versions are " +
+    "dropped, as compact does. FILE is never modified. Exit status 0 once OUT is written and holds every intact record.",
   positionals: ["FILE"],
   options: {
     output: { type: "string", short: "o", arg: "OUT", help: "where to write the rebuilt archive (default FILE.recovered)" },

@@ -1,12 +1,12 @@
 /**
  * A frame-by-frame scan of an archive file, for `vlstore verify` and
- * `vlstore recover`. It trusts nothing it has not checked: it walks the
- * frames forward from the file header (every frame starts at a multiple of
- * 8), checks each chunk header's CRC, each block's CRC, decompresses every
- * block and (given a codec) decodes every record; it checks each commit
- * frame's CRC and trailer. Where a frame is unreadable it resynchronises on
- * the next offset that holds a frame whose checksums hold, and reports the
- * bytes in between.
+ * `vlstore recover`. It trusts nothing it has not checked: the library's
+ * frame walker (src/chunks/frame-walker.ts, the one the open path uses)
+ * walks the frames forward from the file header, checking each chunk
+ * header's CRC and each commit frame's CRC and trailer, resynchronising past
+ * unreadable bytes, and judging a torn tail from damage exactly as open
+ * does; this file then checks each block's CRC, decompresses every block and
+ * (given a codec) decodes every record.
  *
  * Names come from the Depot journal carried in commits: replaying the
  * journals of the valid commits (from the newest full snapshot on, through a

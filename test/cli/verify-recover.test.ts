@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { scanArchive, type ScanResult } from "../../src/cli/scan.js";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { AtomicFrame, atomicFrameCodec } from "../../src/codecs/index.js";
+import { AtomicFrame, atomicFrameCodec, bytesCodec } from "../../src/codecs/index.js";
+import { COMMIT_JOURNAL_ZSTD } from "../../src/format/commit.js";
 import { Depot } from "../../src/depot/index.js";
 import { LennardJonesFluid } from "../../src/demo/lennard-jones.js";
 import { Rng } from "../../src/random.js";
@@ -350,3 +351,38 @@ describe("recover", () => {
   });
 });
 
+
+describe("a damaged commit whose compressed journal still decodes", () => {
+  test("verify counts the names it covers; recover keeps them under their names", async () => {
+    const path = join(dir, "journal.live.vls");
+    const depot = await Depot.open(path, bytesCodec, { chunkSize: 16 << 10, blockSize: 4 << 10 });
+    const value = (i: number): Uint8Array => Uint8Array.from({ length: 50 + (i % 70) }, (_, k) => (i * 7 + k) & 0xff);
+    const name = (i: number): string => `sample/${String(i).padStart(6, "0")}/embedding-of-a-longer-document-name`;
+    for (let i = 0; i < 20; i++) await depot.put(name(i), value(i));
+    await depot.flush();
+    for (let i = 20; i < 220; i++) await depot.put(name(i), value(i)); // a journal delta well over 4 KiB: compressed
+    await depot.flush();
+    const bytes = readFileSync(path);
+    await depot.close();
+    const copy = join(dir, "journal.vls");
+    const scan0 = await scanArchive((writeFileSync(copy, bytes), copy));
+    const last = scan0.commits.at(-1)!;
+    assert.ok((last.flags & COMMIT_JOURNAL_ZSTD) !== 0, "the last commit's journal is compressed");
+    bytes[last.offset + 16]! ^= 0x01; // its sequence: the body CRC fails, the journal is untouched
+    writeFileSync(copy, bytes);
+    const scan = await scanArchive(copy);
+    assert.equal(scan.damage?.offset, last.offset);
+    assert.equal(scan.damagedJournalReplayed, true);
+    const v = await vlstore(["verify", copy]);
+    assert.equal(v.code, 1, v.stdout);
+    assert.match(v.stdout, new RegExp(`damaged commit ${last.sequence} at offset ${last.offset}: .*covers 200 records .*and 200 names \\(its journal still decodes\\)`));
+    const out = join(dir, "journal.out.vls");
+    const r = await vlstore(["recover", copy, "-o", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).recovered, 220);
+    const d = await Depot.open(out, bytesCodec, { readOnly: true });
+    assert.equal(d.size, 220);
+    for (let i = 0; i < 220; i += 13) assert.ok(Buffer.from((await d.get(name(i)))!).equals(Buffer.from(value(i))), name(i));
+    await d.close();
+  });
+});

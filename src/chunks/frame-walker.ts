@@ -189,8 +189,33 @@ function judge(
         : `its trailer at ${t.at} is intact but the frame does not verify; bytes from ${stop.offset} on are damaged (${stop.reason})`,
     };
   }
+  const end = stop.what === "commit" && !stop.torn ? commitEnd(src, stop.offset) : undefined;
+  if (end !== undefined && endsWithTailMagic(src, end)) {
+    return { offset: stop.offset, sequence: next, reason: `it was written to its end (its trailer magic is intact): ${stop.reason}` };
+  }
   if (stop.what === "commit" && chunkAfterStop) {
     return { offset: stop.offset, sequence: next, reason: `${stop.reason}; valid chunk frames follow it, so it had reached the disk` };
   }
   return undefined;
+}
+
+/** Where the commit frame at `pos` ends by its own size field, when that fits in the file. */
+function commitEnd(src: FrameSource, pos: number): number | undefined {
+  if (pos + 16 > src.size) return undefined;
+  try {
+    const end = pos + peekCommitSize(src.read(pos, 16), pos);
+    return end <= src.size ? end : undefined;
+  } catch (e) {
+    if (isVlstoreError(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Do the 8 bytes before `end` hold the trailer magic? Then the frame was
+ * written to its end: a torn write loses a frame's end, not bytes before it.
+ */
+function endsWithTailMagic(src: FrameSource, end: number): boolean {
+  const m = src.read(end - 8, 8);
+  return m.every((b, i) => b === TAIL_MAGIC[i]);
 }

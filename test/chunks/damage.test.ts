@@ -214,3 +214,33 @@ test("a chunk cut short after the last commit (a crash mid-append) is a torn tai
   assert.equal(r.recordCount, img.committed.at(-2)!);
   await r.close();
 });
+
+test("a flipped bit at every byte of the last commit: refused, except in its last 8 bytes (a torn write's look)", async (t) => {
+  const img = await unclosedImage();
+  const last = commits(img).at(-1)!;
+  const rng = new Rng(4242);
+  const tally = { trials: 0, refused: 0, rolledBack: 0, opened: 0 };
+  for (let at = last.offset; at < last.offset + last.frameSize; at++) {
+    const bytes = img.bytes.slice();
+    bytes[at]! ^= 1 << rng.int(8);
+    tally.trials++;
+    try {
+      const s = await ChunkStore.fromBytes(bytes);
+      const n = s.recordCount;
+      await s.close();
+      if (n === img.committed.at(-1)) tally.opened++;
+      else {
+        tally.rolledBack++;
+        assert.ok(at >= last.offset + last.frameSize - 8, `flip at ${at} (frame ${last.offset}+${last.frameSize}) rolled back silently`);
+        assert.equal(n, img.committed.at(-2));
+      }
+    } catch (e) {
+      assert.ok(isVlstoreError(e, "DamagedCommit") && e.offset === last.offset, `flip at ${at}: ${String(e)}`);
+      tally.refused++;
+    }
+  }
+  t.diagnostic(`last-commit bit flips: ${JSON.stringify(tally)}`);
+  assert.equal(tally.rolledBack, 8);
+  assert.equal(tally.opened, 0);
+  assert.equal(tally.refused, tally.trials - 8);
+});

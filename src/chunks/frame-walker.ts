@@ -10,7 +10,13 @@
  * decides". Everything here is synchronous and bounded: positions only move
  * forward, every read is checked against the source's size.
  */
-import { CHUNK_FIXED_SIZE, CHUNK_MAGIC, decodeChunkHeader, decodeChunkPrefix, type ChunkFrameHeader } from "../format/chunk-frame.js";
+import {
+  CHUNK_FIXED_SIZE,
+  CHUNK_MAGIC,
+  decodeChunkHeader,
+  decodeChunkPrefix,
+  type ChunkFrameHeader,
+} from "../format/chunk-frame.js";
 import {
   COMMIT_FIXED_SIZE,
   COMMIT_MAGIC,
@@ -69,12 +75,19 @@ function u32At(src: FrameSource, pos: number): number {
 /** Read and verify the frame at `pos` (a chunk's header, a commit whole). */
 export function readFrameAt(src: FrameSource, pos: number, path?: string): FrameRead {
   const size = src.size;
-  const bad = (what: "chunk" | "commit" | "bytes", torn: boolean, reason: string): FrameRead => ({ kind: "bad", offset: pos, what, torn, reason });
+  const bad = (what: "chunk" | "commit" | "bytes", torn: boolean, reason: string): FrameRead => ({
+    kind: "bad",
+    offset: pos,
+    what,
+    torn,
+    reason,
+  });
   if (pos + 8 > size) return bad("bytes", true, `${size - pos} stray bytes at the end of the file`);
   const magic = u32At(src, pos);
   try {
     if (magic === CHUNK_MAGIC) {
-      if (pos + CHUNK_FIXED_SIZE > size) return bad("chunk", true, "a chunk frame header cut short by the end of the file");
+      if (pos + CHUNK_FIXED_SIZE > size)
+        return bad("chunk", true, "a chunk frame header cut short by the end of the file");
       const p = decodeChunkPrefix(src.read(pos, CHUNK_FIXED_SIZE), pos);
       if (pos + p.headerSize > size) return bad("chunk", true, "a chunk frame header cut short by the end of the file");
       const header = decodeChunkHeader(src.read(pos, p.headerSize), pos, path);
@@ -112,7 +125,10 @@ export function resync(src: FrameSource, from: number, path?: string): number {
  * The first valid commit trailer at an offset after `from` that points back at a
  * commit starting at or after `from`: proof that commit was written to its end.
  */
-export function trailerAfter(src: FrameSource, from: number): { at: number; commitOffset: number; frameSize: number } | undefined {
+export function trailerAfter(
+  src: FrameSource,
+  from: number,
+): { at: number; commitOffset: number; frameSize: number } | undefined {
   const size = src.size;
   // A trailer ends a frame, so it starts 32 bytes before a multiple of 8: at a multiple of 8.
   for (let start = Math.ceil((from + 8) / 8) * 8; start + TRAILER_SIZE <= size; start += WINDOW) {
@@ -121,7 +137,12 @@ export function trailerAfter(src: FrameSource, from: number): { at: number; comm
       if (window[i + 24] !== TAIL_MAGIC[0] || window[i + 31] !== TAIL_MAGIC[7]) continue;
       const t = decodeTrailer(window.subarray(i, i + TRAILER_SIZE));
       const at = start + i;
-      if (t && t.commitOffset >= from && t.commitOffset + t.frameSize === at + TRAILER_SIZE && t.frameSize >= COMMIT_FIXED_SIZE + TRAILER_SIZE) {
+      if (
+        t &&
+        t.commitOffset >= from &&
+        t.commitOffset + t.frameSize === at + TRAILER_SIZE &&
+        t.frameSize >= COMMIT_FIXED_SIZE + TRAILER_SIZE
+      ) {
         return { at, commitOffset: t.commitOffset, frameSize: t.frameSize };
       }
     }
@@ -162,7 +183,12 @@ export function walkFrames(
     pos = next;
   }
   const validEnd = last === undefined ? FILE_HEADER_SIZE : last.offset + last.frameSize;
-  return { last, validEnd, stopAt: stop?.offset, damage: stop === undefined ? undefined : judge(src, stop, last, chunkAfterStop) };
+  return {
+    last,
+    validEnd,
+    stopAt: stop?.offset,
+    damage: stop === undefined ? undefined : judge(src, stop, last, chunkAfterStop),
+  };
 }
 
 /**
@@ -186,15 +212,24 @@ function judge(
       sequence: own ? next : undefined,
       reason: own
         ? `its trailer at ${t.at} is intact but the frame does not verify: ${stop.reason}`
-        : `its trailer at ${t.at} is intact but the frame does not verify; bytes from ${stop.offset} on are damaged (${stop.reason})`,
+        : `its trailer at ${t.at} is intact but the frame does not verify; ` +
+          `bytes from ${stop.offset} on are damaged (${stop.reason})`,
     };
   }
   const end = stop.what === "commit" && !stop.torn ? commitEnd(src, stop.offset) : undefined;
   if (end !== undefined && endsWithTailMagic(src, end)) {
-    return { offset: stop.offset, sequence: next, reason: `it was written to its end (its trailer magic is intact): ${stop.reason}` };
+    return {
+      offset: stop.offset,
+      sequence: next,
+      reason: `it was written to its end (its trailer magic is intact): ${stop.reason}`,
+    };
   }
   if (stop.what === "commit" && chunkAfterStop) {
-    return { offset: stop.offset, sequence: next, reason: `${stop.reason}; valid chunk frames follow it, so it had reached the disk` };
+    return {
+      offset: stop.offset,
+      sequence: next,
+      reason: `${stop.reason}; valid chunk frames follow it, so it had reached the disk`,
+    };
   }
   return undefined;
 }

@@ -94,8 +94,9 @@ export function loadState(backing: Backing, path?: string): LoadedState {
   const scanned = tail === undefined;
   if (tail === undefined) {
     const verdict = walkFrames(backing, path);
-    // Damage after the last valid commit: falling back to it would drop committed records (and a writer would cut them).
-    if (verdict.damage) throw new DamagedCommitError(path, verdict.damage.offset, verdict.damage.sequence, verdict.damage.reason);
+    // Damage after the last valid commit: falling back to it would drop committed records, and a writer would cut them.
+    const d = verdict.damage;
+    if (d) throw new DamagedCommitError(path, d.offset, d.sequence, d.reason);
     tail = verdict.last;
   }
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
@@ -125,7 +126,8 @@ export function loadState(backing: Backing, path?: string): LoadedState {
       c = readCommit(backing, prev, path);
     } catch (e) {
       if (!isVlstoreError(e)) throw e;
-      throw new DamagedCommitError(path, prev, cur.sequence - 1, `commit ${cur.sequence} needs it: ${e.message}`, { cause: e });
+      const reason = `commit ${cur.sequence} needs it: ${e.message}`;
+      throw new DamagedCommitError(path, prev, cur.sequence - 1, reason, { cause: e });
     }
     if (c.sequence !== cur.sequence - 1) {
       throw new CorruptError("commit chain", `commit ${cur.sequence} is preceded by commit ${c.sequence}`, prev);

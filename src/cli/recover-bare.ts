@@ -20,14 +20,27 @@ export const LOST_META = "vlstore.recover.lost-ids";
 
 /** No valid commit carries a Depot journal: records are addressed by id only. */
 export function isBareStore(scan: ScanResult): boolean {
-  return scan.commits.length > 0 && scan.names.size === 0 && scan.damagedCommitJournal === undefined && scan.commits.every((c) => c.journal.length === 0);
+  return (
+    scan.commits.length > 0 &&
+    scan.names.size === 0 &&
+    scan.damagedCommitJournal === undefined &&
+    scan.commits.every((c) => c.journal.length === 0)
+  );
 }
 
 /** Rebuild a bare store into `out`; the exit status. */
-export async function recoverBare(file: string, out: string, scan: ScanResult, a: Assessment, json: boolean, force: boolean): Promise<number> {
-  // Committed ids; with damage after the last valid commit, every id a chunk frame describes (it may have been committed).
+export async function recoverBare(
+  file: string,
+  out: string,
+  scan: ScanResult,
+  a: Assessment,
+  json: boolean,
+  force: boolean,
+): Promise<number> {
+  // Committed ids; with damage after the last valid commit, every id a chunk frame describes (it may be committed).
   let limit = scan.committedRecords;
-  if (scan.damage) for (const c of scan.chunks) if (c.recordCount > 0) limit = Math.max(limit, c.firstRecord + c.recordCount);
+  if (scan.damage)
+    for (const c of scan.chunks) if (c.recordCount > 0) limit = Math.max(limit, c.firstRecord + c.recordCount);
   const settings = usableSettings(scan.settings, scan.chunks.find((c) => c.header !== undefined)?.header?.shuffle ?? 0);
   const tmp = `${out}.recover-${process.pid}`;
   for (const p of [tmp, `${tmp}.lock`]) await rm(p, { force: true });
@@ -72,7 +85,8 @@ export async function recoverBare(file: string, out: string, scan: ScanResult, a
     const check = await ChunkStore.open(tmp, { readOnly: true });
     const held = check.recordCount;
     await check.close();
-    if (held !== limit) throw new InputError(out, `the rebuilt store holds ${held} records, expected ${limit}; not written`);
+    if (held !== limit)
+      throw new InputError(out, `the rebuilt store holds ${held} records, expected ${limit}; not written`);
     if (force) await rm(out, { force: true });
     await rename(tmp, out);
   } catch (e) {
@@ -85,18 +99,30 @@ export async function recoverBare(file: string, out: string, scan: ScanResult, a
   }
   const recovered = limit - lost.length;
   if (json) {
-    printJson({ file, out, ok: a.ok, bare: true, records: limit, recovered, lostIds: lost, findings: a.findings, settings: settingsText(scan) });
+    printJson({
+      file,
+      out,
+      ok: a.ok,
+      bare: true,
+      records: limit,
+      recovered,
+      lostIds: lost,
+      findings: a.findings,
+      settings: settingsText(scan),
+    });
     return 0;
   }
   const lines = [
     `recovered ${formatCount(recovered)} of ${formatCount(limit)} records by id from ${file} into ${out} ` +
-      `(a bare ChunkStore: no names)` + (a.ok ? " (the archive was intact)" : ""),
+      `(a bare ChunkStore: no names)` +
+      (a.ok ? " (the archive was intact)" : ""),
   ];
   for (const f of a.findings) lines.push(`  ${f.severity === "warning" ? "warning: " : ""}${f.message}`);
   if (scan.settingsSource !== "header") lines.push(`settings: ${settingsText(scan)}`);
   lines.push(
     lost.length > 0
-      ? `lost ${formatCount(lost.length)} record(s), kept as empty placeholders so ids do not shift (meta ${LOST_META}): ids ${ranges(lost)}`
+      ? `lost ${formatCount(lost.length)} record(s), kept as empty placeholders so ids do not shift ` +
+        `(meta ${LOST_META}): ids ${ranges(lost)}`
       : "lost no records",
   );
   process.stdout.write(lines.join("\n") + "\n");
@@ -106,7 +132,7 @@ export async function recoverBare(file: string, out: string, scan: ScanResult, a
 /** Sorted ids as "a-b,c" ranges. */
 function ranges(ids: readonly number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < ids.length; ) {
+  for (let i = 0; i < ids.length;) {
     let j = i;
     while (j + 1 < ids.length && ids[j + 1] === ids[j]! + 1) j++;
     out.push(i === j ? `${ids[i]}` : `${ids[i]}-${ids[j]}`);

@@ -40,7 +40,8 @@ export const recoverCommand: CommandSpec = {
     "lost (their record was in a damaged block). Records written after the last commit have no name (names are " +
     "committed with the index); --keep-unnamed stores the intact ones as recovered/<id> (always done for the " +
     "records of a damaged commit). A bare ChunkStore archive is recovered by record id. Overwritten versions are " +
-    "dropped, as compact does. FILE is never modified. Exit status 0 once OUT is written and holds every intact record.",
+    "dropped, as compact does. FILE is never modified. Exit status 0 once OUT is written and holds every " +
+    "intact record.",
   positionals: ["FILE"],
   options: {
     output: { type: "string", short: "o", arg: "OUT", help: "where to write the rebuilt archive (default FILE.recovered)" },
@@ -103,7 +104,8 @@ export const recoverCommand: CommandSpec = {
       if (result.unnamed > 0) {
         lines.push(
           result.keptUnnamed > 0
-            ? `kept ${formatCount(result.keptUnnamed)} intact record(s) without a committed name as ${UNNAMED_PREFIX}<id>`
+            ? `kept ${formatCount(result.keptUnnamed)} intact record(s) without a committed name ` +
+              `as ${UNNAMED_PREFIX}<id>`
             : `not recovered: ${formatCount(result.unnamed)} intact record(s) written after the last commit, which have no name (--keep-unnamed keeps them)`,
         );
       }

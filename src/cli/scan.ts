@@ -118,7 +118,7 @@ export interface ScanResult {
   gaps: Gap[];
   /** End of the last valid commit (64 when there is none). */
   committedEnd: number;
-  /** The open path's verdict: the bytes after the last valid commit are damage, not a torn tail (see frame-walker.ts). */
+  /** The open path's verdict: the bytes after the last valid commit are damage, not a torn tail (frame-walker.ts). */
   damage: TailVerdict["damage"];
   /** The damaged commit's journal payload, when every compressed part of it still decodes. */
   damagedCommitJournal: Uint8Array | undefined;
@@ -208,7 +208,15 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
   const pushGap = (g: WalkGap): void => {
     if (g.what === "chunk" && !g.torn) {
       // Header damaged: its sizes cannot be trusted; the chunk extends to the next valid frame.
-      result.chunks.push({ offset: g.offset, frameSize: g.length, header: undefined, firstRecord: -1, recordCount: -1, problem: g.reason, blocks: [] });
+      result.chunks.push({
+        offset: g.offset,
+        frameSize: g.length,
+        header: undefined,
+        firstRecord: -1,
+        recordCount: -1,
+        problem: g.reason,
+        blocks: [],
+      });
     } else if (g.what === "commit" && !g.torn) {
       result.badCommits.push({ offset: g.offset, problem: g.reason });
     } else {
@@ -230,7 +238,9 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
     }
     const chunk = await checkChunk(reader, f.offset, f.header, options.codec);
     result.chunks.push(chunk);
-    for (const b of chunk.blocks) if (b.problem === undefined) result.recordsDecoded += options.codec ? b.recordCount - b.badRecords.size : 0;
+    if (options.codec) {
+      for (const b of chunk.blocks) if (b.problem === undefined) result.recordsDecoded += b.recordCount - b.badRecords.size;
+    }
   }
   while (gi < walkGaps.length) pushGap(walkGaps[gi++]!);
   options.onProgress?.(size);
@@ -282,7 +292,12 @@ async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8
 }
 
 /** Check every block of the chunk at `pos`, whose header the walk verified. */
-async function checkChunk(reader: FileReader, pos: number, header: ChunkFrameHeader, codec: Codec<unknown> | undefined): Promise<ScannedChunk> {
+async function checkChunk(
+  reader: FileReader,
+  pos: number,
+  header: ChunkFrameHeader,
+  codec: Codec<unknown> | undefined,
+): Promise<ScannedChunk> {
   const blocks: BlockStatus[] = [];
   let first = header.firstRecord;
   for (let b = 0; b < header.blocks.length; b++) {

@@ -46,7 +46,8 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
   const findings: Finding[] = [];
   const committed = scan.committedEnd;
   // After the last valid commit only a torn tail is harmless; when the open path calls it damage, so does verify.
-  const severityAt = (offset: number): "damage" | "warning" => (offset < committed || scan.damage ? "damage" : "warning");
+  const severityAt = (offset: number): "damage" | "warning" =>
+    offset < committed || scan.damage ? "damage" : "warning";
 
   // Intact record ranges, sorted by first id; bad records of intact blocks excluded separately.
   const ranges: [number, number][] = [];
@@ -87,7 +88,8 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
 
   if (scan.headerProblem) {
     const settings = scan.settingsSource === "header" ? "" : `; settings for a rebuild: ${settingsText(scan)}`;
-    findings.push({ severity: "damage", kind: "header", offset: 0, message: `file header: ${scan.headerProblem}${settings}` });
+    const message = `file header: ${scan.headerProblem}${settings}`;
+    findings.push({ severity: "damage", kind: "header", offset: 0, message });
   }
   if (scan.damage) findings.push(damagedCommitFinding(scan, namesIn));
   if (openError) findings.push({ severity: "damage", kind: "open", message: `the archive does not open: ${openError}` });
@@ -191,9 +193,13 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
 /** Where the settings of a rebuild come from, as words. */
 export function settingsText(scan: ScanResult): string {
   const s = scan.settings;
-  const values = s ? `chunk size ${s.chunkSize}, block size ${s.blockSize}, level ${s.level}, shuffle ${s.shuffle}` : "";
+  const values = s
+    ? `chunk size ${s.chunkSize}, block size ${s.blockSize}, level ${s.level}, shuffle ${s.shuffle}`
+    : "";
   if (scan.settingsSource === "header") return values;
-  if (scan.settingsSource === "header (magic restored)") return `${values} (from the header, whose only damage is its magic)`;
+  if (scan.settingsSource === "header (magic restored)") {
+    return `${values} (from the header, whose only damage is its magic)`;
+  }
   return "the library defaults (the header is unreadable), shuffle from the chunk headers";
 }
 
@@ -207,7 +213,8 @@ function damagedCommitFinding(scan: ScanResult, namesIn: (rs: [number, number][]
   const from = scan.committedRecords;
   let to = from;
   for (const c of scan.chunks) {
-    if (c.offset >= scan.committedEnd && c.offset < d.offset && c.recordCount > 0) to = Math.max(to, c.firstRecord + c.recordCount);
+    const between = c.offset >= scan.committedEnd && c.offset < d.offset;
+    if (between && c.recordCount > 0) to = Math.max(to, c.firstRecord + c.recordCount);
   }
   const records = to - from;
   const rs: [number, number][] = records > 0 ? [[from, records]] : [];
@@ -296,7 +303,7 @@ export const verifyCommand: CommandSpec = {
       const scan = await scanWithProgress(file, "verify");
       if (scan.notAnArchive) {
         if (flag(args, "json")) printJson({ file, ok: false, notAnArchive: true, problem: scan.headerProblem ?? null });
-        else process.stdout.write(`${file}: not a vlstore archive (${scan.headerProblem ?? "no header and no frame"})\n`);
+        else process.stdout.write(`${file}: not a vlstore archive (${scan.headerProblem ?? "no header, no frame"})\n`);
         return EXIT_DAMAGED;
       }
       const a = assess(scan, await openProblem(file));

@@ -75,14 +75,18 @@ async function assertRefused(path: string, offset: number, sequence: number | un
   };
   await assert.rejects(ChunkStore.open(path, { readOnly: true }), check);
   await assert.rejects(ChunkStore.open(path), check);
-  assert.ok(equalBytes(new Uint8Array(readFileSync(path)), before), "a refused writer open must not truncate or change the file");
+  assert.ok(
+    equalBytes(new Uint8Array(readFileSync(path)), before),
+    "a refused writer open must not truncate or change the file",
+  );
 }
 
 /** Opens (reader, then writer) at the commit covering `records`, with every record's bytes right. */
 async function assertOpensAt(path: string, records: number, keptBytes: number): Promise<void> {
   const r = await ChunkStore.open(path, { readOnly: true });
   assert.equal(r.recordCount, records);
-  for (let id = 0; id < records; id += 7) assert.ok(equalBytes(await r.get(id), recordFor(id, lengths[id]!)), `record ${id}`);
+  for (let id = 0; id < records; id += 7)
+    assert.ok(equalBytes(await r.get(id), recordFor(id, lengths[id]!)), `record ${id}`);
   await r.close();
   const w = await ChunkStore.open(path);
   assert.equal(w.recordCount, records);
@@ -99,7 +103,11 @@ test("an unclosed archive copied while its writer runs opens with every committe
 test("a flipped byte in the middle of the last commit: refused (sequence and offset named), not rolled back", async () => {
   const img = await unclosedImage();
   const last = commits(img).at(-1)!;
-  for (const at of [last.offset + 20, last.offset + Math.floor(last.frameSize / 2), last.offset + last.frameSize - 40]) {
+  for (const at of [
+    last.offset + 20,
+    last.offset + Math.floor(last.frameSize / 2),
+    last.offset + last.frameSize - 40,
+  ]) {
     const bytes = img.bytes.slice();
     bytes[at]! ^= 0x04;
     await assertRefused(write(`mid-${at}.vls`, bytes), last.offset, last.commit.sequence);
@@ -231,7 +239,10 @@ test("a flipped bit at every byte of the last commit: refused, except in its las
       if (n === img.committed.at(-1)) tally.opened++;
       else {
         tally.rolledBack++;
-        assert.ok(at >= last.offset + last.frameSize - 8, `flip at ${at} (frame ${last.offset}+${last.frameSize}) rolled back silently`);
+        assert.ok(
+          at >= last.offset + last.frameSize - 8,
+          `flip at ${at} (frame ${last.offset}+${last.frameSize}) rolled back silently`,
+        );
         assert.equal(n, img.committed.at(-2));
       }
     } catch (e) {

@@ -25,7 +25,9 @@ import { equalBytes, tempDir } from "./helpers.js";
 
 const dir = tempDir("vlstore-power-");
 // VLSTORE_TEST_NO_STRACE=1 runs the in-process model even where strace works.
-const STRACE = process.env.VLSTORE_TEST_NO_STRACE ? undefined : ["/usr/bin/strace", "/bin/strace"].find((p) => existsSync(p));
+const STRACE = process.env.VLSTORE_TEST_NO_STRACE
+  ? undefined
+  : ["/usr/bin/strace", "/bin/strace"].find((p) => existsSync(p));
 const FLUSHES = 12;
 
 interface Trace {
@@ -84,7 +86,9 @@ function straced(path: string, initial: number): Trace | undefined {
   const tracePath = join(dir, "trace.txt");
   const child = fileURLToPath(new URL("./fixtures/sync-writer.ts", import.meta.url));
   const args = ["-f", "-s", "0", "-e", "trace=openat,close,pwrite64,pwritev,fdatasync,fsync", "-o", tracePath];
-  const run = spawnSync(STRACE, [...args, process.execPath, "--import", "tsx", child, path, String(FLUSHES)], { encoding: "utf8" });
+  const run = spawnSync(STRACE, [...args, process.execPath, "--import", "tsx", child, path, String(FLUSHES)], {
+    encoding: "utf8",
+  });
   if (run.status !== 0 && /ptrace|Operation not permitted/i.test(run.stderr)) return undefined;
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /closed/);
@@ -96,7 +100,10 @@ function straced(path: string, initial: number): Trace | undefined {
  * backing's append and sync wrapped to log the file's length after every write and at every sync.
  */
 async function modelled(path: string, initial: number): Promise<Trace> {
-  const proto = FileBacking.prototype as unknown as Record<"append" | "sync", (this: FileBacking, ...a: unknown[]) => Promise<void>>;
+  const proto = FileBacking.prototype as unknown as Record<
+    "append" | "sync",
+    (this: FileBacking, ...a: unknown[]) => Promise<void>
+  >;
   const { append, sync } = proto;
   const out: Trace = { writes: [], syncs: [initial] };
   proto.append = async function (this: FileBacking, ...a: unknown[]) {
@@ -130,7 +137,9 @@ test("power loss between any two fsyncs of a real writer loses no committed reco
   const initial = readFileSync(path).length;
   let trace = straced(path, initial);
   if (trace === undefined) {
-    t.diagnostic(`strace ${STRACE ? "may not trace here" : "is missing (Debian package strace)"}: syncs recorded in process instead`);
+    t.diagnostic(
+      `strace ${STRACE ? "may not trace here" : "is missing (Debian package strace)"}: syncs recorded in process instead`,
+    );
     trace = await modelled(path, initial);
   } else t.diagnostic("syncs recorded with strace -f on a child writer");
   const final = new Uint8Array(readFileSync(path));
@@ -186,7 +195,9 @@ test("power loss between any two fsyncs of a real writer loses no committed reco
       }
     }
   }
-  t.diagnostic(`power-loss images: ${trials} trials, ${passes} passes, ${refused} refused or failed, ${lost} committed records lost`);
+  t.diagnostic(
+    `power-loss images: ${trials} trials, ${passes} passes, ${refused} refused or failed, ${lost} committed records lost`,
+  );
   assert.ok(trials >= 150, `only ${trials} images`);
   assert.equal(refused, 0);
   assert.equal(lost, 0);

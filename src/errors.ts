@@ -15,6 +15,7 @@ export type VlstoreErrorTag =
   | "Truncated"
   | "Checksum"
   | "Corrupt"
+  | "DamagedCommit"
   | "Locked"
   | "Closed"
   | "RecordTooLarge"
@@ -126,6 +127,32 @@ export class CorruptError extends VlstoreError {
   }
 }
 
+/**
+ * A commit that was completely written (the bytes after it prove it reached
+ * the disk) no longer verifies. Open refuses: falling back to an earlier
+ * commit would silently lose committed records, and a writer would cut them
+ * off. `vlstore verify` says what it covers; `vlstore recover` salvages.
+ */
+export class DamagedCommitError extends VlstoreError {
+  readonly _tag = "DamagedCommit";
+  constructor(
+    readonly path: string | undefined,
+    /** File offset where the damaged commit starts. */
+    readonly offset: number,
+    /** Its sequence number when known (the successor of the last valid commit), else undefined. */
+    readonly sequence: number | undefined,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${path ?? "archive"}: commit ${sequence === undefined ? "(sequence unknown)" : sequence} at file offset ` +
+        `${offset} is damaged (${reason}); open refuses rather than fall back to an earlier commit ` +
+        "(run vlstore verify, then vlstore recover)",
+      options,
+    );
+  }
+}
+
 /** Another writer holds the archive. */
 export class LockedError extends VlstoreError {
   readonly _tag = "Locked";
@@ -233,6 +260,7 @@ export type AnyVlstoreError =
   | TruncatedError
   | ChecksumError
   | CorruptError
+  | DamagedCommitError
   | LockedError
   | ClosedError
   | RecordTooLargeError

@@ -1,19 +1,19 @@
 /**
  * Opening a store: read the header, find the last valid commit (from the
- * trailer at the tail, else by scanning frames forward from the header), then
+ * trailer at the tail, else by walking frames forward from the header, which
+ * also tells a torn tail from damage: see frame-walker.ts), then
  * walk commits back to the last full index and the start of the journal.
  * Everything here is synchronous (backings read synchronously) and bounded:
  * every offset is checked before it is followed, and walks move strictly
  * backwards, so no input can make it loop or read out of range.
  */
-import { CorruptError, isVlstoreError } from "../errors.js";
-import { CHUNK_FIXED_SIZE, CHUNK_MAGIC, decodeChunkHeader, decodeChunkPrefix } from "../format/chunk-frame.js";
+import { CorruptError, DamagedCommitError, isVlstoreError } from "../errors.js";
+import { CHUNK_FIXED_SIZE } from "../format/chunk-frame.js";
 import {
   COMMIT_FIXED_SIZE,
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
   COMMIT_JOURNAL_ZSTD,
-  COMMIT_MAGIC,
   decodeCommit,
   decodeTrailer,
   INDEX_ENTRY_SIZE,
@@ -25,6 +25,7 @@ import {
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
 import type { Backing } from "./backing.js";
+import { walkFrames } from "./frame-walker.js";
 
 /** The commit chain's end as the writer continues it. */
 export interface TailState {
@@ -91,7 +92,13 @@ export function loadState(backing: Backing, path?: string): LoadedState {
   const settings = decodeFileHeader(backing.read(0, Math.min(size, FILE_HEADER_SIZE)), path);
   let tail = tailCommit(backing, path);
   const scanned = tail === undefined;
-  if (tail === undefined) tail = scanForLastCommit(backing, path);
+  if (tail === undefined) {
+    const verdict = walkFrames(backing, path);
+    // Damage after the last valid commit: falling back to it would drop committed records, and a writer would cut them.
+    const d = verdict.damage;
+    if (d) throw new DamagedCommitError(path, d.offset, d.sequence, d.reason);
+    tail = verdict.last;
+  }
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
   if (tail === undefined) {
     return {
@@ -114,7 +121,14 @@ export function loadState(backing: Backing, path?: string): LoadedState {
   while (cur.offset > stop) {
     const prev = cur.prevCommit;
     if (prev < FILE_HEADER_SIZE) throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
-    const c = readCommit(backing, prev, path);
+    let c: CommitAt;
+    try {
+      c = readCommit(backing, prev, path);
+    } catch (e) {
+      if (!isVlstoreError(e)) throw e;
+      const reason = `commit ${cur.sequence} needs it: ${e.message}`;
+      throw new DamagedCommitError(path, prev, cur.sequence - 1, reason, { cause: e });
+    }
     if (c.sequence !== cur.sequence - 1) {
       throw new CorruptError("commit chain", `commit ${cur.sequence} is preceded by commit ${c.sequence}`, prev);
     }
@@ -216,38 +230,4 @@ function tailCommit(backing: Backing, path?: string): CommitAt | undefined {
     if (isVlstoreError(e)) return undefined;
     throw e;
   }
-}
-
-/**
- * Walk frames forward from the header, trusting each only after its CRC, and
- * return the last valid commit. Stops at the first frame that is torn,
- * corrupt or unknown: everything after it is the torn tail.
- */
-function scanForLastCommit(backing: Backing, path?: string): CommitAt | undefined {
-  const size = backing.size;
-  let pos = FILE_HEADER_SIZE;
-  let last: CommitAt | undefined;
-  while (pos + CHUNK_FIXED_SIZE <= size) {
-    try {
-      const m = backing.read(pos, 4);
-      const magic = (m[0]! | (m[1]! << 8) | (m[2]! << 16) | (m[3]! << 24)) >>> 0;
-      if (magic === CHUNK_MAGIC) {
-        const p = decodeChunkPrefix(backing.read(pos, CHUNK_FIXED_SIZE), pos);
-        if (pos + p.frameSize > size) break;
-        decodeChunkHeader(backing.read(pos, p.headerSize), pos, path);
-        pos += p.frameSize;
-      } else if (magic === COMMIT_MAGIC) {
-        const frameSize = peekCommitSize(backing.read(pos, 16), pos);
-        if (pos + frameSize > size) break;
-        last = decodeCommit(backing.read(pos, frameSize), pos, path);
-        pos += frameSize;
-      } else {
-        break;
-      }
-    } catch (e) {
-      if (isVlstoreError(e)) break;
-      throw e;
-    }
-  }
-  return last;
 }

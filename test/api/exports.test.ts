@@ -13,6 +13,7 @@ test("the package exports exactly the public API", () => {
     "CodecMismatchError",
     "CollateError",
     "CorruptError",
+    "DamagedCommitError",
     "Depot",
     "Embedding",
     "HttpSource",

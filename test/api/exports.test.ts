@@ -21,6 +21,7 @@ test("the package exports exactly the public API", () => {
     "Loader",
     "LockedError",
     "MAX_NAME_BYTES",
+    "NoSuchDirectoryError",
     "NotAnArchiveError",
     "NotFoundError",
     "OptionMismatchError",

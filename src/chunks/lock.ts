@@ -169,8 +169,8 @@ function judge(content: string, mtimeMs: number): LockHolder {
   if (!pidText || !Number.isSafeInteger(pid) || pid <= 0) {
     return { pid: undefined, nonce, alive: Date.now() - mtimeMs < EMPTY_LOCK_GRACE_MS, self: false };
   }
-  const self = pid === process.pid;
-  return { pid, nonce, alive: self || isRunning({ pid, start: "", host }), self };
+  // This process writes today's format, so an old-format lock is never its own, whatever pid it names.
+  return { pid, nonce, alive: isRunning({ pid, start: "", host }), self: false };
 }
 
 function pause(attempt: number): Promise<void> {

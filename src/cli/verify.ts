@@ -6,6 +6,7 @@ import { codecByName } from "./codecs.js";
 import { isVlstoreError } from "../errors.js";
 import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
+import { leftoverReport } from "./leftovers-report.js";
 import { progress } from "./progress.js";
 import { scanArchive, type ScanResult } from "./scan.js";
 
@@ -249,6 +250,7 @@ export const verifyCommand: CommandSpec = {
       await requireFile(file);
       const scan = await scanWithProgress(file, "verify");
       const a = assess(scan, await openProblem(file));
+      const leftovers = await leftoverReport(file); // files dead processes left beside it: reported, not damage
       if (flag(args, "json")) {
         printJson({
           file,
@@ -260,6 +262,7 @@ export const verifyCommand: CommandSpec = {
           recordsDecoded: scan.recordsDecoded,
           lostNames: a.lostNames,
           findings: a.findings,
+          leftovers: leftovers.json,
         });
         return a.ok ? EXIT_OK : EXIT_DAMAGED;
       }
@@ -287,6 +290,7 @@ export const verifyCommand: CommandSpec = {
           out.push(`    live names affected (${f.names.length}): ${shown}${more}`);
         }
       }
+      out.push(...leftovers.lines);
       if (!a.ok) out.push(`  run: vlstore recover ${file}`);
       process.stdout.write(out.join("\n") + "\n");
       return a.ok ? EXIT_OK : EXIT_DAMAGED;

@@ -962,9 +962,11 @@ export class ChunkStore implements AsyncDisposable {
 
   /**
    * Flush with a consolidating commit (full index and journal), wait for
-   * outstanding work, release the lock and the map. Idempotent; afterwards
-   * every method throws ClosedError. Rejects with a background failure if
-   * one happened.
+   * outstanding work, release the lock and close the file: nothing of it is
+   * held afterwards (an unlinked file's space is freed at once). Records read
+   * before close are copies (files are read with pread, not mapped) and stay
+   * valid. Idempotent; afterwards every method throws ClosedError. Rejects
+   * with a background failure if one happened.
    */
   close(): Promise<void> {
     if (this.closePromise === undefined) {

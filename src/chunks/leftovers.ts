@@ -26,7 +26,7 @@ export interface Leftover {
   kind: "compaction" | "temp" | "lock-claim" | "lock-takeover";
   /** The process that created it, when known. */
   ownerPid: number | undefined;
-  /** Does that process still run (or can it not be probed, e.g. on another host)? Only dead owners' files are removed. */
+  /** Does that process still run (or can it not be probed, e.g. on another host)? Only dead owners' files go. */
   ownerAlive: boolean;
 }
 

@@ -154,7 +154,12 @@ function judge(content: string, mtimeMs: number): LockHolder {
   const lines = content.split("\n");
   if (lines[0] === FORMAT_LINE) {
     const field = (k: string): string => lines.find((l) => l.startsWith(`${k} `))?.slice(k.length + 1) ?? "";
-    const who: ProcessIdentity = { pid: Number(field("pid")), start: field("start"), boot: field("boot"), host: field("host") };
+    const who: ProcessIdentity = {
+      pid: Number(field("pid")),
+      start: field("start"),
+      boot: field("boot"),
+      host: field("host"),
+    };
     const nonce = field("nonce");
     if (Number.isSafeInteger(who.pid) && who.pid > 0 && /^[0-9a-f]{16}$/.test(nonce)) {
       const me = selfIdentity();

@@ -23,7 +23,7 @@ test("memory backing: append, views stay valid across growth, truncate, bounds",
   assert.deepEqual([...m.read(0, 4)], [1, 2, 3, 5]);
 });
 
-test("file backing: reads what was appended, truncates, refuses reads after close and writes when read-only", async () => {
+test("file backing: reads what was appended, truncates, refuses reads after close, writes when read-only", async () => {
   const path = join(dir, "f.bin");
   writeFileSync(path, new Uint8Array([1, 2, 3, 4]));
   const f = await FileBacking.open(path, false);

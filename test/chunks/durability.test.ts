@@ -56,7 +56,10 @@ test("a directory fsync follows every rename that publishes a file (strace)", as
   const log = join(dir, "strace.log");
   const run = spawnSync(
     "strace",
-    ["-f", "-qq", "-o", log, "-e", "trace=fsync,fdatasync,rename,renameat,renameat2,openat", process.execPath, "--import", "tsx", fixture, dir],
+    [
+      ...["-f", "-qq", "-o", log, "-e", "trace=fsync,fdatasync,rename,renameat,renameat2,openat"],
+      ...[process.execPath, "--import", "tsx", fixture, dir],
+    ],
     { encoding: "utf8" },
   );
   assert.equal(run.status, 0, `child failed: ${run.stderr}`);
@@ -75,7 +78,8 @@ test("a directory fsync follows every rename that publishes a file (strace)", as
     let synced = false;
     const dirFds = new Set<string>();
     for (const c of calls.slice(at + 1)) {
-      if (c.name === "openat" && c.args.startsWith(`AT_FDCWD, ${JSON.stringify(parent)},`) && Number(c.result) >= 0) dirFds.add(c.result);
+      const opensDir = c.name === "openat" && c.args.startsWith(`AT_FDCWD, ${JSON.stringify(parent)},`);
+      if (opensDir && Number(c.result) >= 0) dirFds.add(c.result);
       if (c.name === "fsync" && dirFds.has(c.args.trim())) {
         synced = true;
         break;

@@ -21,7 +21,8 @@ test("one holder at a time; release frees it; the lock names pid, start time and
   const path = join(dir, "a.vls");
   const l = await FileLock.acquire(path);
   const text = readFileSync(`${path}.lock`, "utf8");
-  assert.match(text, new RegExp(`^vlstore-lock 2\npid ${process.pid}\nstart ${selfIdentity().start}\nboot ${boot()}\n`));
+  const head = `^vlstore-lock 2\npid ${process.pid}\nstart ${selfIdentity().start}\nboot ${boot()}\n`;
+  assert.match(text, new RegExp(head));
   await assert.rejects(FileLock.acquire(path), (e) => isVlstoreError(e, "Locked") && e.holderPid === process.pid);
   await l.release();
   assert.equal(existsSync(`${path}.lock`), false);
@@ -30,7 +31,7 @@ test("one holder at a time; release frees it; the lock names pid, start time and
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith("a.vls")), [], "no claim or takeover file is left");
 });
 
-test("a lock left by a dead process is taken over (today's format and the pid-only one of vlstore <= 0.1)", async () => {
+test("a dead process's lock is taken over (today's format and the pid-only one of vlstore <= 0.1)", async () => {
   for (const [name, content] of [
     ["b1.vls", lockNaming(deadPid(), "4242")],
     ["b2.vls", `${deadPid()}\n${hostname()}\n`],
@@ -43,7 +44,7 @@ test("a lock left by a dead process is taken over (today's format and the pid-on
   }
 });
 
-test("a reused pid does not make a dead writer look alive; the live process with that pid and start time holds", async () => {
+test("a reused pid does not make a dead writer look alive; the one with that pid and start time holds", async () => {
   const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
   try {
     const pid = sleeper.pid!;
@@ -52,12 +53,16 @@ test("a reused pid does not make a dead writer look alive; the live process with
     const path = join(dir, "reused.vls");
     // The lock's writer had this pid but started at another time: it is dead, the pid went to `sleep`.
     writeFileSync(`${path}.lock`, lockNaming(pid, String(Number(start) + 1)));
-    assert.equal((await readHolder(`${path}.lock`)) !== "gone" && (await readHolder(`${path}.lock`) as { alive: boolean }).alive, false);
+    const holder = await readHolder(`${path}.lock`);
+    assert.ok(holder !== "gone" && holder.pid === pid && !holder.alive, "judged dead although its pid runs");
     const l = await FileLock.acquire(path);
     await l.release();
     // Same pid and start time: that is the live holder.
     writeFileSync(`${path}.lock`, lockNaming(pid, start));
-    await assert.rejects(FileLock.acquire(path), (e) => isVlstoreError(e, "Locked") && e.holderPid === pid && !e.inThisProcess);
+    await assert.rejects(
+      FileLock.acquire(path),
+      (e) => isVlstoreError(e, "Locked") && e.holderPid === pid && !e.inThisProcess,
+    );
   } finally {
     sleeper.kill("SIGKILL");
   }

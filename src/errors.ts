@@ -24,7 +24,8 @@ export type VlstoreErrorTag =
   | "OptionMismatch"
   | "ReadOnly"
   | "Remote"
-  | "SourceChanged";
+  | "SourceChanged"
+  | "NoSuchDirectory";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -156,12 +157,27 @@ export class DamagedCommitError extends VlstoreError {
 /** Another writer holds the archive. */
 export class LockedError extends VlstoreError {
   readonly _tag = "Locked";
-  constructor(readonly path: string, readonly holderPid: number | undefined) {
+  constructor(
+    readonly path: string,
+    readonly holderPid: number | undefined,
+    /** The holder is another open store of this same process. */
+    readonly inThisProcess = false,
+  ) {
     super(
-      `${path} is open for writing by another process` +
-        (holderPid === undefined ? "" : ` (pid ${holderPid})`) +
-        "; open it read-only or close the other writer",
+      inThisProcess
+        ? `${path} is already open for writing in this process; close that store first or open this one read-only`
+        : `${path} is open for writing by another process` +
+            (holderPid === undefined ? "" : ` (pid ${holderPid})`) +
+            "; open it read-only or close the other writer",
     );
+  }
+}
+
+/** A file was to be opened or created in a directory that does not exist. */
+export class NoSuchDirectoryError extends VlstoreError {
+  readonly _tag = "NoSuchDirectory";
+  constructor(readonly path: string, readonly directory: string, options?: { cause?: unknown }) {
+    super(`cannot open ${path}: the directory ${directory} does not exist`, options);
   }
 }
 
@@ -269,7 +285,8 @@ export type AnyVlstoreError =
   | OptionMismatchError
   | ReadOnlyError
   | RemoteError
-  | SourceChangedError;
+  | SourceChangedError
+  | NoSuchDirectoryError;
 
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");

@@ -1,8 +1,9 @@
 /**
  * Where a store's bytes live. Append-only with random reads, like MCAP's
  * IReadable/IWritable, so memory, file and later remote backings are
- * interchangeable. Reads are synchronous because memory and memory-mapped
- * files answer at once; `locate()` relies on that.
+ * interchangeable. Reads are synchronous because memory answers at once and
+ * a file read is one pread of bytes the page cache usually holds; `locate()`
+ * relies on that.
  */
 import { ClosedError, TruncatedError } from "../errors.js";
 
@@ -10,8 +11,8 @@ export interface Backing {
   /** Bytes currently held (what this handle has seen or written). */
   readonly size: number;
   /**
-   * `length` bytes at `offset`, as a view when possible (memory, mmap) or a
-   * fresh copy (fallback reads). The bytes are never modified afterwards.
+   * `length` bytes at `offset`, as a view (memory) or a fresh copy (file).
+   * The bytes are never modified afterwards, and stay valid after close().
    * Throws TruncatedError when the range goes past `size`.
    */
   read(offset: number, length: number): Uint8Array;
@@ -21,6 +22,7 @@ export interface Backing {
   truncate(size: number): Promise<void>;
   /** Make everything appended so far durable. */
   sync(): Promise<void>;
+  /** Release the backing (a file's descriptor): nothing of it is held afterwards. Idempotent. */
   close(): Promise<void>;
 }
 

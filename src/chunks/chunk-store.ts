@@ -52,6 +52,7 @@ import { compressBlock, compressJournal, decompressBlock, decompressJournal, dec
 import type { ChunkInfo, RecordLayout } from "./chunk-info.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { inflateJournal, loadState, type Accounting, type LoadedState, type TailState } from "./load.js";
+import { removeLeftovers } from "./leftovers.js";
 import { FileLock } from "./lock.js";
 import { OpenChunk, type SealedChunk } from "./open-chunk.js";
 import {
@@ -282,6 +283,7 @@ export class ChunkStore implements AsyncDisposable {
     const lock = await FileLock.acquire(path);
     let backing: FileBacking | undefined;
     try {
+      await removeLeftovers(path); // what killed writers left beside it (compaction, temp, claim files)
       let size = -1;
       try {
         size = (await fs.promises.stat(path)).size;
@@ -960,9 +962,11 @@ export class ChunkStore implements AsyncDisposable {
 
   /**
    * Flush with a consolidating commit (full index and journal), wait for
-   * outstanding work, release the lock and the map. Idempotent; afterwards
-   * every method throws ClosedError. Rejects with a background failure if
-   * one happened.
+   * outstanding work, release the lock and close the file: nothing of it is
+   * held afterwards (an unlinked file's space is freed at once). Records read
+   * before close are copies (files are read with pread, not mapped) and stay
+   * valid. Idempotent; afterwards every method throws ClosedError. Rejects
+   * with a background failure if one happened.
    */
   close(): Promise<void> {
     if (this.closePromise === undefined) {

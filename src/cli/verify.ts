@@ -6,6 +6,7 @@ import { codecByName } from "./codecs.js";
 import { isVlstoreError } from "../errors.js";
 import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
+import { leftoverReport } from "./leftovers-report.js";
 import { progress } from "./progress.js";
 import { scanArchive, type ScanResult } from "./scan.js";
 
@@ -307,6 +308,7 @@ export const verifyCommand: CommandSpec = {
         return EXIT_DAMAGED;
       }
       const a = assess(scan, await openProblem(file));
+      const leftovers = await leftoverReport(file); // files dead processes left beside it: reported, not damage
       if (flag(args, "json")) {
         printJson({
           file,
@@ -318,6 +320,7 @@ export const verifyCommand: CommandSpec = {
           recordsDecoded: scan.recordsDecoded,
           lostNames: a.lostNames,
           findings: a.findings,
+          leftovers: leftovers.json,
         });
         return a.ok ? EXIT_OK : EXIT_DAMAGED;
       }
@@ -345,6 +348,7 @@ export const verifyCommand: CommandSpec = {
           out.push(`    live names affected (${f.names.length}): ${shown}${more}`);
         }
       }
+      out.push(...leftovers.lines);
       if (!a.ok) out.push(`  run: vlstore recover ${file}`);
       process.stdout.write(out.join("\n") + "\n");
       return a.ok ? EXIT_OK : EXIT_DAMAGED;

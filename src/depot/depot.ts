@@ -8,7 +8,9 @@
  * call order, and a flush commits exactly the calls made before it.
  */
 import { randomUUID, createHash } from "node:crypto";
-import { readFile, rename, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { renameDurable } from "../chunks/fsync-dir.js";
+import { ownerTag } from "../chunks/process-identity.js";
 import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
@@ -515,7 +517,8 @@ export class Depot<T> implements AsyncDisposable {
         shuffle: settings.shuffle,
         codec: this.codec,
       };
-      const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${process.pid}`;
+      // Named after this process (pid, start time) so a later writer open removes it if we die (leftovers.ts).
+      const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${ownerTag()}`;
       if (tmpPath) await rm(tmpPath, { force: true });
       const fresh = tmpPath ? await ChunkStore.open(tmpPath, storeOptions) : ChunkStore.memory(storeOptions);
       const freshIndex = new NameIndex();
@@ -532,7 +535,7 @@ export class Depot<T> implements AsyncDisposable {
         fresh.setJournal({ commitPayload: () => freshIndex.encodeSnapshot(JOURNAL_VERSION) });
         if (tmpPath) {
           await fresh.close();
-          await rename(tmpPath, old.path!);
+          await renameDurable(tmpPath, old.path!); // fsyncs the directory: no power loss brings the old file back
           await old.close();
           this.store = await ChunkStore.open(old.path!, { codec: this.codec });
         } else {

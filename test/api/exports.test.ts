@@ -24,6 +24,7 @@ test("the package exports exactly the public API", () => {
     "LockedError",
     "MAX_NAME_BYTES",
     "MemorySource",
+    "NoSuchDirectoryError",
     "NotAnArchiveError",
     "NotFoundError",
     "OptionMismatchError",

@@ -152,6 +152,7 @@ export class ChunkStore implements AsyncDisposable {
   readonly readOnly: boolean;
   private readonly durable: boolean;
   private readonly blockRecords: number;
+  private readonly cacheBytes: number;
   private readonly lock: FileLock | undefined;
   private readonly cache: BlockCache;
   private readonly metaMap: Map<string, string>;
@@ -197,6 +198,7 @@ export class ChunkStore implements AsyncDisposable {
     this.readOnly = init.open.readOnly;
     this.durable = init.open.durable;
     this.blockRecords = init.open.blockRecords;
+    this.cacheBytes = init.open.cacheBytes;
     this.lock = init.lock;
     this.cache = new BlockCache(init.open.cacheBytes);
     this.metaMap = state.meta;
@@ -248,7 +250,7 @@ export class ChunkStore implements AsyncDisposable {
    * appendable. A torn tail after the last commit is dropped.
    */
   static async fromBytes(bytes: Uint8Array, options: Pick<ChunkStoreOptions, "cacheBytes" | "blockRecords"> = {}): Promise<ChunkStore> {
-    const open = resolveOpenOptions(options);
+    const open = resolveOpenOptions(options, ["cacheBytes", "blockRecords"]);
     const backing = new MemoryBacking(bytes);
     const state = loadState(backing);
     const journal = await inflateJournal(state, decompressJournal);
@@ -319,6 +321,11 @@ export class ChunkStore implements AsyncDisposable {
       shuffle: s.shuffle,
       codec: this.metaMap.get("codec"),
     });
+  }
+
+  /** The per-open options this store was opened with, resolved (defaults filled in): what a reopen passes on. */
+  get openOptions(): Readonly<OpenOptions> {
+    return Object.freeze({ cacheBytes: this.cacheBytes, blockRecords: this.blockRecords, readOnly: this.readOnly, durable: this.durable });
   }
 
   /** Records put so far (flushed or not). */

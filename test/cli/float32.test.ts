@@ -11,7 +11,11 @@ import { describe, test } from "node:test";
 import { formatFloat32, shortestFloat32, shortestFloat32Decimal } from "../../src/cli/float32.js";
 import { formatJson } from "../../src/cli/output.js";
 import { Rng } from "../../src/random.js";
-import { hasNumpy, PYTHON } from "./helpers.js";
+import { join } from "node:path";
+import { Embedding, embeddingCodec } from "../../src/codecs/index.js";
+import { Depot } from "../../src/depot/index.js";
+import { tempDir } from "../support/tmp.js";
+import { hasNumpy, PYTHON, vlstore } from "./helpers.js";
 
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
@@ -98,6 +102,17 @@ describe("shortest float32 decimal", () => {
       const exact = (d.negative ? -1 : 1) * Number(`${d.digits}e${d.exponent}`);
       assert.ok(Object.is(shortestFloat32(v), exact), `float32 bits 0x${bitsOf(v).toString(16)}: fast ${shortestFloat32(v)}, exact ${exact}`);
     }
+  });
+
+  test("vlstore get prints float32 weights with float32 digits", async () => {
+    const path = join(tempDir("vlstore-get-"), "e.vls");
+    {
+      await using d = await Depot.open(path, embeddingCodec);
+      await d.put("e", Embedding.from({ key: 5n, group: 1, weights: [111.395164, 0.1, -2.5e-7] }));
+    }
+    const r = await vlstore(["get", path, "e"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"weights": \[111\.395164, 0\.1, -2\.5e-7\]/);
   });
 
   const numpySkip = hasNumpy || process.env["CI"] ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it)";

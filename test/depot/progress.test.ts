@@ -181,6 +181,18 @@ describe("progress and abort", () => {
     await dst.close();
   });
 
+  it("reports are throttled by the interval: with a long one, only the start, the totals and the end", async () => {
+    const dir = tempDir();
+    const depot = await filled(join(dir, "a.vls"), new FakeClock());
+    const reports: Progress[] = [];
+    await depot.checkpoint(join(dir, "c"), { onProgress: (p) => reports.push(p), progressIntervalMs: 1e9 });
+    assert.deepEqual(
+      reports.map((r) => [r.records, r.totalRecords]),
+      [[0, undefined], [0, N], [N, N]],
+    );
+    await depot.close();
+  });
+
   it("putMany reports every record encoded and an abort from the callback stores nothing", async () => {
     const depot = Depot.memory(embeddingCodec);
     const batch = Array.from({ length: 500 }, (_, i) => [`n${i}`, Embedding.from({ key: BigInt(i), group: 0, weights: new Float32Array(16) })] as const);

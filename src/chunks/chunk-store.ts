@@ -325,7 +325,8 @@ export class ChunkStore implements AsyncDisposable {
 
   /** The per-open options this store was opened with, resolved (defaults filled in): what a reopen passes on. */
   get openOptions(): Readonly<OpenOptions> {
-    return Object.freeze({ cacheBytes: this.cacheBytes, blockRecords: this.blockRecords, readOnly: this.readOnly, durable: this.durable });
+    const { cacheBytes, blockRecords, readOnly, durable } = this;
+    return Object.freeze({ cacheBytes, blockRecords, readOnly, durable });
   }
 
   /** Records put so far (flushed or not). */

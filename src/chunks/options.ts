@@ -110,7 +110,10 @@ export interface OpenOptions {
   durable: boolean;
 }
 
-export function resolveOpenOptions(o: ChunkStoreOptions, known: readonly string[] = CHUNK_STORE_OPTION_NAMES): OpenOptions {
+export function resolveOpenOptions(
+  o: ChunkStoreOptions,
+  known: readonly string[] = CHUNK_STORE_OPTION_NAMES,
+): OpenOptions {
   checkOptionNames("ChunkStore options", o, known);
   const cacheBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
   if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {

@@ -26,8 +26,9 @@ export interface Progress {
 export interface ProgressOptions {
   /**
    * Called with the counts so far: once at the start (zero counts, the totals
-   * when known; again when the totals become known before any work), then at most once per `progressIntervalMs` of work, and once
-   * at the end with the final counts. It runs synchronously inside the
+   * when known; again when the totals become known before any work), then at
+   * most once per `progressIntervalMs` of work, and once at the end with the
+   * final counts. It runs synchronously inside the
    * operation, so keep it cheap; it may call `abort()` on the signal's
    * controller. Default: none.
    */

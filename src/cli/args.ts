@@ -98,7 +98,10 @@ export function parseFor(spec: CommandSpec, argv: string[]): ParsedArgs | undefi
  * an option). A string option followed by a negative number takes it as its
  * value, so rewrite such pairs as `--level=-1` (or `-l-1`) before parsing.
  */
-function joinNegativeValues(argv: string[], options: Record<string, { type: "string" | "boolean"; short?: string }>): string[] {
+function joinNegativeValues(
+  argv: string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): string[] {
   const takesValue = (token: string): boolean => {
     if (token.startsWith("--")) return options[token.slice(2)]?.type === "string";
     if (/^-[^-]$/.test(token)) return Object.values(options).some((o) => o.short === token[1] && o.type === "string");
@@ -160,7 +163,15 @@ export function intOption(
 }
 
 /** Binary multipliers of {@link sizeOption}: K, M and G mean KiB, MiB and GiB (settings are powers of two). */
-const SIZE_SUFFIXES: Record<string, number> = { "": 1, k: 2 ** 10, kib: 2 ** 10, m: 2 ** 20, mib: 2 ** 20, g: 2 ** 30, gib: 2 ** 30 };
+const SIZE_SUFFIXES: Record<string, number> = {
+  "": 1,
+  k: 2 ** 10,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gib: 2 ** 30,
+};
 
 /** Help text describing what {@link sizeOption} accepts. */
 export const SIZE_HELP = "bytes, or with a suffix K, M, G (= KiB, MiB, GiB: powers of 1024)";
@@ -186,7 +197,8 @@ export function sizeOption(
   const unit = m ? SIZE_SUFFIXES[m[2]!.toLowerCase()] : undefined;
   const n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const why = m && unit === undefined ? ` (unknown suffix ${JSON.stringify(m[2])}; use K, M or G, meaning KiB, MiB, GiB)` : "";
+    const why =
+      m && unit === undefined ? ` (unknown suffix ${JSON.stringify(m[2])}; use K, M or G, meaning KiB, MiB, GiB)` : "";
     throw new UsageError(
       `--${name} must be a whole number of bytes in ${min}..${max} (${SIZE_HELP}), got ${JSON.stringify(raw)}${why}`,
       command,

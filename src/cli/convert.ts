@@ -143,7 +143,8 @@ async function importFrames(file: string, positionsPath: string, args: ParsedArg
     try {
       const bar = barFor("import", { unit: "frames" });
       try {
-        const progress = new ProgressReporter("import", bar.options, { records: frames, bytes: posData.data.byteLength * 2 });
+        const totals = { records: frames, bytes: posData.data.byteLength * 2 }; // positions and forces
+        const progress = new ProgressReporter("import", bar.options, totals);
         let batch: [string, AtomicFrame][] = [];
         const per = atoms * 3;
         for (let i = 0; i < frames; i++) {
@@ -307,7 +308,7 @@ export const exportCommand: CommandSpec = {
   },
 };
 
-/** Decoded records a batch at a time, counted by `progress` (records and stored bytes; an abort throws between batches). */
+/** Decoded records a batch at a time, counted by `progress` (records, stored bytes); aborts between batches. */
 async function* decoded<T>(
   depot: Depot<T>,
   records: { name: string; id: number }[],
@@ -336,7 +337,9 @@ async function interrupted(e: unknown, depot: Depot<unknown> | Depot<AtomicFrame
     await rm(path, { force: true });
     return e;
   }
-  return new InputError(path, `import interrupted; the records put before the interrupt are kept (${e.message.replace(/; nothing was changed$/, "")})`, { cause: e });
+  const what = e.message.replace(/; nothing was changed$/, "");
+  const line = `import interrupted; the records put before the interrupt are kept (${what})`;
+  return new InputError(path, line, { cause: e });
 }
 
 async function exportNpy(

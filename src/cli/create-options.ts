@@ -13,7 +13,9 @@ export const creationOptionSpecs: Record<string, OptionSpec> = {
   "chunk-size": {
     type: "string",
     arg: "BYTES",
-    help: `new archive: uncompressed bytes per chunk, e.g. 4M (K/M/G = KiB/MiB/GiB; default ${formatSize(STORE_DEFAULTS.chunkSize)})`,
+    help:
+      "new archive: uncompressed bytes per chunk, e.g. 4M " +
+      `(K/M/G = KiB/MiB/GiB; default ${formatSize(STORE_DEFAULTS.chunkSize)})`,
   },
   "block-size": {
     type: "string",

@@ -14,7 +14,11 @@ export const demoCommand: CommandSpec = {
     "unless --keep is given.",
   positionals: [],
   options: {
-    dir: { type: "string", arg: "DIR", help: "where to write the archives, kept (default: a temp directory, removed at the end)" },
+    dir: {
+      type: "string",
+      arg: "DIR",
+      help: "where to write the archives, kept (default: a temp directory, removed at the end)",
+    },
     keep: { type: "boolean", help: "keep the temporary directory and print where it is" },
     frames: { type: "string", arg: "N", help: "frames to simulate (default 300)" },
     atoms: { type: "string", arg: "N", help: "atoms in the fluid (default 1500)" },

@@ -52,7 +52,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const { line, exitCode } = report(err);
     process.stderr.write(`vlstore: ${line}\n`);
-    const aborted = isVlstoreError(err, "Aborted") || isVlstoreError((err as { cause?: unknown } | null)?.cause, "Aborted");
+    const cause = (err as { cause?: unknown } | null)?.cause;
+    const aborted = isVlstoreError(err, "Aborted") || isVlstoreError(cause, "Aborted");
     process.exitCode = aborted ? EXIT_INTERRUPTED : exitCode;
   },
 );

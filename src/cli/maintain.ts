@@ -174,7 +174,8 @@ export const restoreCommand: CommandSpec = {
         const bar = barFor("restore", { total: head.count });
         let r;
         try {
-          r = await inFile(checkpoint, () => depot.loadCheckpoint(checkpoint, { merge: flag(args, "merge"), ...bar.options }));
+          const options = { merge: flag(args, "merge"), ...bar.options };
+          r = await inFile(checkpoint, () => depot.loadCheckpoint(checkpoint, options));
         } finally {
           bar.stop();
         }

@@ -16,7 +16,7 @@ import { Rng } from "../random.js";
 import { LennardJonesFluid, type LjFrame } from "./lennard-jones.js";
 
 export interface DemoOptions {
-  /** Directory for the archives, kept at the end. Default: a new directory under the OS temp dir, removed at the end. */
+  /** Directory for the archives, kept at the end. Default: a new directory in the OS temp dir, removed at the end. */
   dir?: string;
   /** Keep the temporary directory (when `dir` is not given) instead of removing it at the end. Default false. */
   keep?: boolean;
@@ -65,18 +65,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (temporary) {
       const bytes = await sizeOf(dir);
       await rm(dir, { recursive: true, force: true });
-      log(`${finished ? "" : "demo failed; "}removed ${dir} (${(bytes / MB).toFixed(1)} MB); pass --keep to keep the files`);
+      const size = `${(bytes / MB).toFixed(1)} MB`;
+      log(`${finished ? "" : "demo failed; "}removed ${dir} (${size}); pass --keep to keep the files`);
     }
   }
 }
 
 async function sizeOf(dir: string): Promise<number> {
   let n = 0;
-  for (const name of await readdir(dir).catch(() => [] as string[])) n += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    n += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+  }
   return n;
 }
 
-async function demoIn(dir: string, options: DemoOptions, log: (line: string) => void): Promise<Omit<DemoResult, "removed">> {
+async function demoIn(
+  dir: string,
+  options: DemoOptions,
+  log: (line: string) => void,
+): Promise<Omit<DemoResult, "removed">> {
   const rows: DemoRow[] = [];
   const files: string[] = [];
 

@@ -413,7 +413,10 @@ export class Depot<T> implements AsyncDisposable {
    * (docs/FORMAT.md). The file appears at `path` only once complete. Progress
    * counts records and their bytes; an abort writes no file.
    */
-  async checkpoint(path: string, options: ProgressOptions = {}): Promise<{ path: string; records: number; bytes: number }> {
+  async checkpoint(
+    path: string,
+    options: ProgressOptions = {},
+  ): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
     checkOptionNames("checkpoint options", options, PROGRESS_OPTION_NAMES);
     throwIfAborted(options.signal, "checkpoint");
@@ -475,7 +478,8 @@ export class Depot<T> implements AsyncDisposable {
           progress.check();
           let end = i;
           let sliceBytes = 0;
-          while (end < records.length && (end === i || sliceBytes < this.store.settings.chunkSize)) sliceBytes += records[end++]!.bytes.length;
+          const target = this.store.settings.chunkSize;
+          while (end < records.length && (end === i || sliceBytes < target)) sliceBytes += records[end++]!.bytes.length;
           const at = await this.store.putMany(records.slice(i, end).map((r) => r.bytes));
           if (at !== first + i) throw new Error(`loadCheckpoint: records landed at id ${at}, expected ${first + i}`);
           appendedBytes += sliceBytes;

@@ -77,7 +77,8 @@ describe("shortest float32 decimal", () => {
   test("reads back to the same bits, and one digit fewer never does (seeded random bit patterns)", () => {
     for (const v of samples(20_000, 2026)) {
       const text = formatFloat32(v);
-      assert.equal(bitsOf(Number(text)), bitsOf(v), `${text} does not read back as float32 bits 0x${bitsOf(v).toString(16)}`);
+      const hex = bitsOf(v).toString(16);
+      assert.equal(bitsOf(Number(text)), bitsOf(v), `${text} does not read back as float32 bits 0x${hex}`);
       const d = shortestFloat32Decimal(v);
       const p = significantDigits(d);
       assert.ok(p <= 9);
@@ -100,7 +101,8 @@ describe("shortest float32 decimal", () => {
     for (const v of samples(20_000, 7)) {
       const d = shortestFloat32Decimal(v);
       const exact = (d.negative ? -1 : 1) * Number(`${d.digits}e${d.exponent}`);
-      assert.ok(Object.is(shortestFloat32(v), exact), `float32 bits 0x${bitsOf(v).toString(16)}: fast ${shortestFloat32(v)}, exact ${exact}`);
+      const fast = shortestFloat32(v);
+      assert.ok(Object.is(fast, exact), `float32 bits 0x${bitsOf(v).toString(16)}: fast ${fast}, exact ${exact}`);
     }
   });
 
@@ -115,7 +117,8 @@ describe("shortest float32 decimal", () => {
     assert.match(r.stdout, /"weights": \[111\.395164, 0\.1, -2\.5e-7\]/);
   });
 
-  const numpySkip = hasNumpy || process.env["CI"] ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it)";
+  const numpySkip =
+    hasNumpy || process.env["CI"] ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI has it)";
   test("the digits equal numpy's shortest float32 repr", { skip: numpySkip }, () => {
     const values = samples(5_000, 99).filter((v) => v !== 0);
     const bits = values.map(bitsOf);
@@ -139,7 +142,8 @@ describe("shortest float32 decimal", () => {
       const p = ours.length;
       const tie = Number(Math.abs(v).toPrecision(p + 1)) === Math.abs(v) && /5e/.test(Math.abs(v).toExponential(p));
       if (tie && digits.toString().length === p && BigInt(ours) - digits === 1n) return;
-      assert.equal(`${d.negative ? "-" : ""}${ours}e${exp}`, `${m[1]}${digits}e${Number(m[4])}`, `float32 bits 0x${bits[i]!.toString(16)}`);
+      const theirs = `${m[1]}${digits}e${Number(m[4])}`;
+      assert.equal(`${d.negative ? "-" : ""}${ours}e${exp}`, theirs, `float32 bits 0x${bits[i]!.toString(16)}`);
     });
   });
 });

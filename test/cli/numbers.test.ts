@@ -36,7 +36,8 @@ describe("negative numbers", () => {
   test("the range check, not the parser, rejects them, naming the range", () => {
     const args = parseFor(spec, ["--n", "-1"])!;
     assert.throws(() => intOption(args, "t", "n", { min: 0, max: 22 }), /--n must be an integer in 0\.\.22, got "-1"/);
-    assert.throws(() => numberOption(parseFor(spec, ["--n", "-0.5"])!, "t", "n"), /--n must be a number >= 0, got "-0.5"/);
+    const half = parseFor(spec, ["--n", "-0.5"])!;
+    assert.throws(() => numberOption(half, "t", "n"), /--n must be a number >= 0, got "-0.5"/);
   });
 
   test("a negative-looking positional and boolean flags still parse as before", () => {
@@ -63,7 +64,8 @@ describe("negative numbers", () => {
 });
 
 describe("sizes", () => {
-  const size = (raw: string): number | undefined => sizeOption(parseFor(spec, ["--size", raw])!, "t", "size", { min: 64 });
+  const size = (raw: string): number | undefined =>
+    sizeOption(parseFor(spec, ["--size", raw])!, "t", "size", { min: 64 });
 
   test("suffixes K, M, G (and KiB, MiB, GiB) are powers of 1024", () => {
     assert.equal(size("4M"), 4 << 20);

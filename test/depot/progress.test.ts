@@ -17,8 +17,13 @@ import { FakeClock, tempDir } from "../support/tmp.js";
 const N = 3000;
 
 /** N embeddings of 64 float32 weights, every third one overwritten (garbage for compact). */
-async function filled(path: string, clock: FakeClock, options: { cacheBytes?: number; blockRecords?: number; durable?: boolean } = {}) {
-  const depot = await Depot.open(path, embeddingCodec, { clock: clock.read, chunkSize: 64 << 10, blockSize: 16 << 10, ...options });
+async function filled(
+  path: string,
+  clock: FakeClock,
+  options: { cacheBytes?: number; blockRecords?: number; durable?: boolean } = {},
+): Promise<Depot<Embedding>> {
+  const small = { chunkSize: 64 << 10, blockSize: 16 << 10 };
+  const depot = await Depot.open(path, embeddingCodec, { clock: clock.read, ...small, ...options });
   const rng = new Rng(42);
   const w = new Float32Array(64);
   for (let i = 0; i < N; i++) {
@@ -37,7 +42,8 @@ async function state(d: Depot<Embedding>): Promise<string[]> {
   const out: string[] = [];
   for await (const [name, e] of d.entries()) {
     const st = d.stat(name)!;
-    out.push(`${name} ${st.updateCount} ${st.createdAt} ${st.updatedAt} ${Buffer.from(e.weights.buffer, e.weights.byteOffset, e.weights.byteLength).toString("base64")}`);
+    const bits = Buffer.from(e.weights.buffer, e.weights.byteOffset, e.weights.byteLength).toString("base64");
+    out.push(`${name} ${st.updateCount} ${st.createdAt} ${st.updatedAt} ${bits}`);
   }
   return out;
 }
@@ -59,7 +65,10 @@ function checkReports(reports: Progress[], operation: string, records: number): 
 }
 
 /** An onProgress that aborts once `after` records are reported. */
-function abortAt(after: number): { options: { signal: AbortSignal; onProgress: (p: Progress) => void }; seen: number[] } {
+function abortAt(after: number): {
+  options: { signal: AbortSignal; onProgress: (p: Progress) => void };
+  seen: number[];
+} {
   const controller = new AbortController();
   const seen: number[] = [];
   const onProgress = (p: Progress): void => {
@@ -81,13 +90,14 @@ function assertAbort(e: unknown, operation: string): true {
 describe("progress and abort", () => {
   it("compact reports growing counts and keeps the caller's per-open options", async () => {
     const dir = tempDir();
-    const depot = await filled(join(dir, "a.vls"), new FakeClock(), { cacheBytes: 1 << 20, blockRecords: 7, durable: false });
+    const given = { cacheBytes: 1 << 20, blockRecords: 7, durable: false };
+    const depot = await filled(join(dir, "a.vls"), new FakeClock(), given);
     const reports: Progress[] = [];
     const r = await depot.compact({ onProgress: (p) => reports.push(p), progressIntervalMs: 0 });
     assert.equal(r.records, N);
     checkReports(reports, "compact", N);
     // Regression: compact() used to reopen with the defaults (64 MiB cache, 128 records a block, durable).
-    assert.deepEqual({ ...depot.chunkStore.openOptions }, { cacheBytes: 1 << 20, blockRecords: 7, readOnly: false, durable: false });
+    assert.deepEqual({ ...depot.chunkStore.openOptions }, { ...given, readOnly: false });
     await depot.close();
   });
 
@@ -133,7 +143,9 @@ describe("progress and abort", () => {
       const out = join(dir, `${op}.out`);
       const reports: Progress[] = [];
       const run = (o: { onProgress: (p: Progress) => void; signal?: AbortSignal }) =>
-        op === "dump" ? depot.dump(out, { ...o, progressIntervalMs: 0 }) : depot.checkpoint(out, { ...o, progressIntervalMs: 0 });
+        op === "dump"
+          ? depot.dump(out, { ...o, progressIntervalMs: 0 })
+          : depot.checkpoint(out, { ...o, progressIntervalMs: 0 });
       const stop = abortAt(N / 3);
       await assert.rejects(run(stop.options), (e) => assertAbort(e, op));
       assert.equal(existsSync(out), false, `${op}: aborted output exists`);
@@ -148,7 +160,7 @@ describe("progress and abort", () => {
     await depot.close();
   });
 
-  it("loadCheckpoint: progress moves; an abort midway keeps every name, value and metadata and commits nothing", async () => {
+  it("loadCheckpoint: progress moves; an abort midway keeps names, values and metadata, commits nothing", async () => {
     const dir = tempDir();
     const clock = new FakeClock();
     const src = await filled(join(dir, "src.vls"), clock);
@@ -164,7 +176,9 @@ describe("progress and abort", () => {
     const mine = await state(dst);
     const garbageBefore = dst.stats().garbageBytes;
     const stop = abortAt(N / 2);
-    await assert.rejects(dst.loadCheckpoint(ckpt, { ...stop.options, progressIntervalMs: 0 }), (e) => assertAbort(e, "loadCheckpoint"));
+    await assert.rejects(dst.loadCheckpoint(ckpt, { ...stop.options, progressIntervalMs: 0 }), (e) =>
+      assertAbort(e, "loadCheckpoint"),
+    );
     assert.ok(stop.seen.some((n) => n > 0 && n < N), `reports: ${stop.seen.join(",")}`);
     assert.deepEqual(await state(dst), mine);
     // What was appended before the abort is garbage, not records of any name.
@@ -195,7 +209,8 @@ describe("progress and abort", () => {
 
   it("putMany reports every record encoded and an abort from the callback stores nothing", async () => {
     const depot = Depot.memory(embeddingCodec);
-    const batch = Array.from({ length: 500 }, (_, i) => [`n${i}`, Embedding.from({ key: BigInt(i), group: 0, weights: new Float32Array(16) })] as const);
+    const value = (i: number): Embedding => Embedding.from({ key: BigInt(i), group: 0, weights: new Float32Array(16) });
+    const batch = Array.from({ length: 500 }, (_, i) => [`n${i}`, value(i)] as const);
     const reports: Progress[] = [];
     await depot.putMany(batch, { onProgress: (p) => reports.push(p), progressIntervalMs: 0 });
     assert.equal(reports.at(-1)!.records, 500);
@@ -203,7 +218,8 @@ describe("progress and abort", () => {
     for (let i = 1; i < reports.length; i++) assert.ok(reports[i]!.records >= reports[i - 1]!.records);
     const stop = abortAt(100);
     const more = batch.map(([n, v]) => [`m${n}`, v] as const);
-    await assert.rejects(depot.putMany(more, { ...stop.options, progressIntervalMs: 0 }), (e) => assertAbort(e, "putMany"));
+    const options = { ...stop.options, progressIntervalMs: 0 };
+    await assert.rejects(depot.putMany(more, options), (e) => assertAbort(e, "putMany"));
     assert.equal(depot.size, 500);
     assert.equal(depot.chunkStore.recordCount, 500);
     await depot.close();

@@ -25,7 +25,8 @@ export type VlstoreErrorTag =
   | "ReadOnly"
   | "Remote"
   | "SourceChanged"
-  | "NoSuchDirectory";
+  | "NoSuchDirectory"
+  | "Aborted";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -267,6 +268,24 @@ export class SourceChangedError extends VlstoreError {
   }
 }
 
+/**
+ * A long operation stopped because its AbortSignal fired. The operation left
+ * the store and its files as they were before the call. `name` is
+ * "AbortError", as for the DOM's own abort errors.
+ */
+export class AbortError extends VlstoreError {
+  readonly _tag = "Aborted";
+  constructor(readonly operation: string, readonly reason?: unknown) {
+    super(
+      `${operation} was aborted` +
+        (reason instanceof Error ? ` (${reason.message})` : typeof reason === "string" ? ` (${reason})` : "") +
+        "; nothing was changed",
+      reason instanceof Error ? { cause: reason } : undefined,
+    );
+    this.name = "AbortError";
+  }
+}
+
 export type AnyVlstoreError =
   | InvalidArgumentError
   | CodecError
@@ -286,7 +305,8 @@ export type AnyVlstoreError =
   | ReadOnlyError
   | RemoteError
   | SourceChangedError
-  | NoSuchDirectoryError;
+  | NoSuchDirectoryError
+  | AbortError;
 
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");

@@ -153,6 +153,7 @@ export class ChunkStore implements AsyncDisposable {
   readonly readOnly: boolean;
   private readonly durable: boolean;
   private readonly blockRecords: number;
+  private readonly cacheBytes: number;
   private readonly lock: FileLock | undefined;
   private readonly cache: BlockCache;
   private readonly metaMap: Map<string, string>;
@@ -198,6 +199,7 @@ export class ChunkStore implements AsyncDisposable {
     this.readOnly = init.open.readOnly;
     this.durable = init.open.durable;
     this.blockRecords = init.open.blockRecords;
+    this.cacheBytes = init.open.cacheBytes;
     this.lock = init.lock;
     this.cache = new BlockCache(init.open.cacheBytes);
     this.metaMap = state.meta;
@@ -249,7 +251,7 @@ export class ChunkStore implements AsyncDisposable {
    * appendable. A torn tail after the last commit is dropped.
    */
   static async fromBytes(bytes: Uint8Array, options: Pick<ChunkStoreOptions, "cacheBytes" | "blockRecords"> = {}): Promise<ChunkStore> {
-    const open = resolveOpenOptions(options);
+    const open = resolveOpenOptions(options, ["cacheBytes", "blockRecords"]);
     const backing = new MemoryBacking(bytes);
     const state = loadState(backing);
     const journal = await inflateJournal(state, decompressJournal);
@@ -321,6 +323,12 @@ export class ChunkStore implements AsyncDisposable {
       shuffle: s.shuffle,
       codec: this.metaMap.get("codec"),
     });
+  }
+
+  /** The per-open options this store was opened with, resolved (defaults filled in): what a reopen passes on. */
+  get openOptions(): Readonly<OpenOptions> {
+    const { cacheBytes, blockRecords, readOnly, durable } = this;
+    return Object.freeze({ cacheBytes, blockRecords, readOnly, durable });
   }
 
   /** Records put so far (flushed or not). */

@@ -12,6 +12,8 @@ import { readFile, rm } from "node:fs/promises";
 import { renameDurable } from "../chunks/fsync-dir.js";
 import { ownerTag } from "../chunks/process-identity.js";
 import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
+import { CHUNK_STORE_OPTION_NAMES, checkOptionNames } from "../chunks/options.js";
+import { PROGRESS_OPTION_NAMES, ProgressReporter, throwIfAborted, type ProgressOptions } from "../chunks/progress.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
 import {
@@ -54,6 +56,10 @@ export interface DepotOptions {
   clock?: () => number;
 }
 
+/** The keys of {@link DepotOptions}; Depot.open and Depot.memory also take the ChunkStore options. */
+const DEPOT_OPTION_NAMES = ["ttlSeconds", "clock"] as const;
+const OPEN_OPTION_NAMES: readonly string[] = [...DEPOT_OPTION_NAMES, ...CHUNK_STORE_OPTION_NAMES];
+
 export interface DepotStats extends ChunkStoreStats {
   /** Live (unexpired, undeleted) names. */
   names: number;
@@ -65,7 +71,7 @@ export interface DepotStats extends ChunkStoreStats {
   garbageBytes: number;
 }
 
-export interface DumpOptions {
+export interface DumpOptions extends ProgressOptions {
   /** Skip records last updated more than this many days ago. Default: no limit. */
   expireDays?: number;
   /** Skip records updated fewer than this many times. Default: no limit. */
@@ -74,7 +80,7 @@ export interface DumpOptions {
   group?: number;
 }
 
-export interface LoadCheckpointOptions {
+export interface LoadCheckpointOptions extends ProgressOptions {
   /** false (default): the checkpoint replaces the Depot's contents. true: upsert its records, keep the rest. */
   merge?: boolean;
 }
@@ -122,6 +128,7 @@ export class Depot<T> implements AsyncDisposable {
     readonly codec: Codec<T>,
     options: DepotOptions = {},
   ) {
+    checkOptionNames("Depot options", options, DEPOT_OPTION_NAMES);
     this.store = store;
     this.clock = options.clock ?? Date.now;
     const recordedCodec = store.meta.get("codec");
@@ -140,9 +147,10 @@ export class Depot<T> implements AsyncDisposable {
 
   /** Open (or create) a Depot in a file. Settings of an existing file are read back from it. */
   static async open<T>(path: string, codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Promise<Depot<T>> {
-    const store = await ChunkStore.open(path, { ...options, codec });
+    const [depotOptions, storeOptions] = splitOptions(options);
+    const store = await ChunkStore.open(path, { ...storeOptions, codec });
     try {
-      return new Depot(store, codec, options);
+      return new Depot(store, codec, depotOptions);
     } catch (e) {
       await store.close();
       throw e;
@@ -151,7 +159,8 @@ export class Depot<T> implements AsyncDisposable {
 
   /** A Depot held in memory. */
   static memory<T>(codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Depot<T> {
-    return new Depot(ChunkStore.memory({ ...options, codec }), codec, options);
+    const [depotOptions, storeOptions] = splitOptions(options);
+    return new Depot(ChunkStore.memory({ ...storeOptions, codec }), codec, depotOptions);
   }
 
   /** The underlying ChunkStore (for loaders and tools; do not put records into it directly). */
@@ -208,17 +217,28 @@ export class Depot<T> implements AsyncDisposable {
    * Store many `[name, value]` pairs in order, as repeated put() calls would,
    * with one promise for the batch. Every name and value is checked and
    * encoded before anything is stored, so a bad one stores nothing.
+   *
+   * Progress counts records encoded and their encoded bytes. The encoding runs
+   * synchronously (so the batch takes effect in call order), so the signal is
+   * seen when it has fired before the call or from inside `onProgress`; an
+   * abort then stores nothing.
    */
-  putMany(entries: Iterable<readonly [string, T]>): Promise<void> {
+  putMany(entries: Iterable<readonly [string, T]>, options?: ProgressOptions): Promise<void> {
     try {
       this.checkOpen();
+      checkOptionNames("putMany options", options, PROGRESS_OPTION_NAMES);
       const names: string[] = [];
       const records: Uint8Array[] = [];
+      const total = Array.isArray(entries) ? entries.length : undefined;
+      const progress = options && new ProgressReporter("putMany", options, { records: total });
       for (const [name, value] of entries) {
         validateName(name);
         names.push(name);
-        records.push(this.codec.encode(value));
+        const bytes = this.codec.encode(value);
+        records.push(bytes);
+        progress?.step(1, bytes.length);
       }
+      progress?.done();
       if (this.barrier) return this.deferWrite(names, records);
       return this.putManyEncoded(names, records);
     } catch (e) {
@@ -385,10 +405,13 @@ export class Depot<T> implements AsyncDisposable {
    * Write the embedding weight dump (layout in docs/FORMAT.md) of the live
    * records that pass every given condition. Needs a Depot of embeddingCodec
    * records; a group holding two weight dimensions is an error, and no file is
-   * written then.
+   * written then. Progress counts the records read (those passing the age and
+   * count conditions) and their bytes; an abort writes no file.
    */
   async dump(path: string, options: DumpOptions = {}): Promise<DumpSummary> {
     this.checkOpen();
+    checkOptionNames("dump options", options, ["expireDays", "minCount", "group", ...PROGRESS_OPTION_NAMES]);
+    throwIfAborted(options.signal, "dump");
     if (this.codec.name !== embeddingCodec.name) {
       throw new InvalidArgumentError(
         "dump",
@@ -408,15 +431,18 @@ export class Depot<T> implements AsyncDisposable {
     return this.runExclusive(async () => {
       const { list } = await captured;
       const self = this;
+      const progress = new ProgressReporter("dump", options);
       async function* records(): AsyncGenerator<DumpRecord> {
-        for await (const batch of self.batches(list)) {
+        for await (const batch of self.batches(list, progress)) {
           for (const [, , bytes] of batch) {
             const v = self.codec.decode(bytes) as unknown as DumpRecord;
             if (group === undefined || v.group === group) yield v;
           }
         }
       }
-      return writeDump(path, records());
+      const summary = await writeDump(path, records());
+      progress.done();
+      return summary;
     });
   }
 
@@ -424,20 +450,27 @@ export class Depot<T> implements AsyncDisposable {
    * Write every live record with its metadata in the checkpoint layout
    * (docs/FORMAT.md). The file appears at `path` only once complete. It
    * holds the state at this call's place in call order: calls made after it
-   * are not in it, and a later loadCheckpoint(path) reads it.
+   * are not in it, and a later loadCheckpoint(path) reads it. Progress counts
+   * records and their bytes; an abort writes no file.
    */
-  async checkpoint(path: string): Promise<{ path: string; records: number; bytes: number }> {
+  async checkpoint(
+    path: string,
+    options: ProgressOptions = {},
+  ): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
+    checkOptionNames("checkpoint options", options, PROGRESS_OPTION_NAMES);
+    throwIfAborted(options.signal, "checkpoint");
     const captured = this.captureLive();
     return this.runExclusive(async () => {
       const { list } = await captured;
+      const progress = new ProgressReporter("checkpoint", options);
       const file = await AtomicFileWriter.create(path);
       try {
         const count = list.length;
         let bytes = 8;
         await file.write(encodeCheckpointHead(count));
         let written = 0;
-        for await (const batch of this.batches(list)) {
+        for await (const batch of this.batches(list, progress)) {
           for (const [name, entry, recordBytes] of batch) {
             const rec = encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
             bytes += rec.length;
@@ -447,6 +480,7 @@ export class Depot<T> implements AsyncDisposable {
         }
         if (written !== count) throw new Error(`checkpoint wrote ${written} records, expected ${count}`);
         await file.commit();
+        progress.done();
         return { path, records: count, bytes };
       } catch (e) {
         await file.abort();
@@ -462,15 +496,44 @@ export class Depot<T> implements AsyncDisposable {
    * place in call order (after an earlier un-awaited checkpoint() wrote it),
    * and later calls see the loaded state. The new state becomes durable in a
    * single commit, so a crash leaves the Depot either as it was or fully loaded.
+   *
+   * Progress counts the records appended and their bytes (reported as the
+   * store takes them, so it follows compression). An abort leaves every name,
+   * value and metadata as before and commits nothing; records appended before
+   * it belong to no name and count as garbage (compact() reclaims them).
    */
   async loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): Promise<{ records: number }> {
     this.checkOpen();
+    checkOptionNames("loadCheckpoint options", options, ["merge", ...PROGRESS_OPTION_NAMES]);
     this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
+      const progress = new ProgressReporter("loadCheckpoint", options);
       const file = await readFile(path);
+      progress.check();
       const records = parseCheckpoint(file, this.codec.name, path);
       this.checkRecords(records, path);
-      const first = await this.store.putMany(records.map((r) => r.bytes));
+      progress.setTotals({ records: records.length, bytes: records.reduce((n, r) => n + r.bytes.length, 0) });
+      const first = this.store.recordCount;
+      let appendedBytes = 0;
+      try {
+        // Slices of about a chunk, awaited: the store's back-pressure paces them, so progress follows the real work.
+        for (let i = 0; i < records.length; ) {
+          progress.check();
+          let end = i;
+          let sliceBytes = 0;
+          const target = this.store.settings.chunkSize;
+          while (end < records.length && (end === i || sliceBytes < target)) sliceBytes += records[end++]!.bytes.length;
+          const at = await this.store.putMany(records.slice(i, end).map((r) => r.bytes));
+          if (at !== first + i) throw new Error(`loadCheckpoint: records landed at id ${at}, expected ${first + i}`);
+          appendedBytes += sliceBytes;
+          progress.add(end - i, sliceBytes);
+          i = end;
+        }
+        progress.check();
+      } catch (e) {
+        this.index.garbageBytes += appendedBytes;
+        throw e;
+      }
       // Nothing above is committed: only the flush below publishes the new index.
       if (!options.merge) {
         let garbage = this.index.garbageBytes;
@@ -490,6 +553,7 @@ export class Depot<T> implements AsyncDisposable {
         this.dirty.push(r.name);
       });
       await this.store.flush();
+      progress.done();
       return { records: records.length };
     });
   }
@@ -499,18 +563,31 @@ export class Depot<T> implements AsyncDisposable {
    * keeping every name's metadata, then replace the old one. For a file, the
    * new archive is written beside it and renamed over it atomically; a reader
    * that opened the old file keeps reading it.
+   *
+   * The new archive keeps the settings stored in the file and the per-open
+   * options this Depot was opened with (cacheBytes, blockRecords, durable).
+   * Progress counts the live records copied and their bytes; an abort
+   * removes the partial new archive and keeps the old one (after the commit
+   * of earlier calls that compaction makes first).
    */
-  async compact(): Promise<CompactResult> {
+  async compact(options: ProgressOptions = {}): Promise<CompactResult> {
     this.checkOpen();
+    checkOptionNames("compact options", options, PROGRESS_OPTION_NAMES);
+    throwIfAborted(options.signal, "compact");
     if (this.barrier === undefined) this.ahead = new Map();
     return this.runStructural(async () => {
+      const progress = new ProgressReporter("compact", options);
       const old = this.store;
       // Commit first: if the process dies mid-compaction, the old file holds every call made so far.
       await old.flush();
       const bytesBefore = old.stats().fileBytes;
       const now = this.clock();
       const settings = old.settings;
+      const { cacheBytes, blockRecords, durable } = old.openOptions;
       const storeOptions: ChunkStoreOptions = {
+        cacheBytes,
+        blockRecords,
+        durable,
         chunkSize: settings.chunkSize,
         blockSize: settings.blockSize,
         level: settings.level,
@@ -525,19 +602,20 @@ export class Depot<T> implements AsyncDisposable {
       let expiredDropped = 0;
       try {
         for (const [, e] of this.index.entries()) if (!this.isLive(e, now)) expiredDropped++;
-        for await (const batch of this.liveBatches(undefined, now)) {
+        for await (const batch of this.liveBatches(undefined, now, progress)) {
           for (const [name, e, bytes] of batch) {
             freshIndex.set(name, { ...e, id: fresh.recordCount });
             await fresh.put(bytes);
           }
         }
+        progress.check();
         for (const [k, v] of old.meta) if (k !== "codec") fresh.setMeta(k, v);
         fresh.setJournal({ commitPayload: () => freshIndex.encodeSnapshot(JOURNAL_VERSION) });
         if (tmpPath) {
           await fresh.close();
           await renameDurable(tmpPath, old.path!); // fsyncs the directory: no power loss brings the old file back
           await old.close();
-          this.store = await ChunkStore.open(old.path!, { codec: this.codec });
+          this.store = await ChunkStore.open(old.path!, { cacheBytes, blockRecords, durable, codec: this.codec });
         } else {
           await fresh.flush();
           await old.close();
@@ -552,6 +630,7 @@ export class Depot<T> implements AsyncDisposable {
       this.dirty = [];
       this.pendingReset = undefined;
       this.attach(this.store);
+      progress.done();
       return { records: freshIndex.size, bytesBefore, bytesAfter: this.store.stats().fileBytes, expiredDropped };
     });
   }
@@ -709,9 +788,15 @@ export class Depot<T> implements AsyncDisposable {
    * Live entries (optionally filtered) with their bytes, in storage order, a
    * batch at a time. The entry list is captured up front, so writes made while
    * iterating do not disturb it; record bytes are immutable once written.
+   * With `progress`, its totals are set from the list, each batch read is
+   * counted, and an abort throws between batches.
    */
-  private async *liveBatches(keep?: (e: Entry) => boolean, now = this.clock()): AsyncGenerator<[string, Entry, Uint8Array][]> {
-    yield* this.batches(this.liveList(now, keep));
+  private async *liveBatches(
+    keep?: (e: Entry) => boolean,
+    now = this.clock(),
+    progress?: ProgressReporter,
+  ): AsyncGenerator<[string, Entry, Uint8Array][]> {
+    yield* this.batches(this.liveList(now, keep), progress);
   }
 
   private liveList(now: number, keep?: (e: Entry) => boolean): [string, Entry][] {
@@ -722,12 +807,21 @@ export class Depot<T> implements AsyncDisposable {
     return list;
   }
 
-  /** The bytes of `list`'s records, a batch at a time (from the store current at the first batch). */
-  private async *batches(list: [string, Entry][]): AsyncGenerator<[string, Entry, Uint8Array][]> {
+  /**
+   * The bytes of `list`'s records, a batch at a time (from the store current
+   * at the first batch). With `progress`, its totals are set from the list,
+   * each batch read is counted, and an abort throws between batches.
+   */
+  private async *batches(list: [string, Entry][], progress?: ProgressReporter): AsyncGenerator<[string, Entry, Uint8Array][]> {
+    let total = 0;
+    for (const [, e] of list) total += e.bytes;
+    progress?.setTotals({ records: list.length, bytes: total });
     const store = this.store;
     for (let i = 0; i < list.length; i += STREAM_BATCH) {
+      progress?.check();
       const slice = list.slice(i, i + STREAM_BATCH);
       const bytes = await store.getMany(slice.map(([, e]) => e.id));
+      progress?.add(slice.length, bytes.reduce((n, b) => n + b.length, 0));
       yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
     }
   }
@@ -772,4 +866,14 @@ function resolveTtl(store: ChunkStore, given: number | undefined): number {
     throw new OptionMismatchError("ttlSeconds", stored, given, store.path);
   }
   return stored ?? given ?? 0;
+}
+
+/** Split Depot.open/memory options into the Depot's and the ChunkStore's, refusing unknown names. */
+function splitOptions(options: DepotOptions & ChunkStoreOptions): [DepotOptions, ChunkStoreOptions] {
+  checkOptionNames("Depot options", options, OPEN_OPTION_NAMES);
+  const { ttlSeconds, clock, ...store } = options;
+  const depot: DepotOptions = {};
+  if (ttlSeconds !== undefined) depot.ttlSeconds = ttlSeconds;
+  if (clock !== undefined) depot.clock = clock;
+  return [depot, store];
 }

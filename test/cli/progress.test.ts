@@ -51,6 +51,18 @@ describe("progress bars", { skip: hasScript || process.env.CI ? false : "script 
     assert.match(v, /verify \[[█░]+\] 100% \| [\d.]+ kB\/[\d.]+ kB \| [\d.]+ [kMG]?B\/s \| ETA/);
   });
 
+  test("restore, compact and dump bars move to their totals (fed by the library's onProgress)", async () => {
+    const ckpt = join(dir, "r.ckpt");
+    assert.equal((await vlstore(["checkpoint", archive, ckpt])).code, 0);
+    // Regression: since loadCheckpoint moved to putMany, the restore bar (a wrapped store.put) stayed at 0.
+    const r = plain((await inTerminal(["restore", ckpt, join(dir, "restored.vls")])).screen);
+    assert.match(r, /restore \[█+\] 100% \| 200\/200 records/);
+    const c = plain((await inTerminal(["compact", join(dir, "restored.vls")])).screen);
+    assert.match(c, /compact \[█+\] 100% \| 200\/200 records/);
+    const d = plain((await inTerminal(["dump", archive, join(dir, "w.dat")])).screen);
+    assert.match(d, /dump \[█+\] 100% \| 200\/200 records/);
+  });
+
   test("no bar when stderr is not a terminal, or with VLSTORE_PROGRESS=0", async () => {
     const piped = await vlstore(["checkpoint", archive, join(dir, "b.ckpt")]);
     assert.equal(piped.code, 0);

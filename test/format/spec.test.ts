@@ -788,7 +788,7 @@ describe("spec: what makes a structure invalid", () => {
   });
 
   it("a commit whose reserved field or padding is not zero is not a valid commit", async () => {
-    // The last commit is damaged; open falls back to the creation commit (scan), so the chunk is not visible.
+    // Written to its end (intact trailer) yet invalid: damage, which open refuses rather than roll back.
     const bytes = archive([good()], [8, 3]);
     const dv = new DataView(bytes.buffer);
     const commitAt = Number(dv.getBigUint64(bytes.length - 32, true));
@@ -798,9 +798,10 @@ describe("spec: what makes a structure invalid", () => {
     const frameSize = Number(ddv.getBigUint64(commitAt + 8, true));
     ddv.setUint32(commitAt + 80, 0, true);
     ddv.setUint32(commitAt + 80, crc(damaged.subarray(commitAt, commitAt + frameSize - 32)), true);
-    const store = await ChunkStore.fromBytes(damaged);
-    assert.equal(store.recordCount, 0, "the damaged tail commit is not used");
-    await store.close();
+    await assert.rejects(
+      ChunkStore.fromBytes(damaged),
+      (e) => isVlstoreError(e, "DamagedCommit") && e.offset === commitAt && /reserved byte 84/.test(String(e)),
+    );
   });
 
   it("a non-zero trailer reserved field or meta padding: not a valid commit", async () => {
@@ -833,14 +834,19 @@ describe("spec: what makes a structure invalid", () => {
     const dv = new DataView(padding.buffer);
     dv.setUint32(80, 0, true);
     dv.setUint32(80, crc(padding.subarray(0, c.length - 32)), true);
+    const store = await ChunkStore.fromBytes(concat2(a.done(), c));
+    assert.equal(store.meta.get("abc"), "d");
+    await store.close();
+    // Both are full-length frames ending in the trailer magic: damage, refused (docs/FORMAT.md, rule 2).
     for (const [what, bad] of [
-      ["ok", c],
       ["trailer", trailer],
       ["padding", padding],
     ] as const) {
-      const store = await ChunkStore.fromBytes(concat2(a.done(), bad));
-      assert.equal(store.meta.get("abc"), what === "ok" ? "d" : undefined, what);
-      await store.close();
+      await assert.rejects(
+        ChunkStore.fromBytes(concat2(a.done(), bad)),
+        (e) => isVlstoreError(e, "DamagedCommit") && e.offset === at,
+        what,
+      );
     }
   });
 
@@ -931,11 +937,15 @@ describe("spec: what makes a structure invalid", () => {
     const ok = await ChunkStore.fromBytes(withTail(good));
     assert.equal(ok.stats().fileBytes, base.length + good.length);
     await ok.close();
-    for (const bad of [badJournal, badIndex]) {
-      const store = await ChunkStore.fromBytes(withTail(bad));
-      assert.equal(store.stats().fileBytes, base.length, "the invalid commit is dropped as a torn tail");
-      assert.equal(store.meta.get("k"), undefined);
-      await store.close();
+    for (const [bad, reason] of [
+      [badJournal, /journal commit points elsewhere/],
+      [badIndex, /index commit points elsewhere|points elsewhere/],
+    ] as const) {
+      // A complete frame that breaks the chain rules is damage, never a torn tail to drop.
+      await assert.rejects(
+        ChunkStore.fromBytes(withTail(bad)),
+        (e) => isVlstoreError(e, "DamagedCommit") && e.offset === at && reason.test(String(e)),
+      );
     }
   });
 });

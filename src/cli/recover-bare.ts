@@ -6,7 +6,8 @@
  * the meta key {@link LOST_META}), so ids never shift. The output is checked
  * after writing: it must hold every id, else nothing is written.
  */
-import { rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
+import { renameDurable } from "../chunks/fsync-dir.js";
 import { ChunkStore } from "../chunks/index.js";
 import { InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
@@ -88,7 +89,7 @@ export async function recoverBare(
     if (held !== limit)
       throw new InputError(out, `the rebuilt store holds ${held} records, expected ${limit}; not written`);
     if (force) await rm(out, { force: true });
-    await rename(tmp, out);
+    await renameDurable(tmp, out);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

@@ -10,7 +10,8 @@
  * records and their metadata go to a temporary checkpoint file, which a new
  * Depot loads (Depot.loadCheckpoint keeps update counts and times).
  */
-import { open, rename, rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
+import { renameDurable } from "../chunks/fsync-dir.js";
 import type { Codec } from "../codecs/codec.js";
 import { encodeCheckpointHead, encodeCheckpointRecord } from "../depot/checkpoint-format.js";
 import { Depot } from "../depot/index.js";
@@ -205,7 +206,7 @@ async function rebuild(
       throw new InputError(out, `the rebuilt archive holds ${held} names, expected ${wanted.size}; not written`);
     }
     if (force) await rm(out, { force: true });
-    await rename(tmp, out);
+    await renameDurable(tmp, out);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

@@ -9,7 +9,7 @@ function records(n: number, perBlock: number): PlannedRecord[] {
   return Array.from({ length: n }, (_, i) => ({ name: `r${i}`, id: i, block: Math.floor(i / perBlock) }));
 }
 
-const params = (p: Partial<OrderParams> = {}): OrderParams => ({ shuffle: "blocks", seed: 0, epoch: 0, blockWindow: 4, ...p });
+const params = (p: Partial<OrderParams> = {}): OrderParams => ({ shuffle: "blocks", seed: 0, epoch: 0, blockWindow: 4, windows: 1, ...p });
 
 function assertPermutation(order: Uint32Array, n: number): void {
   assert.equal(order.length, n);
@@ -74,6 +74,7 @@ describe("epoch order", () => {
     const recs = records(12, 3);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "full", seed: 42, epoch: 1 }))], PINNED_FULL);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 2 }))], PINNED_BLOCKS);
+    assert.deepEqual([...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 1, windows: 2 }))], PINNED_LANES);
   });
 
   it('"blocks" keeps each window of blockWindow blocks contiguous', () => {
@@ -168,4 +169,6 @@ describe("epoch order", () => {
 });
 
 const PINNED_FULL = [2, 11, 5, 4, 7, 10, 0, 1, 8, 3, 9, 6];
-const PINNED_BLOCKS = [2, 4, 1, 5, 0, 3, 10, 7, 9, 11, 8, 6];
+// Changed with state version 2 (multi-window "blocks" with records spread over their window; issue 17).
+const PINNED_BLOCKS = [1, 2, 5, 0, 3, 4, 8, 10, 7, 11, 6, 9];
+const PINNED_LANES = [1, 5, 2, 4, 0, 3, 8, 10, 7, 11, 6, 9];

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { deriveSeed, epochOrder as epoch, groupByBlock, type OrderParams, type PlannedRecord } from "../../src/loader/order.js";
+import { batchMateLocality } from "../../src/loader/locality.js";
+import { sizeWindows } from "../../src/loader/window.js";
 
 const epochOrder = (recs: readonly PlannedRecord[], p: OrderParams): Uint32Array => epoch(recs, p).order;
 
@@ -90,6 +92,86 @@ describe("epoch order", () => {
       assertPermutation(order, n);
       assertWindows(recs, order, window);
     }
+  });
+
+  it('"blocks" keeps at most windows x blockWindow blocks open at any point', () => {
+    for (const [n, perBlock, window, windows] of [
+      [1000, 7, 4, 4],
+      [999, 10, 3, 2],
+      [5000, 5, 20, 4],
+      [2000, 100, 2, 4],
+      [300, 1, 5, 3],
+    ] as const) {
+      const recs = records(n, perBlock);
+      const order = epochOrder(recs, params({ blockWindow: window, windows, seed: n }));
+      assertPermutation(order, n);
+      // A block is open from its first record in the order to its last.
+      const first = new Map<number, number>();
+      const last = new Map<number, number>();
+      order.forEach((i, p) => {
+        const b = recs[i]!.block;
+        if (!first.has(b)) first.set(b, p);
+        last.set(b, p);
+      });
+      const delta = new Int32Array(n + 1);
+      for (const [b, f] of first) {
+        delta[f]!++;
+        delta[last.get(b)! + 1]!--;
+      }
+      let open = 0;
+      let most = 0;
+      for (let p = 0; p < n; p++) most = Math.max(most, (open += delta[p]!));
+      assert.ok(most <= window * windows, `${n}/${perBlock}/${window}x${windows}: ${most} blocks open at once`);
+    }
+  });
+
+  it('"blocks" draws every batch from all open windows, and spreads a block\'s records over its window', () => {
+    const recs = records(4000, 5);
+    const { order, keys } = epoch(recs, params({ blockWindow: 10, windows: 4, seed: 3 }));
+    // The key's integer part (times windows) is the lane, i.e. which of the open windows a record comes from.
+    for (let p = 0; p + 32 <= 4000; p += 32) {
+      const lanes = new Set([...order.subarray(p, p + 32)].map((i) => Math.floor(keys[i]! * 4)));
+      assert.equal(lanes.size, 4, `batch at ${p} draws from ${lanes.size} windows`);
+    }
+    // Consecutive records of a block are about windows x blockWindow = 40 positions apart, never bunched.
+    const prev = new Map<number, number>();
+    const gaps: number[] = [];
+    order.forEach((i, p) => {
+      const b = recs[i]!.block;
+      if (prev.has(b)) gaps.push(p - prev.get(b)!);
+      prev.set(b, p);
+    });
+    const mean = gaps.reduce((a, g) => a + g, 0) / gaps.length;
+    assert.ok(mean > 30 && mean < 50, `mean gap ${mean}`);
+    assert.ok(Math.min(...gaps) >= 10, `smallest gap ${Math.min(...gaps)}`);
+  });
+
+  it('default "blocks" on a trajectory 4x the cache: batch-mate locality within 1.5x a full shuffle\'s, each block read once', () => {
+    // 48 KB frames, 5 to a 256 KiB block (241 KB decompressed), the default 64 MiB cache, 4x as many blocks.
+    const { blockWindow, windows, cacheBlocks } = sizeWindows(64 << 20, 5 * 48_224, {});
+    const recs = records(cacheBlocks * 4 * 5, 5);
+    const locality = (p: OrderParams): number => {
+      const order = epochOrder(recs, p);
+      const batches: number[][] = [];
+      for (let q = 0; q < order.length; q += 32) batches.push([...order.subarray(q, q + 32)]);
+      return batchMateLocality(batches, 4);
+    };
+    for (const e of [0, 1, 2]) {
+      const blocks = locality(params({ blockWindow, windows, epoch: e, seed: 17 }));
+      const full = locality(params({ shuffle: "full", epoch: e, seed: 17 }));
+      assert.ok(blocks <= 1.5 * full, `epoch ${e}: "blocks" ${blocks.toFixed(4)} vs "full" ${full.toFixed(4)}`);
+    }
+    // A block cache of cacheBlocks, least recently used out: every block loaded once.
+    const order = epochOrder(recs, params({ blockWindow, windows, seed: 17 }));
+    const cache = new Map<number, true>();
+    let loads = 0;
+    for (const i of order) {
+      const b = recs[i]!.block;
+      if (!cache.delete(b)) loads++;
+      cache.set(b, true);
+      if (cache.size > cacheBlocks) cache.delete(cache.keys().next().value!);
+    }
+    assert.ok(loads <= 1.25 * cacheBlocks * 4, `${loads} loads for ${cacheBlocks * 4} blocks`);
   });
 
   it('"blocks" with blockWindow 1 keeps every block contiguous, its records shuffled', () => {

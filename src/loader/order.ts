@@ -142,21 +142,20 @@ function blocksOrder(records: readonly PlannedRecord[], params: OrderParams): Ep
   const windowCount = Math.ceil(perm.length / w);
   const lanes = Math.max(1, Math.min(params.windows, windowCount));
   const keys = new Float64Array(records.length);
-  // Each lane's records in lane order.
-  const laneRecords: number[][] = Array.from({ length: lanes }, () => []);
+  // Each lane's windows in lane order.
+  const laneWindows: Uint32Array[][] = Array.from({ length: lanes }, () => []);
   for (let i = 0; i < windowCount; i++) {
     const lane = i % lanes;
     const blocks = perm.subarray(i * w, Math.min((i + 1) * w, perm.length));
     // Each window has its own seed: its order does not depend on how many draws other windows used.
     const rng = new Rng(deriveSeed(params.seed, params.epoch, STREAM_WINDOW, i));
-    const out = laneRecords[lane]!;
-    for (const r of windowOrder(blocks, groups, rng)) out.push(r);
+    laneWindows[lane]!.push(windowOrder(blocks, groups, rng));
     blocks.forEach((b, k) => {
       // Rank split key: lane first, then the block's place in its window.
       for (const r of groups[b]!) keys[r] = (lane + k / blocks.length) / lanes;
     });
   }
-  return { order: interleave(laneRecords, records.length), keys };
+  return { order: interleave(laneWindows.map(concat), records.length), keys };
 }
 
 /**
@@ -166,76 +165,84 @@ function blocksOrder(records: readonly PlannedRecord[], params: OrderParams): Ep
  * sorted by time. Every block thus spreads over the whole window whatever its
  * record count, and no two of its records are closer than `(1 - JITTER) / n`.
  */
-function windowOrder(blocks: Uint32Array, groups: readonly number[][], rng: Rng): number[] {
-  const times: number[] = [];
-  const ids: number[] = [];
+function windowOrder(blocks: Uint32Array, groups: readonly number[][], rng: Rng): Uint32Array {
+  let m = 0;
+  for (const b of blocks) m += groups[b]!.length;
+  const ids = new Uint32Array(m);
+  const times = new Float64Array(m);
+  let k = 0;
   for (const b of blocks) {
-    const members = Uint32Array.from(groups[b]!);
+    const members = ids.subarray(k, k + groups[b]!.length);
+    members.set(groups[b]!);
     shuffleInPlace(members, rng);
     const n = members.length;
     const phase = rng.float();
-    for (let j = 0; j < n; j++) {
-      times.push((j + phase + JITTER * (rng.float() - 0.5)) / n);
-      ids.push(members[j]!);
-    }
+    for (let j = 0; j < n; j++) times[k++] = (j + phase + JITTER * (rng.float() - 0.5)) / n;
   }
-  const idx = Array.from(times, (_, k) => k);
-  // Ties (vanishingly rare) by record index, so the order never depends on the sort algorithm.
-  idx.sort((x, y) => times[x]! - times[y]! || ids[x]! - ids[y]!);
-  return idx.map((k) => ids[k]!);
+  return ids.length === 0 ? ids : gather(ids, sortedSlots(times, -JITTER / 2, 1 + JITTER / 2));
+}
+
+/**
+ * Slots 0..n-1 ordered by `values` (each in [lo, hi)), ties by slot. Sorts
+ * one Float64Array natively: each value is quantised to the bits a double
+ * has left beside the slot number and packed with it, so no comparator runs.
+ */
+function sortedSlots(values: Float64Array, lo: number, hi: number): Float64Array {
+  const n = values.length;
+  const slotBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const levels = 2 ** (53 - slotBits);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const q = Math.min(levels - 1, Math.floor(((values[i]! - lo) / (hi - lo)) * levels));
+    keys[i] = q * 2 ** slotBits + i;
+  }
+  keys.sort();
+  const mask = 2 ** slotBits;
+  for (let i = 0; i < n; i++) keys[i] = keys[i]! % mask;
+  return keys;
+}
+
+function gather(from: Uint32Array, slots: Float64Array): Uint32Array {
+  const out = new Uint32Array(slots.length);
+  for (let i = 0; i < slots.length; i++) out[i] = from[slots[i]!]!;
+  return out;
 }
 
 /**
  * Merge the lanes so each advances at the same relative pace: record q of a
  * lane of length L is due at time (q + 1/2) / L, and the order is all records
- * by time, ties by lane. A heap keeps this O(n log lanes).
+ * by time, ties by lane. Within a lane dues increase, so sorting (due, lane)
+ * pairs says which lane hands out its next record at each position.
  */
-function interleave(lanes: readonly number[][], n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  const next = new Array<number>(lanes.length).fill(0);
-  const due = (l: number): number => (next[l]! + 0.5) / lanes[l]!.length;
-  const before = (a: number, b: number): boolean => due(a) < due(b) || (due(a) === due(b) && a < b);
-  const heap: number[] = [];
-  const up = (i: number): void => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  };
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
+function interleave(lanes: readonly Uint32Array[], n: number): Uint32Array {
+  const dues = new Float64Array(n);
+  const laneAt = new Uint32Array(n);
+  let k = 0;
   lanes.forEach((lane, l) => {
-    if (lane.length > 0) {
-      heap.push(l);
-      up(heap.length - 1);
+    for (let q = 0; q < lane.length; q++, k++) {
+      dues[k] = (q + 0.5) / lane.length;
+      laneAt[k] = l;
     }
   });
+  // Slots are laid out lane by lane, so a tie in due goes to the lower slot, i.e. the lower lane.
+  const slots = sortedSlots(dues, 0, 1);
+  const order = new Uint32Array(n);
+  const next = new Uint32Array(lanes.length);
   for (let p = 0; p < n; p++) {
-    const l = heap[0]!;
-    order[p] = lanes[l]![next[l]!]!;
-    next[l]!++;
-    if (next[l]! < lanes[l]!.length) down(0);
-    else {
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
-        down(0);
-      }
-    }
+    const l = laneAt[slots[p]!]!;
+    order[p] = lanes[l]![next[l]!++]!;
   }
   return order;
+}
+
+function concat(parts: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

@@ -76,7 +76,10 @@ async function build(): Promise<{ blocks: number; rawBytes: number; storedBytes:
   const forces = new Float32Array(FRAMES * per);
   let k = 0;
   for (const f of lj.frames(FRAMES)) {
-    const frame = AtomicFrame.from({ atomTypes: lj.atomTypes, masses: lj.masses, positions: f.positions, forces: f.forces, box: lj.box, step: f.step, time: f.time });
+    const frame = AtomicFrame.from({
+      ...{ atomTypes: lj.atomTypes, masses: lj.masses, positions: f.positions, forces: f.forces },
+      ...{ box: lj.box, step: f.step, time: f.time },
+    });
     positions.set(f.positions, k * per);
     forces.set(f.forces, k * per);
     await d.put(`frame-${String(k++).padStart(6, "0")}`, frame);
@@ -212,7 +215,14 @@ function mapNpy(file: string): Float32Array {
  * Depot (warmed by one epoch first), against gathering the same batches from
  * the memory-mapped .npy files. Returns median seconds per epoch of each.
  */
-async function stackedVsNpy(rawBytes: number): Promise<{ loader: number; create: number; npy: number; checked: number }> {
+interface StackTimes {
+  loader: number;
+  create: number;
+  npy: number;
+  checked: number;
+}
+
+async function stackedVsNpy(rawBytes: number): Promise<StackTimes> {
   const d = await Depot.open(path, atomicFrameCodec, { readOnly: true, cacheBytes: 2 * rawBytes + (64 << 20) });
   const positions = mapNpy(npyPositions);
   const forces = mapNpy(npyForces);
@@ -236,7 +246,9 @@ async function stackedVsNpy(rawBytes: number): Promise<{ loader: number; create:
         // Once per run: the stacked batch equals the .npy rows (outside the comparison's point, so cheap).
         if (epoch === 0 && p === 0) {
           const i = order[0]!;
-          if (b.positions[per - 1] !== positions[i * per + per - 1] || b.forces[0] !== forces[i * per]) throw new Error("stacked batch differs from the .npy rows");
+          if (b.positions[per - 1] !== positions[i * per + per - 1] || b.forces[0] !== forces[i * per]) {
+            throw new Error("stacked batch differs from the .npy rows");
+          }
           checked++;
         }
         p += b.names.length;
@@ -276,12 +288,16 @@ try {
   console.log(
     `\n## Read every frame once: ${FRAMES} frames x ${ATOMS} atoms, ${(info.rawBytes / 1e6).toFixed(1)} MB raw, ` +
       `${info.blocks} blocks, ratio ${(info.rawBytes / info.storedBytes).toFixed(3)}, cache ${CACHE / 2 ** 20} MiB ` +
-      `(data ${(info.rawBytes / CACHE).toFixed(1)}x the cache), batch ${BATCH}, ${EPOCHS} epochs per run, median of ${REPEAT} runs; ` +
+      `(data ${(info.rawBytes / CACHE).toFixed(1)}x the cache), batch ${BATCH}, ${EPOCHS} epochs per run, ` +
+      `median of ${REPEAT} runs; ` +
       `"blocks" sized ${local.get("blocks")!.sizing}\n`,
   );
   console.log(
     table(
-      ["case", "seconds", "records/s", "MB/s", "vs scan", "decompressions", "per block per epoch", "batch-mates within 4", "vs full"],
+      [
+        ...["case", "seconds", "records/s", "MB/s", "vs scan", "decompressions"],
+        ...["per block per epoch", "batch-mates within 4", "vs full"],
+      ],
       results.map((r) => {
         const mode = /"(\w+)"/.exec(r.label)?.[1] as ShuffleMode | undefined;
         const loc = mode === undefined ? undefined : local.get(mode)!.value;
@@ -303,8 +319,10 @@ try {
   const pct = (base.seconds / blocks.seconds) * 100;
   const perBlock = blocks.decompressions / info.blocks / EPOCHS;
   const ratio = local.get("blocks")!.value / full;
-  console.log(`\ngoal "blocks" batch-mates within 4 steps <= 1.5x "full": ${ratio.toFixed(2)}x ${ratio <= 1.5 ? "MET" : "NOT MET"}`);
-  console.log(`goal "blocks" decompressions per block per epoch <= 1.25: ${perBlock.toFixed(2)} ${perBlock <= 1.25 ? "MET" : "NOT MET"}`);
+  const met = (ok: boolean): string => (ok ? "MET" : "NOT MET");
+  console.log(`\ngoal "blocks" batch-mates within 4 steps <= 1.5x "full": ${ratio.toFixed(2)}x ${met(ratio <= 1.5)}`);
+  const dec = `${perBlock.toFixed(2)} ${met(perBlock <= 1.25)}`;
+  console.log(`goal "blocks" decompressions per block per epoch <= 1.25: ${dec}`);
   console.log(`(issue 6 goal) "blocks" >= 90% of scan: ${pct.toFixed(0)}% ${pct >= 90 ? "MET" : "NOT MET"}`);
 
   // ---- prefetch overlap ----
@@ -337,18 +355,26 @@ try {
   // ---- stacked, warm, against memory-mapped .npy ----
   const st = await stackedVsNpy(info.rawBytes);
   const mb = (FRAMES * ATOMS * 3 * 4 * 2) / 1e6;
-  console.log(`\n## Stacked epoch, warm cache, against gathering the same batches from memory-mapped .npy (${mb.toFixed(1)} MB of positions + forces), median of ${REPEAT * EPOCHS} epochs\n`);
+  console.log(
+    `\n## Stacked epoch, warm cache, against gathering the same batches from memory-mapped .npy ` +
+      `(${mb.toFixed(1)} MB of positions + forces), median of ${REPEAT * EPOCHS} epochs\n`,
+  );
   console.log(
     table(
       ["case", "ms per epoch", "MB/s", "frames/s"],
-      [
-        [`loader collate "stack" (creating the loader: ${(st.create * 1000).toFixed(1)} ms)`, st.loader * 1000, 0, 0],
-        [".npy mmap, batch = rows copied into [batch, atoms, 3]", st.npy * 1000, 0, 0],
-      ].map(([label, ms]) => [String(label), (ms as number).toFixed(1), (mb / ((ms as number) / 1000)).toFixed(0), (FRAMES / ((ms as number) / 1000)).toFixed(0)]),
+      (
+        [
+          [`loader collate "stack" (creating the loader: ${(st.create * 1000).toFixed(1)} ms)`, st.loader],
+          [".npy mmap, batch = rows copied into [batch, atoms, 3]", st.npy],
+        ] as const
+      ).map(([label, sec]) => [label, (sec * 1000).toFixed(1), (mb / sec).toFixed(0), (FRAMES / sec).toFixed(0)]),
     ),
   );
   const speed = st.npy / st.loader;
-  console.log(`\ngoal stacked warm epoch at least as fast as .npy: loader ${speed.toFixed(2)}x the .npy speed ${speed >= 1 ? "MET" : "NOT MET"} (checked ${st.checked} batches against the .npy rows)`);
+  console.log(
+    `\ngoal stacked warm epoch at least as fast as .npy: loader ${speed.toFixed(2)}x the .npy speed ` +
+      `${speed >= 1 ? "MET" : "NOT MET"} (checked ${st.checked} batches against the .npy rows)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -197,7 +197,10 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
  * does not say). Block indices are looked up for the shuffles (the "blocks"
  * order and both rank splits use them); "none" needs none.
  */
-function snapshot<T>(source: LoaderSource<T>, o: ParsedOptions): { records: PlannedRecord[]; ends: Float64Array | undefined } {
+function snapshot<T>(
+  source: LoaderSource<T>,
+  o: ParsedOptions,
+): { records: PlannedRecord[]; ends: Float64Array | undefined } {
   let list = source.records();
   if (o.names !== undefined) {
     const wanted = new Set<string>();
@@ -217,7 +220,9 @@ function snapshot<T>(source: LoaderSource<T>, o: ParsedOptions): { records: Plan
     }
   }
   const store = source.chunkStore;
-  if (o.shuffle === "none") return { records: list.map((r) => ({ name: r.name, id: r.id, block: -1 })), ends: undefined };
+  if (o.shuffle === "none") {
+    return { records: list.map((r) => ({ name: r.name, id: r.id, block: -1 })), ends: undefined };
+  }
   let ends: Float64Array | undefined = new Float64Array(list.length);
   const records = list.map((r, i) => {
     const at = store.locate(r.id);

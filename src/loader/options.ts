@@ -123,7 +123,10 @@ export type ParsedOptions = Omit<ResolvedOptions, "blockWindow" | "windows"> & {
 /** Read-ahead past this is almost certainly a mistake (each batch holds decoded views). */
 const MAX_PREFETCH = 1024;
 
-const KNOWN = new Set<string>([...Object.keys(DEFAULTS), "names", "collate", "resume", "blockWindow", "windows", "cacheBytes"]);
+const KNOWN = new Set<string>([
+  ...Object.keys(DEFAULTS),
+  ...["names", "collate", "resume", "blockWindow", "windows", "cacheBytes"],
+]);
 
 export function resolveOptions(options: LoaderOptions | undefined, resume: LoaderState | undefined): ParsedOptions {
   const o: LoaderOptions = options ?? {};

@@ -81,7 +81,8 @@ export function validateState(v: unknown): LoaderState {
     );
   }
   if (s.version !== 1 && s.version !== 2) {
-    bad(`unsupported state version ${JSON.stringify(s.version)}; this vlstore reads version 2 (and 1 for "none"/"full")`);
+    const v = JSON.stringify(s.version);
+    bad(`unsupported state version ${v}; this vlstore reads version 2 (and 1 for "none"/"full")`);
   }
   const int = (key: string, max: number): number => {
     const x = s[key];

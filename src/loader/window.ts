@@ -47,7 +47,11 @@ export function sizeWindows(
  * record lies in its block (the block ends at its last record, 8-aligned).
  * Records without a location count as `fallback` bytes per block.
  */
-export function meanBlockBytes(records: readonly PlannedRecord[], ends: ArrayLike<number> | undefined, fallback: number): number {
+export function meanBlockBytes(
+  records: readonly PlannedRecord[],
+  ends: ArrayLike<number> | undefined,
+  fallback: number,
+): number {
   if (ends === undefined || records.length === 0) return fallback;
   const end = new Map<number, number>();
   records.forEach((r, i) => {

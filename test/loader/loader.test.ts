@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { Depot } from "../../src/depot/index.js";
 import { AtomicFrame, atomicFrameCodec, valueCodec } from "../../src/codecs/index.js";
 import { isVlstoreError } from "../../src/errors.js";
-import { CollateError, createLoader, Loader, type LoaderOptions, type LoaderSource, type LoaderState } from "../../src/loader/index.js";
+import {
+  CollateError,
+  createLoader,
+  Loader,
+  type LoaderOptions,
+  type LoaderSource,
+  type LoaderState,
+} from "../../src/loader/index.js";
 import { batchMateLocality } from "../../src/loader/locality.js";
 import { FakeClock, tempDir } from "../support/tmp.js";
 import { drain, frameDepot, merge, rowDepot, rowName, type Row } from "./support.js";
@@ -153,7 +160,8 @@ describe("Loader reads", () => {
     await d.close();
   });
 
-  it('default "blocks", cache 4x smaller than the data: <= 1.25 decompressions per block per epoch, batch-mates within 1.5x "full"', async () => {
+  const title = 'default "blocks", cache 4x smaller than the data: <= 1.25 decompressions per block per epoch';
+  it(`${title}, batch-mates within 1.5x "full"`, async () => {
     const path = join(tempDir(), "rows.vls");
     const w = await rowDepot(4608, { path });
     const blocks = w.chunkStore.blockCount;
@@ -164,10 +172,12 @@ describe("Loader reads", () => {
     const epochs = 3;
     for (let epoch = 0; epoch < epochs; epoch++) {
       const l = d.loader({ seed: 1, epoch, cacheBytes, batchSize: 32 });
-      assert.ok(l.options.windows * l.options.blockWindow < blocks / 4, `sized from the cache: ${JSON.stringify(l.options)}`);
+      const open = l.options.windows * l.options.blockWindow;
+      assert.ok(open < blocks / 4, `sized from the cache: ${open} open blocks`);
       const batches = (await drain(l)).map((b) => b.map(index));
       const full = d.loader({ shuffle: "full", seed: 1, epoch }).globalOrder().map(index);
-      const fullBatches = Array.from({ length: Math.ceil(full.length / 32) }, (_, k) => full.slice(k * 32, (k + 1) * 32));
+      const fullBatches: number[][] = [];
+      for (let p = 0; p < full.length; p += 32) fullBatches.push(full.slice(p, p + 32));
       const [mine, uniform] = [batchMateLocality(batches), batchMateLocality(fullBatches)];
       assert.ok(mine <= 1.5 * uniform, `epoch ${epoch}: "blocks" ${mine.toFixed(4)} vs "full" ${uniform.toFixed(4)}`);
     }
@@ -189,7 +199,8 @@ describe("Loader reads", () => {
     const large = createLoader(source(1 << 20)).options;
     assert.ok(large.blockWindow > 8 * small.blockWindow, `${large.blockWindow} vs ${small.blockWindow}`);
     assert.deepEqual(d.loader({ cacheBytes: 64 << 10 }).options.blockWindow, 6);
-    assert.ok([12, 13].includes(d.loader({ cacheBytes: 64 << 10, windows: 2 }).options.blockWindow), "half as many windows, twice as wide");
+    const two = d.loader({ cacheBytes: 64 << 10, windows: 2 }).options.blockWindow;
+    assert.ok([12, 13].includes(two), `half as many windows, twice as wide: ${two}`);
     assert.deepEqual(d.loader({ cacheBytes: 64 << 10, blockWindow: 3 }).options.windows, 4);
     assert.deepEqual(d.loader({ cacheBytes: 64 << 10, blockWindow: 12 }).options.windows, 2);
     // The state fixes the sizes: resuming under another cache continues the same order.

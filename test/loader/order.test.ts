@@ -11,7 +11,14 @@ function records(n: number, perBlock: number): PlannedRecord[] {
   return Array.from({ length: n }, (_, i) => ({ name: `r${i}`, id: i, block: Math.floor(i / perBlock) }));
 }
 
-const params = (p: Partial<OrderParams> = {}): OrderParams => ({ shuffle: "blocks", seed: 0, epoch: 0, blockWindow: 4, windows: 1, ...p });
+const params = (p: Partial<OrderParams> = {}): OrderParams => ({
+  shuffle: "blocks",
+  seed: 0,
+  epoch: 0,
+  blockWindow: 4,
+  windows: 1,
+  ...p,
+});
 
 function assertPermutation(order: Uint32Array, n: number): void {
   assert.equal(order.length, n);
@@ -76,7 +83,8 @@ describe("epoch order", () => {
     const recs = records(12, 3);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "full", seed: 42, epoch: 1 }))], PINNED_FULL);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 2 }))], PINNED_BLOCKS);
-    assert.deepEqual([...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 1, windows: 2 }))], PINNED_LANES);
+    const lanes = params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 1, windows: 2 });
+    assert.deepEqual([...epochOrder(recs, lanes)], PINNED_LANES);
   });
 
   it('"blocks" keeps each window of blockWindow blocks contiguous', () => {
@@ -146,7 +154,7 @@ describe("epoch order", () => {
     assert.ok(Math.min(...gaps) >= 10, `smallest gap ${Math.min(...gaps)}`);
   });
 
-  it('default "blocks" on a trajectory 4x the cache: batch-mate locality within 1.5x a full shuffle\'s, each block read once', () => {
+  it('default "blocks", trajectory 4x the cache: batch-mate locality within 1.5x "full", each block read once', () => {
     // 48 KB frames, 5 to a 256 KiB block (241 KB decompressed), the default 64 MiB cache, 4x as many blocks.
     const { blockWindow, windows, cacheBlocks } = sizeWindows(64 << 20, 5 * 48_224, {});
     const recs = records(cacheBlocks * 4 * 5, 5);

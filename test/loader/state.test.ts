@@ -47,14 +47,15 @@ describe("loader state", () => {
     }
   });
 
-  it('reads version 1 states of "none" and "full" (their orders did not change) and refuses version 1 "blocks" clearly', () => {
+  it('reads version 1 states of "none" and "full" (orders unchanged), refuses version 1 "blocks" clearly', () => {
     const { windows: _, ...v1 } = { ...good, version: 1 };
     for (const shuffle of ["none", "full"] as const) {
       assert.deepEqual(validateState({ ...v1, shuffle }), { ...good, shuffle, windows: 1 });
     }
     assert.throws(
       () => validateState(v1),
-      (e) => isVlstoreError(e, "InvalidArgument") && /version 1/.test(e.message) && /older "blocks" order/.test(e.message),
+      (e) =>
+        isVlstoreError(e, "InvalidArgument") && /version 1/.test(e.message) && /older "blocks" order/.test(e.message),
     );
   });
 

@@ -43,8 +43,8 @@ export interface LoaderSource<T> {
     locate(id: number): { block: number; offset?: number; length?: number };
     /** Block size of the store (fallback for the window sizing). */
     readonly settings?: { readonly blockSize: number };
-    /** Budget of the store's block cache, if it reports it: the default `cacheBytes` of the loader. */
-    readonly cacheBytes?: number;
+    /** Per-open options of the store; its block cache budget is the default `cacheBytes` of the loader. */
+    readonly openOptions?: { readonly cacheBytes: number };
     /** Record bytes in request order, each needed block decompressed once. */
     getMany(ids: number[]): Promise<Uint8Array[]>;
   };
@@ -249,8 +249,7 @@ function windowSizes<T>(
 ): { blockWindow: number; windows: number } {
   if (o.blockWindow !== undefined && o.windows !== undefined) return { blockWindow: o.blockWindow, windows: o.windows };
   const store = source.chunkStore;
-  const reported = store.cacheBytes;
-  const cacheBytes = o.cacheBytes ?? (typeof reported === "number" ? reported : DEFAULT_CACHE_BYTES);
+  const cacheBytes = o.cacheBytes ?? store.openOptions?.cacheBytes ?? DEFAULT_CACHE_BYTES;
   const fallback = store.settings?.blockSize ?? DEFAULT_BLOCK_SIZE;
   const { blockWindow, windows } = sizeWindows(cacheBytes, meanBlockBytes(records, ends, fallback), o);
   return { blockWindow, windows };

@@ -61,9 +61,8 @@ export interface LoaderOptions {
   windows?: number;
   /**
    * Bytes of decompressed blocks the `"blocks"` shuffle may count on keeping
-   * cached, to size its windows. Default: the source's `chunkStore.cacheBytes`
-   * when it reports one, else 64 MiB (the ChunkStore's default cache). Give
-   * the Depot's `cacheBytes` when it was opened with another one.
+   * cached, to size its windows. Default: the block cache budget the Depot's
+   * store was opened with (`chunkStore.openOptions.cacheBytes`), else 64 MiB.
    */
   cacheBytes?: number;
   /**

@@ -190,7 +190,7 @@ describe("Loader reads", () => {
     const d = await rowDepot(2000);
     const source = (cacheBytes: number): LoaderSource<Row> => ({
       records: () => d.records(),
-      chunkStore: { locate: (id) => d.chunkStore.locate(id), getMany: (ids) => d.chunkStore.getMany(ids), cacheBytes },
+      chunkStore: { locate: (id) => d.chunkStore.locate(id), getMany: (ids) => d.chunkStore.getMany(ids), openOptions: { cacheBytes } },
       codec: d.codec,
     });
     // Blocks of about 2 KiB: 64 KiB holds ~32, 3/4 of that open in 4 windows of 6.

@@ -42,8 +42,9 @@ export class Hdf5Adapter implements StoreAdapter {
     await h5wasm.ready;
     const width = rowWidth(values, "hdf5");
     const file = new h5wasm.File(this.path, "w");
-    const ds = file.create_dataset({
-      name: DATASET,
+    const group = file.create_group("particles").create_group("all");
+    const ds = group.create_dataset({
+      name: "value",
       data: new Float32Array(0),
       shape: [0, width],
       maxshape: [null, width],

@@ -28,7 +28,9 @@ function zstdBlocksRatio(bytes: Uint8Array, block = 256 * 1024): number {
     }
     const r = spawnSync("zstd", ["-3", "-q", ...files]);
     if (r.status !== 0) throw new Error(`zstd -3 failed: ${r.stderr?.toString() ?? r.error}`);
-    const packed = readdirSync(dir).filter((f) => f.endsWith(".zst")).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    const packed = readdirSync(dir)
+      .filter((f) => f.endsWith(".zst"))
+      .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     return bytes.byteLength / packed;
   } finally {
     rmSync(dir, { recursive: true, force: true });

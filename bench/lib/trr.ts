@@ -48,20 +48,23 @@ export function* readTrr(bytes: Uint8Array): Generator<TrrFrame> {
     if (magic !== MAGIC) fail(`magic ${magic}, expected ${MAGIC}`);
     const slen = int();
     const strlen = int();
-    if (slen !== VERSION.length + 1 || strlen !== VERSION.length) fail(`version string lengths ${slen}/${strlen}, expected 13/12`);
+    if (slen !== VERSION.length + 1 || strlen !== VERSION.length)
+      fail(`version string lengths ${slen}/${strlen}, expected 13/12`);
     const version = new TextDecoder().decode(bytes.subarray(at, at + strlen));
     if (version !== VERSION) fail(`version ${JSON.stringify(version)}, expected ${VERSION}`);
     at += Math.ceil(strlen / 4) * 4;
-    const [irSize, eSize, boxSize, virSize, presSize, topSize, symSize, xSize, vSize, fSize] = Array.from({ length: 10 }, int) as [
-      number, number, number, number, number, number, number, number, number, number,
-    ];
+    const [irSize, eSize, boxSize, virSize, presSize, topSize, symSize, xSize, vSize, fSize] = Array.from(
+      { length: 10 },
+      int,
+    ) as [number, number, number, number, number, number, number, number, number, number];
     const natoms = int();
     const step = int();
     int(); // nre: energy terms, always 0 in trr frames written by mdrun
     if (irSize || eSize || topSize || symSize) fail("ir/e/top/sym blocks are not supported (never written by mdrun)");
     const vectorSize = xSize || vSize || fSize;
     const realBytes = boxSize ? boxSize / 9 : vectorSize / (natoms * 3);
-    if (realBytes !== 4 && realBytes !== 8) fail(`cannot tell the precision: box ${boxSize} B, vectors ${vectorSize} B, ${natoms} atoms`);
+    if (realBytes !== 4 && realBytes !== 8)
+      fail(`cannot tell the precision: box ${boxSize} B, vectors ${vectorSize} B, ${natoms} atoms`);
     const real = () => {
       const v = realBytes === 4 ? view.getFloat32(at, false) : view.getFloat64(at, false);
       at += realBytes;

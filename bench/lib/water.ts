@@ -66,7 +66,9 @@ export function loadWater(cacheDir: string): WaterTrajectory {
   const bin = readFileSync(join(dir, "frames.bin"));
   const bytesPerFrame = meta.atoms * 3 * 4 * 2;
   if (bin.byteLength !== bytesPerFrame * meta.frames) {
-    throw new Error(`${dir}/frames.bin has ${bin.byteLength} bytes, expected ${meta.frames} x ${bytesPerFrame}: delete ${dir}`);
+    throw new Error(
+      `${dir}/frames.bin has ${bin.byteLength} bytes, expected ${meta.frames} x ${bytesPerFrame}: delete ${dir}`,
+    );
   }
   return { meta, bytesPerFrame, frameBytes: (i) => bin.subarray(i * bytesPerFrame, (i + 1) * bytesPerFrame) };
 }
@@ -81,7 +83,8 @@ function build(dir: string): void {
   }
   const { masses, types } = topology(join(md, "topol.tpr"));
   const frames = [...readTrr(readFileSync(join(md, "water.trr")))];
-  if (frames.length !== WATER_FRAMES) throw new Error(`water.trr has ${frames.length} frames, expected ${WATER_FRAMES}`);
+  if (frames.length !== WATER_FRAMES)
+    throw new Error(`water.trr has ${frames.length} frames, expected ${WATER_FRAMES}`);
   const atoms = frames[0]!.natoms;
   if (masses.length !== atoms) throw new Error(`topology has ${masses.length} atoms, the trajectory ${atoms}`);
   const bytesPerFrame = atoms * 3 * 4 * 2;
@@ -99,7 +102,8 @@ function build(dir: string): void {
   const rmsForce = Math.sqrt(sumF2 / (frames.length * atoms * 3));
   // The extraction is wrong (misread layout, endianness, precision) if atoms jump or forces vanish:
   // water moves ~0.001-0.005 nm in a 2 fs step, and its forces are hundreds of kJ/mol/nm.
-  if (!(maxStep < 0.05)) throw new Error(`water: an atom moved ${maxStep} nm in one step (expected < 0.05): bad extraction`);
+  if (!(maxStep < 0.05))
+    throw new Error(`water: an atom moved ${maxStep} nm in one step (expected < 0.05): bad extraction`);
   if (!(rmsForce > 50 && rmsForce < 1e5)) throw new Error(`water: RMS force ${rmsForce} kJ/mol/nm is implausible`);
   const meta: WaterMeta = {
     atoms,
@@ -117,7 +121,9 @@ function build(dir: string): void {
   // meta.json last, through a rename: its presence marks a complete cache.
   writeFileSync(join(dir, "meta.json.tmp"), JSON.stringify(meta));
   renameSync(join(dir, "meta.json.tmp"), join(dir, "meta.json"));
-  process.stderr.write(`water: cached ${frames.length} frames of ${atoms} atoms in ${dir} (max step ${maxStep.toFixed(4)} nm, RMS force ${rmsForce.toFixed(0)})\n`);
+  process.stderr.write(
+    `water: cached ${frames.length} frames of ${atoms} atoms in ${dir} (max step ${maxStep.toFixed(4)} nm, RMS force ${rmsForce.toFixed(0)})\n`,
+  );
 }
 
 /** Largest minimum-image displacement between two position sets in a rectangular box. */
@@ -142,14 +148,21 @@ export function maxDisplacement(a: Float32Array, b: Float32Array, box: number[])
  * molecule type's atoms once and the molecule blocks as (moltype, count), so expand those.
  */
 function topology(tpr: string): { masses: number[]; types: number[] } {
-  const text = execFileSync("gmx", ["-quiet", "dump", "-s", tpr], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 1 << 28 });
+  const text = execFileSync("gmx", ["-quiet", "dump", "-s", tpr], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    maxBuffer: 1 << 28,
+  });
   const blocks = [...text.matchAll(/molblock \(\d+\):\s*moltype\s*=\s*(\d+)[^\n]*\n\s*#molecules\s*=\s*(\d+)/g)];
   const moltypes = new Map<number, { mass: number; type: number }[]>();
   const parts = text.split(/\n\s*moltype \((\d+)\):/);
   for (let k = 1; k + 1 < parts.length; k += 2) {
     const atomsText = parts[k + 1]!.split(/\n\s*atom\[0\]=\{name=/)[0]!;
     const atoms = [...atomsText.matchAll(/atom\[\s*\d+\]=\{type=\s*(\d+),.*?\bm=\s*([-+.\deE]+),/g)];
-    moltypes.set(Number(parts[k]), atoms.map((m) => ({ type: Number(m[1]), mass: Number(m[2]) })));
+    moltypes.set(
+      Number(parts[k]),
+      atoms.map((m) => ({ type: Number(m[1]), mass: Number(m[2]) })),
+    );
   }
   const masses: number[] = [];
   const types: number[] = [];

@@ -11,7 +11,8 @@ export function rowWidth(values: Uint8Array[], store: string): number {
   const bytes = values[0]?.byteLength ?? 0;
   if (bytes === 0 || bytes % 4 !== 0) throw new Error(`${store}: records must be float32 rows, got ${bytes} bytes`);
   for (const [i, v] of values.entries()) {
-    if (v.byteLength !== bytes) throw new Error(`${store}: record ${i} has ${v.byteLength} bytes, expected ${bytes} like record 0`);
+    if (v.byteLength !== bytes)
+      throw new Error(`${store}: record ${i} has ${v.byteLength} bytes, expected ${bytes} like record 0`);
   }
   return bytes / 4;
 }

@@ -93,7 +93,8 @@ export class Hdf5Adapter implements StoreAdapter {
     for (let start = 0; start < this.names.length; start += SCAN_BATCH) {
       const end = Math.min(this.names.length, start + SCAN_BATCH);
       const block = this.rowsAt(start, end);
-      for (let i = start; i < end; i++) visit(this.names[i]!, block.subarray((i - start) * rowBytes, (i - start + 1) * rowBytes));
+      for (let i = start; i < end; i++)
+        visit(this.names[i]!, block.subarray((i - start) * rowBytes, (i - start + 1) * rowBytes));
     }
   }
 

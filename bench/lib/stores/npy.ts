@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { rowIndex, rowWidth } from "./arrays.js";
 import type { StoreAdapter } from "./types.js";
 
-type Mmap = (typeof import("@riaskov/mmap-io"))["default"];
+type Mmap = typeof import("@riaskov/mmap-io")["default"];
 const mmap = createRequire(import.meta.url)("@riaskov/mmap-io") as Mmap;
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
@@ -40,10 +40,18 @@ export function parseNpyHeader(file: Uint8Array): { offset: number; shape: numbe
   if (buf[6] !== 1) throw new Error(`npy: header version ${buf[6]}.${buf[7]}, expected 1.0`);
   const length = buf.readUInt16LE(8);
   const dict = buf.subarray(10, 10 + length).toString("latin1");
-  if (!dict.includes("'descr': '<f4'") || !dict.includes("'fortran_order': False")) throw new Error(`npy: expected C-order '<f4', got ${dict.trim()}`);
+  if (!dict.includes("'descr': '<f4'") || !dict.includes("'fortran_order': False"))
+    throw new Error(`npy: expected C-order '<f4', got ${dict.trim()}`);
   const shape = /'shape': \(([\d, ]*)\)/.exec(dict)?.[1];
   if (shape === undefined) throw new Error(`npy: no shape in ${dict.trim()}`);
-  return { offset: 10 + length, shape: shape.split(",").map((s) => s.trim()).filter(Boolean).map(Number) };
+  return {
+    offset: 10 + length,
+    shape: shape
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number),
+  };
 }
 
 export class NpyAdapter implements StoreAdapter {
@@ -79,7 +87,8 @@ export class NpyAdapter implements StoreAdapter {
     const { size } = fstatSync(this.fd);
     this.map = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, this.fd);
     const { offset, shape } = parseNpyHeader(this.map);
-    if (shape[0] !== this.names.length || shape.length !== 2) throw new Error(`npy: shape (${shape.join(", ")}), expected (${this.names.length}, w)`);
+    if (shape[0] !== this.names.length || shape.length !== 2)
+      throw new Error(`npy: shape (${shape.join(", ")}), expected (${this.names.length}, w)`);
     this.offset = offset;
     this.rowBytes = shape[1]! * 4;
   }

@@ -28,8 +28,9 @@ import {
   parseCheckpoint,
   type CheckpointRecord,
 } from "./checkpoint-format.js";
+import { checkpointEncoder, damoCheckpointRecords, type CheckpointOptions } from "./damo-interop.js";
 import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
-import type { Entry, RecordStat } from "./entry.js";
+import type { DepotRecordStat, Entry } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
 import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
@@ -66,7 +67,11 @@ export interface DepotStats extends ChunkStoreStats {
 export interface DumpOptions {
   /** Skip records last updated more than this many days ago. Default: no limit. */
   expireDays?: number;
-  /** Skip records updated fewer than this many times. Default: no limit. */
+  /**
+   * Skip records updated fewer than this many times after their creation
+   * (`stat().updates < minCount`, i.e. `updateCount - 1 < minCount`): the
+   * store's `min_count`, whose `update_num` is 0 for a new key. Default: no limit.
+   */
   minCount?: number;
   /** Keep only this group (0..255). Default: all groups. */
   group?: number;
@@ -75,6 +80,13 @@ export interface DumpOptions {
 export interface LoadCheckpointOptions {
   /** false (default): the checkpoint replaces the Depot's contents. true: upsert its records, keep the rest. */
   merge?: boolean;
+  /**
+   * `"vlstore"` (the default): a file from `checkpoint()`. `"damo"`: a
+   * checkpoint of the embedding store, either release (told apart from the
+   * file), into an embedding Depot under the names `embeddingName(group, key)`.
+   * The store's own load upserts: pass `merge: true` for the same effect.
+   */
+  format?: "vlstore" | "damo";
 }
 
 export interface CompactResult {
@@ -313,10 +325,10 @@ export class Depot<T> implements AsyncDisposable {
   }
 
   /** Metadata of a live name, or undefined. */
-  stat(name: string): RecordStat | undefined {
+  stat(name: string): DepotRecordStat | undefined {
     this.checkOpen();
     const e = this.liveEntryAhead(name);
-    return e && { bytes: e.bytes, updateCount: e.updateCount, createdAt: e.createdAt, updatedAt: e.updatedAt };
+    return e && { bytes: e.bytes, updateCount: e.updateCount, updates: e.updateCount - 1, createdAt: e.createdAt, updatedAt: e.updatedAt };
   }
 
   /**
@@ -401,7 +413,7 @@ export class Depot<T> implements AsyncDisposable {
     }
     const keep = (e: Entry, now: number): boolean =>
       (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
-      (minCount === undefined || e.updateCount >= minCount);
+      (minCount === undefined || e.updateCount - 1 >= minCount);
     const captured = this.captureLive(keep);
     return this.runExclusive(async () => {
       const { list } = await captured;
@@ -424,8 +436,9 @@ export class Depot<T> implements AsyncDisposable {
    * holds the state at this call's place in call order: calls made after it
    * are not in it, and a later loadCheckpoint(path) reads it.
    */
-  async checkpoint(path: string): Promise<{ path: string; records: number; bytes: number }> {
+  async checkpoint(path: string, options: CheckpointOptions = {}): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
+    const damo = checkpointEncoder(this.codec.name, options);
     const captured = this.captureLive();
     return this.runExclusive(async () => {
       const { list } = await captured;
@@ -437,7 +450,9 @@ export class Depot<T> implements AsyncDisposable {
         let written = 0;
         for await (const batch of this.batches(list)) {
           for (const [name, entry, recordBytes] of batch) {
-            const rec = encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
+            const rec = damo
+              ? damo.encode(name, entry, recordBytes)
+              : encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
             bytes += rec.length;
             written++;
             await file.write(rec);
@@ -466,7 +481,10 @@ export class Depot<T> implements AsyncDisposable {
     this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
       const file = await readFile(path);
-      const records = parseCheckpoint(file, this.codec.name, path);
+      const records =
+        options.format === "damo"
+          ? damoCheckpointRecords(file, path, this.codec.name)
+          : parseCheckpoint(file, this.codec.name, path);
       this.checkRecords(records, path);
       const first = await this.store.putMany(records.map((r) => r.bytes));
       // Nothing above is committed: only the flush below publishes the new index.

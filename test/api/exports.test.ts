@@ -40,8 +40,10 @@ test("the package exports exactly the public API", () => {
     "bytesCodec",
     "createLoader",
     "embeddingCodec",
+    "embeddingName",
     "isVlstoreError",
     "openSource",
+    "parseEmbeddingName",
     "valueCodec",
   ]);
 });

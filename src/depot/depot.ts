@@ -29,8 +29,16 @@ import {
   type CheckpointRecord,
 } from "./checkpoint-format.js";
 import { checkpointEncoder, damoCheckpointRecords, type CheckpointOptions } from "./damo-interop.js";
-import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
-import type { DepotRecordStat, Entry } from "./entry.js";
+import { liveGroupDims } from "./damo-dump.js";
+import {
+  DUMP_GROUPS,
+  resolveDumpLayout,
+  writeDump,
+  type DumpLayout,
+  type DumpRecord,
+  type DumpSummary,
+} from "./dump-format.js";
+import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
 import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
@@ -69,12 +77,18 @@ export interface DumpOptions {
   expireDays?: number;
   /**
    * Skip records updated fewer than this many times after their creation
-   * (`stat().updates < minCount`, i.e. `updateCount - 1 < minCount`): the
+   * (`stat().updateCount - 1 < minCount`): the
    * store's `min_count`, whose `update_num` is 0 for a new key. Default: no limit.
    */
   minCount?: number;
-  /** Keep only this group (0..255). Default: all groups. */
+  /** Keep only this group (0..255). Default: all groups. The header still lists every group's dimension. */
   group?: number;
+  /**
+   * Header layout: `"seed"` (the default; 256 dims then 256 counts, the
+   * store's June 2023 release) or `"damo-2023-11"` (int32 n, then groups,
+   * dims and counts of the n groups the Depot holds). Records are the same.
+   */
+  layout?: DumpLayout;
 }
 
 export interface LoadCheckpointOptions {
@@ -325,10 +339,10 @@ export class Depot<T> implements AsyncDisposable {
   }
 
   /** Metadata of a live name, or undefined. */
-  stat(name: string): DepotRecordStat | undefined {
+  stat(name: string): RecordStat | undefined {
     this.checkOpen();
     const e = this.liveEntryAhead(name);
-    return e && { bytes: e.bytes, updateCount: e.updateCount, updates: e.updateCount - 1, createdAt: e.createdAt, updatedAt: e.updatedAt };
+    return e && { bytes: e.bytes, updateCount: e.updateCount, createdAt: e.createdAt, updatedAt: e.updatedAt };
   }
 
   /**
@@ -406,6 +420,7 @@ export class Depot<T> implements AsyncDisposable {
       );
     }
     const { expireDays, minCount, group } = options;
+    const layout = resolveDumpLayout(options.layout);
     if (expireDays !== undefined && !(expireDays >= 0)) throw new InvalidArgumentError("expireDays", `must be >= 0, got ${expireDays}`);
     if (minCount !== undefined && !(minCount >= 0)) throw new InvalidArgumentError("minCount", `must be >= 0, got ${minCount}`);
     if (group !== undefined && !(Number.isInteger(group) && group >= 0 && group < DUMP_GROUPS)) {
@@ -414,9 +429,11 @@ export class Depot<T> implements AsyncDisposable {
     const keep = (e: Entry, now: number): boolean =>
       (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
       (minCount === undefined || e.updateCount - 1 >= minCount);
-    const captured = this.captureLive(keep);
+    const captured = this.captureLive();
     return this.runExclusive(async () => {
-      const { list } = await captured;
+      const { list: live, now } = await captured;
+      const dims = await liveGroupDims(live, (ids) => this.store.getMany(ids));
+      const list = live.filter(([, e]) => keep(e, now));
       const self = this;
       async function* records(): AsyncGenerator<DumpRecord> {
         for await (const batch of self.batches(list)) {
@@ -426,7 +443,7 @@ export class Depot<T> implements AsyncDisposable {
           }
         }
       }
-      return writeDump(path, records());
+      return writeDump(path, records(), dims, layout);
     });
   }
 

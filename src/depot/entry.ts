@@ -15,18 +15,12 @@ export interface Entry {
 /** Public per-name metadata returned by `Depot.stat`. Times are milliseconds since the Unix epoch. */
 export interface RecordStat {
   bytes: number;
-  /** Writes of the name, the creation included (1 after the first put). */
+  /**
+   * Writes of the name, its creation included (1 after the first put). The
+   * embedding store's `update_num` (0 at creation, +1 per update), which
+   * `DumpOptions.minCount` compares, is `updateCount - 1`.
+   */
   updateCount: number;
-
   createdAt: number;
   updatedAt: number;
-}
-
-/** What `Depot.stat` returns: the metadata, with the update count read both ways. */
-export interface DepotRecordStat extends RecordStat {
-  /**
-   * Updates after the creation: `updateCount - 1`, the embedding store's
-   * `update_num` (0 when created, +1 per update), which `minCount` compares.
-   */
-  updates: number;
 }

@@ -8,7 +8,7 @@
 import { mkdtemp, mkdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from "../codecs/index.js";
+import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec, embeddingName } from "../codecs/index.js";
 import { Depot } from "../depot/index.js";
 import { Rng } from "../random.js";
 import { LennardJonesFluid, type LjFrame } from "./lennard-jones.js";
@@ -124,7 +124,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const updates = 1 + (i % 5 === 0 ? 4 : i % 3); // 1-5 updates, some names hot
     for (let u = 0; u < updates; u++) {
       w[0] = w[0]! + 0.01 * u;
-      await emb.put(String(key), Embedding.from({ key, group, weights: w }));
+      await emb.put(embeddingName(group, key), Embedding.from({ key, group, weights: w }));
       puts++;
     }
     if (i % (nEmb / 30) === 0) now += DAY_MS;

@@ -30,6 +30,7 @@ import {
 } from "./checkpoint-format.js";
 import { checkpointEncoder, damoCheckpointRecords, type CheckpointOptions } from "./damo-interop.js";
 import { liveGroupDims } from "./damo-dump.js";
+import { checkIdentity, checkLoadedIdentity } from "./damo-identity.js";
 import {
   DUMP_GROUPS,
   resolveDumpLayout,
@@ -221,6 +222,7 @@ export class Depot<T> implements AsyncDisposable {
       this.checkOpen();
       validateName(name);
       const bytes = this.codec.encode(value);
+      checkIdentity(this.codec.name, name, value);
       if (this.barrier) return this.deferWrite([name], [bytes]);
       return this.putEncoded(name, bytes);
     } catch (e) {
@@ -242,6 +244,7 @@ export class Depot<T> implements AsyncDisposable {
         validateName(name);
         names.push(name);
         records.push(this.codec.encode(value));
+        checkIdentity(this.codec.name, name, value);
       }
       if (this.barrier) return this.deferWrite(names, records);
       return this.putManyEncoded(names, records);
@@ -267,6 +270,7 @@ export class Depot<T> implements AsyncDisposable {
     if (this.barrier) await this.barrier;
     const bytes = this.codec.encode(value);
     const name = createHash("sha256").update(bytes).digest("hex");
+    checkIdentity(this.codec.name, name, value);
     if (this.liveEntry(name) === undefined) await this.putEncoded(name, bytes);
     return name;
   }
@@ -723,8 +727,9 @@ export class Depot<T> implements AsyncDisposable {
       // new Uint8Array(view) copies; Buffer.slice() would return a view.
       const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes);
       try {
-        this.codec.decode(bytes);
+        checkLoadedIdentity(this.codec.name, r.name, this.codec.decode(bytes), `checkpoint ${path}`);
       } catch (e) {
+        if (e instanceof CorruptError) throw e;
         const reason = e instanceof CodecError ? e.reason : e instanceof Error ? e.message : String(e);
         throw new CorruptError(
           `checkpoint ${path}`,

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Depot } from "../../src/depot/index.js";
-import { Embedding, embeddingCodec, bytesCodec } from "../../src/codecs/index.js";
+import { Embedding, embeddingCodec, embeddingName, bytesCodec } from "../../src/codecs/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
 import { DUMP_HEADER_BYTES, DumpLayoutError, readDump } from "../support/dump-reader.js";
@@ -32,13 +32,13 @@ async function build(dir: string): Promise<{ depot: Depot<Embedding>; model: Map
   for (let day = 0; day < 30; day++) {
     for (let j = 0; j < 60; j++) {
       const key = (BigInt(rng.u32()) << 32n) | BigInt(rng.int(600)); // high bits exercise the full u64 range
-      const name = String(Number(key & 0xffffffffn)); // 600 distinct names, updated repeatedly
-      const prev = model.get(name);
+      const id = String(Number(key & 0xffffffffn)); // 600 distinct embeddings, updated repeatedly
+      const prev = model.get(id);
       const group = prev?.group ?? rng.int(4);
       const weights = Float32Array.from({ length: DIMS[group]! }, () => rng.normal());
       const k = prev?.key ?? key;
-      await depot.put(name, Embedding.from({ key: k, group, weights }));
-      model.set(name, { key: k, group, weights, updates: (prev?.updates ?? 0) + 1, updatedAt: clock.now });
+      await depot.put(embeddingName(group, k), Embedding.from({ key: k, group, weights }));
+      model.set(id, { key: k, group, weights, updates: (prev?.updates ?? 0) + 1, updatedAt: clock.now });
     }
     clock.advance(DAY);
   }
@@ -133,8 +133,8 @@ describe("Depot.dump", () => {
   it("refuses a group with two dimensions and a non-embedding depot, writing no file", async () => {
     const dir = tempDir();
     const d = Depot.memory(embeddingCodec);
-    await d.put("a", Embedding.from({ key: 1n, group: 7, weights: [1, 2, 3] }));
-    await d.put("b", Embedding.from({ key: 2n, group: 7, weights: [1, 2] }));
+    await d.put("g/7/1", Embedding.from({ key: 1n, group: 7, weights: [1, 2, 3] }));
+    await d.put("g/7/2", Embedding.from({ key: 2n, group: 7, weights: [1, 2] }));
     const path = join(dir, "bad.dat");
     await assert.rejects(d.dump(path), (e) => isVlstoreError(e, "InvalidArgument") && /group 7/.test(e.message));
     assert.equal(existsSync(path), false);

@@ -157,7 +157,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await using restored = await Depot.open(restoredPath, embeddingCodec, { clock });
     await restored.loadCheckpoint(ckptPath);
     if (restored.size !== ckpt.records) throw new Error(`checkpoint held ${ckpt.records} records, loaded ${restored.size}`);
-    const probe = String(7n * 2654435761n + 1n);
+    const probe = embeddingName(7 % 4, 7n * 2654435761n + 1n);
     const a = await restored.get(probe);
     if (!a || restored.stat(probe)?.updateCount !== 2) throw new Error("checkpoint did not restore metadata");
   }

@@ -214,7 +214,7 @@ describe("maintenance", () => {
     const other = join(dir, "other.vls");
     {
       await using d = await Depot.open(other, embeddingCodec);
-      await d.put("only-here", Embedding.from({ key: 1n, group: 9, weights: [1, 2] }));
+      await d.put("g/9/1", Embedding.from({ key: 1n, group: 9, weights: [1, 2] }));
     }
     const m = await vlstore(["restore", ckpt, other, "--merge"]);
     assert.equal(m.code, 0, m.stderr);

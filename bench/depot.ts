@@ -17,7 +17,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ChunkStore } from "../src/chunks/index.js";
-import { AtomicFrame, atomicFrameCodec, bytesCodec, Embedding, embeddingCodec, embeddingName, type Codec } from "../src/codecs/index.js";
+import {
+  AtomicFrame,
+  atomicFrameCodec,
+  bytesCodec,
+  Embedding,
+  embeddingCodec,
+  embeddingName,
+  type Codec,
+} from "../src/codecs/index.js";
 import { LennardJonesFluid } from "../src/demo/lennard-jones.js";
 import { Depot } from "../src/depot/index.js";
 import { Rng } from "../src/random.js";

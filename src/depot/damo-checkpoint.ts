@@ -152,7 +152,8 @@ export function parseDamoCheckpoint(file: Uint8Array, path: string): { release: 
     at += 8;
     if (at + valueLength > file.length) {
       fail(
-        `record ${i} (byte ${start}): value of ${valueLength} bytes runs past the end of the file (${file.length - at} left)`,
+        `record ${i} (byte ${start}): value of ${valueLength} bytes runs past the end of the file ` +
+          `(${file.length - at} left)`,
       );
     }
     if (valueLength < DAMO_VALUE_HEADER + 4 || (valueLength - DAMO_VALUE_HEADER) % 4 !== 0) {

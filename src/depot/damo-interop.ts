@@ -111,7 +111,8 @@ export class DamoRecordEncoder {
     if (stored > DAMO_MAX_SLOTS) {
       throw new InvalidArgumentError(
         "checkpoint",
-        `${JSON.stringify(name)} stores ${stored} optimizer floats per weight; the store knows 0 (SGD), 1 (Lion), 2 (Adam)`,
+        `${JSON.stringify(name)} stores ${stored} optimizer floats per weight; ` +
+          "the store knows 0 (SGD), 1 (Lion), 2 (Adam)",
       );
     }
     const first = this.groupSlots.get(e.group);

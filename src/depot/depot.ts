@@ -457,7 +457,10 @@ export class Depot<T> implements AsyncDisposable {
    * holds the state at this call's place in call order: calls made after it
    * are not in it, and a later loadCheckpoint(path) reads it.
    */
-  async checkpoint(path: string, options: CheckpointOptions = {}): Promise<{ path: string; records: number; bytes: number }> {
+  async checkpoint(
+    path: string,
+    options: CheckpointOptions = {},
+  ): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
     const damo = checkpointEncoder(this.codec.name, options);
     const captured = this.captureLive();

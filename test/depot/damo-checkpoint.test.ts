@@ -78,7 +78,7 @@ async function assertLoaded(depot: Depot<Embedding>, records: StoreRecord[]): Pr
 
 describe("loadCheckpoint(path, { format: 'damo' })", () => {
   for (const release of ["june", "nov"] as const) {
-    it(`reads a ${release} 2023 checkpoint: group, key, weights, optimizer state, update_num, update time`, async () => {
+    it(`reads a ${release} 2023 checkpoint: group, key, weights, optimizer, update_num, time`, async () => {
       const dir = tempDir();
       const records = storeRecords(release === "june" ? 16 : 17, release);
       const path = join(dir, `${release}.ckpt`);
@@ -227,7 +227,8 @@ describe("checkpoint(path, { format: 'damo-2023-06' | 'damo-2023-11' })", () => 
       for (const r of parsed) {
         const w = want.get(embeddingName(r.group, r.key))!;
         const [dim] = GROUPS[r.group]!;
-        const expectedOpt = r.group === 3 ? new Array<number>(dim).fill(0) : w.optimizer; // Lion, no stored state: zeros
+        // Group 3 is Lion with no stored state: zeros.
+        const expectedOpt = r.group === 3 ? new Array<number>(dim).fill(0) : w.optimizer;
         assert.deepEqual(r, { ...w, optimizer: expectedOpt });
       }
       const back = Depot.memory(embeddingCodec);
@@ -240,7 +241,7 @@ describe("checkpoint(path, { format: 'damo-2023-06' | 'damo-2023-11' })", () => 
     });
   }
 
-  it("refuses a group whose records store state of different lengths, and a given optimizer that disagrees", async () => {
+  it("refuses a group of mixed state lengths, and a given optimizer that disagrees", async () => {
     const dir = tempDir();
     const d = Depot.memory(embeddingCodec);
     await d.put("g/0/1", Embedding.from({ key: 1n, weights: [1, 2] }));

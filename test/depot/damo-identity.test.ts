@@ -74,7 +74,7 @@ describe("embedding identity (group, key)", () => {
     );
   });
 
-  it("a native checkpoint whose g/<group>/<key> name disagrees with its record is refused; legacy names load", async () => {
+  it("a native checkpoint whose g/<group>/<key> name disagrees with its record is refused", async () => {
     const dir = tempDir();
     const d = Depot.memory(embeddingCodec);
     await d.put("g/1/7", Embedding.from({ key: 7n, group: 1, weights: [1] }));

@@ -163,3 +163,9 @@ export function checkpointEncoder(codecName: string, options: CheckpointOptions)
   requireEmbeddings(codecName, "checkpoint");
   return new DamoRecordEncoder(format === "damo-2023-06" ? "2023-06" : "2023-11", options.optimizers);
 }
+
+/** Check the `format` option of `Depot.loadCheckpoint`; undefined is vlstore's own. */
+export function loadFormat(format: unknown): "vlstore" | "damo" {
+  if (format === undefined || format === "vlstore" || format === "damo") return format ?? "vlstore";
+  throw new InvalidArgumentError("format", `expected "vlstore" or "damo" (either release), got ${String(format)}`);
+}

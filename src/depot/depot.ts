@@ -28,7 +28,7 @@ import {
   parseCheckpoint,
   type CheckpointRecord,
 } from "./checkpoint-format.js";
-import { checkpointEncoder, damoCheckpointRecords, type CheckpointOptions } from "./damo-interop.js";
+import { checkpointEncoder, damoCheckpointRecords, loadFormat, type CheckpointOptions } from "./damo-interop.js";
 import { liveGroupDims } from "./damo-dump.js";
 import { checkIdentity, checkLoadedIdentity } from "./damo-identity.js";
 import {
@@ -502,11 +502,12 @@ export class Depot<T> implements AsyncDisposable {
    */
   async loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): Promise<{ records: number }> {
     this.checkOpen();
+    const format = loadFormat(options.format);
     this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
       const file = await readFile(path);
       const records =
-        options.format === "damo"
+        format === "damo"
           ? damoCheckpointRecords(file, path, this.codec.name)
           : parseCheckpoint(file, this.codec.name, path);
       this.checkRecords(records, path);

@@ -174,6 +174,18 @@ describe("loadCheckpoint(path, { format: 'damo' })", () => {
     });
   }
 
+  it("refuses an unknown format name", async () => {
+    const d = Depot.memory(embeddingCodec);
+    await assert.rejects(
+      d.loadCheckpoint(join(tempDir(), "x"), { format: "damo-2023-06" as "damo" }),
+      (e) => isVlstoreError(e, "InvalidArgument") && /expected "vlstore" or "damo"/.test(e.message),
+    );
+    await assert.rejects(
+      d.checkpoint(join(tempDir(), "x"), { format: "damo" as "damo-2023-06" }),
+      (e) => isVlstoreError(e, "InvalidArgument") && /damo-2023-06/.test(e.message),
+    );
+  });
+
   it("needs an embedding Depot", async () => {
     const dir = tempDir();
     const path = join(dir, "j.ckpt");

@@ -110,9 +110,9 @@ describe("shortest float32 decimal", () => {
     const path = join(tempDir("vlstore-get-"), "e.vls");
     {
       await using d = await Depot.open(path, embeddingCodec);
-      await d.put("e", Embedding.from({ key: 5n, group: 1, weights: [111.395164, 0.1, -2.5e-7] }));
+      await d.put("g/1/5", Embedding.from({ key: 5n, group: 1, weights: [111.395164, 0.1, -2.5e-7] }));
     }
-    const r = await vlstore(["get", path, "e"]);
+    const r = await vlstore(["get", path, "g/1/5"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /"weights": \[111\.395164, 0\.1, -2\.5e-7\]/);
   });

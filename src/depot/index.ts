@@ -3,3 +3,4 @@ export type { DepotOptions, DepotStats, DumpOptions, LoadCheckpointOptions, Comp
 export type { RecordStat } from "./entry.js";
 export type { DumpSummary } from "./dump-format.js";
 export { MAX_NAME_BYTES } from "./names.js";
+export { openFrames, memoryFrames, framesCodecFor, type FramesOptions } from "./frames.js";

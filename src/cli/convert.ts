@@ -99,7 +99,10 @@ export const importCommand: CommandSpec = {
     const frameOnly = [...NPY_EXTRAS, "commit-every", "commit-bytes", "resume", "dt", "units"];
     if (jsonl !== undefined) {
       for (const o of frameOnly) {
-        if (args.values[o] !== undefined) throw new UsageError(`--${o} goes with frames, not --jsonl`, "import");
+        if (args.values[o] !== undefined) {
+          const what = (NPY_EXTRAS as readonly string[]).includes(o) ? "--positions" : "frames";
+          throw new UsageError(`--${o} goes with ${what}, not --jsonl`, "import");
+        }
       }
       return importJsonl(file, jsonl, args);
     }

@@ -15,7 +15,7 @@ import { flag, intOption, numberOption, sizeOption, str, type CommandSpec, type 
 import { creationOptions, creationOptionSpecs } from "./create-options.js";
 import { inFile, InputError, UsageError } from "./errors.js";
 import { NpyWriter } from "./npy.js";
-import { importFrames as importTrajectory, openExtxyzSource, openHdf5Source, openNpySource } from "../io/index.js";
+import { formatExtxyzFrame, importFrames as importTrajectory, openExtxyzSource, openHdf5Source, openNpySource } from "../io/index.js";
 import { formatCount, toJsonValue } from "./output.js";
 import { barFor } from "./progress.js";
 
@@ -266,18 +266,25 @@ async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): P
 export const exportCommand: CommandSpec = {
   name: "export",
   summary: "write frames as .npy files, or records as JSON Lines",
-  usage: "vlstore export FILE --npy DIR [--prefix P]\n       vlstore export FILE --jsonl OUT [--prefix P]",
+  usage:
+    "vlstore export FILE --npy DIR [--prefix P]\n       vlstore export FILE --extxyz OUT.xyz [--prefix P]\n" +
+    "       vlstore export FILE --jsonl OUT [--prefix P]",
   description:
     "--npy: write the frames of an archive of vlstore.atomic-frame/1 records, in storage order, to DIR as " +
     "positions.npy and forces.npy (float32, [frames, atoms, 3]), masses.npy (float32, [atoms]), types.npy (int32, " +
     "[atoms]) and, when the frames have one, box.npy (float32, [frames, 3, 3]). Every frame must have the same " +
     "atoms, masses and types (select with --prefix). Importing .npy files and exporting them again gives " +
     "byte-identical arrays for float32 input.\n\n" +
+    "--extxyz: write the frames, in storage order, as extended XYZ (ASE-readable): Lattice, energy, stress, virial, " +
+    "step, time and named scalars on the comment line; species, pos, forces, masses, Z (the atom type), velocities, " +
+    "charges and named per-site arrays as columns. Numbers are written so that they parse back to the same " +
+    "float32/float64 values: `vlstore import --extxyz` of the output gives the same frames.\n\n" +
     "--jsonl: write each record, in storage order, as one line of JSON (typed arrays as arrays, 64-bit integers " +
     "as strings). Values imported from JSON Lines come back as they were given.",
   positionals: ["FILE"],
   options: {
     npy: { type: "string", arg: "DIR", help: "directory for the .npy files (created if needed)" },
+    extxyz: { type: "string", arg: "OUT.xyz", help: "extended XYZ output file ('-' for stdout)" },
     jsonl: { type: "string", arg: "OUT", help: "JSON Lines output file ('-' for stdout)" },
     prefix: { type: "string", arg: "P", help: "only records whose name starts with P" },
   },
@@ -285,9 +292,11 @@ export const exportCommand: CommandSpec = {
   async run(args) {
     const file = args.positionals[0]!;
     const dir = str(args, "npy");
-    const out = str(args, "jsonl");
-    if ((dir === undefined) === (out === undefined)) {
-      throw new UsageError(dir === undefined ? "give --npy DIR or --jsonl OUT" : "give --npy or --jsonl, not both", "export");
+    const xyz = str(args, "extxyz");
+    const out = str(args, "jsonl") ?? xyz;
+    const given = [dir, xyz, str(args, "jsonl")].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      throw new UsageError(given === 0 ? "give --npy DIR or --jsonl OUT" : "give one of --npy, --extxyz, --jsonl", "export");
     }
     const prefix = str(args, "prefix") ?? "";
     return inFile(file, async () => {
@@ -303,8 +312,15 @@ export const exportCommand: CommandSpec = {
           await exportNpy(depot as Depot<AtomicFrame>, records, dir, bar.options).finally(() => bar.stop());
           process.stdout.write(`exported ${formatCount(records.length)} frames of ${file} to ${dir}\n`);
         } else {
+          if (xyz !== undefined && codecName !== atomicFrameCodec.name) {
+            throw new InputError(file, `holds ${codecName} records; --extxyz exports ${atomicFrameCodec.name} frames (try --jsonl)`);
+          }
           const bar = barFor("export");
-          await exportJsonl(depot, records, out!, bar.options).finally(() => bar.stop());
+          const line =
+            xyz === undefined
+              ? (v: unknown): string => JSON.stringify(toJsonValue(v) ?? null) + "\n"
+              : (v: unknown): string => formatExtxyzFrame(v as AtomicFrame);
+          await exportLines(depot, records, out!, line, bar.options).finally(() => bar.stop());
           if (out !== "-") process.stdout.write(`exported ${formatCount(records.length)} records of ${file} to ${out}\n`);
         }
         return 0;
@@ -413,10 +429,12 @@ function sameBits(a: Float32Array | Int32Array, b: Float32Array | Int32Array): b
   return true;
 }
 
-async function exportJsonl(
+/** Write one text block per record (`line(value)`), to a file or stdout ("-"). */
+async function exportLines(
   depot: Depot<unknown>,
   records: { name: string; id: number }[],
   out: string,
+  line: (value: unknown) => string,
   options: ProgressOptions,
 ): Promise<void> {
   const toStdout = out === "-";
@@ -432,7 +450,7 @@ async function exportJsonl(
       buffer = "";
     };
     for await (const [, value] of decoded(depot, records, progress)) {
-      buffer += JSON.stringify(toJsonValue(value) ?? null) + "\n";
+      buffer += line(value);
       if (buffer.length > 1 << 20) await flush();
     }
     await flush();

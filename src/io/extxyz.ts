@@ -224,7 +224,13 @@ export async function openExtxyzSource(path: string): Promise<FrameSource> {
 }
 
 /** A float as text that parses back to the same float32 (or float64) value. */
-const num = (x: number): string => (Number.isFinite(x) ? String(x) : Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf");
+const num = (x: number): string =>
+  Object.is(x, -0) ? "-0.0" : Number.isFinite(x) ? String(x) : Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+/** A real on the comment line: integers get ".0" so that ASE reads a float, not an int. */
+const real = (x: number): string => {
+  const s = num(x);
+  return /^-?\d+$/.test(s) ? `${s}.0` : s;
+};
 
 /** One frame as extended XYZ text (ending in a newline), readable by ASE and by {@link parseFrame}. */
 export function formatFrame(f: AtomicFrame): string {
@@ -235,13 +241,13 @@ export function formatFrame(f: AtomicFrame): string {
   const extras = Object.entries(f.siteArrays);
   for (const [k, v] of extras) props.push(`${k}:R:${v.width}`);
   const kv: string[] = [];
-  if (f.box) kv.push(`Lattice="${Array.from(f.box, num).join(" ")}"`);
+  if (f.box) kv.push(`Lattice="${Array.from(f.box, real).join(" ")}"`);
   kv.push(`Properties=${props.join(":")}`);
-  if (f.energy !== undefined) kv.push(`energy=${num(f.energy)}`);
-  if (f.stress) kv.push(`stress="${Array.from(f.stress, num).join(" ")}"`);
-  if (f.virial) kv.push(`virial="${Array.from(f.virial, num).join(" ")}"`);
-  kv.push(`step=${f.step}`, `time=${num(f.time)}`);
-  for (const [k, v] of Object.entries(f.scalars)) kv.push(`${k}=${num(v)}`);
+  if (f.energy !== undefined) kv.push(`energy=${real(f.energy)}`);
+  if (f.stress) kv.push(`stress="${Array.from(f.stress, real).join(" ")}"`);
+  if (f.virial) kv.push(`virial="${Array.from(f.virial, real).join(" ")}"`);
+  kv.push(`step=${f.step}`, `time=${real(f.time)}`);
+  for (const [k, v] of Object.entries(f.scalars)) kv.push(`${k}=${real(v)}`);
   if (f.box) kv.push('pbc="T T T"');
   const lines = [String(f.nSites), kv.join(" ")];
   for (let a = 0; a < f.nSites; a++) {

@@ -9,6 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { AtomicFrame } from "../../src/codecs/index.js";
 import { openFrames } from "../../src/depot/index.js";
 import { importFrames, openExtxyzSource, openHdf5Source, openNpySource, stackFrames } from "../../src/io/index.js";
 import { loadH5wasm } from "../../src/io/hdf5.js";
@@ -238,7 +239,7 @@ print(json.dumps([{"pos": a.positions.ravel().tolist(), "e": a.get_potential_ene
     const depot = await openFrames(archive);
     const n = 4;
     for (let i = 0; i < 3; i++) {
-      await depot.put(`f/${i}`, {
+      await depot.put(`f/${i}`, AtomicFrame.from({
         atomTypes: [8, 1, 1, 0],
         masses: [15.999, 1.008, 1.008, 0.5],
         positions: Float32Array.from({ length: 3 * n }, (_, k) => Math.sin(k + i) * 1e-3),
@@ -253,7 +254,7 @@ print(json.dumps([{"pos": a.positions.ravel().tolist(), "e": a.get_potential_ene
         time: 0.1 * i,
         scalars: { free_energy: -76.2 * i },
         siteArrays: { magmom: [0.1, 0.2, 0.3, 0.4], dipole: { width: 3, values: Float32Array.from({ length: 12 }, (_, k) => k / 7) } },
-      });
+      }));
     }
     await depot.close();
     const xyz = join(dir, "x1.xyz");

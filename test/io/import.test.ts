@@ -101,6 +101,7 @@ describe("import from HDF5 (H5MD)", () => {
     const f = new h5.File(path, "w");
     const groups: [string, number, number][] = [["water", 7, 3], ["methane", 4, 5]];
     const expected: { pos: Float32Array; frc: Float32Array; atoms: number; frames: number }[] = [];
+    const grp = (p: string): InstanceType<typeof h5.Group> => f.get(p) as InstanceType<typeof h5.Group>;
     f.create_group("particles");
     for (const [g, frames, atoms] of groups) {
       const base = `particles/${g}`;
@@ -109,15 +110,15 @@ describe("import from HDF5 (H5MD)", () => {
       const pos = Float32Array.from({ length: frames * atoms * 3 }, (_, i) => Math.sin(i + atoms) * 5);
       const frc = Float32Array.from({ length: frames * atoms * 3 }, (_, i) => Math.cos(i) * 0.1);
       expected.push({ pos, frc, atoms, frames });
-      f.get(`${base}/position`).create_dataset({ name: "value", data: pos, shape: [frames, atoms, 3], dtype: "<f4" });
-      f.get(`${base}/position`).create_dataset({ name: "step", data: Int32Array.from({ length: frames }, (_, i) => 10 * i) });
-      f.get(`${base}/position`).create_dataset({ name: "time", data: Float64Array.from({ length: frames }, (_, i) => 0.02 * i) });
-      f.get(`${base}/force`).create_dataset({ name: "value", data: frc, shape: [frames, atoms, 3], dtype: "<f4" });
-      f.get(`${base}`).create_dataset({ name: "species", data: Int32Array.from({ length: atoms }, (_, i) => (i === 0 ? 6 : 1)) });
+      grp(`${base}/position`).create_dataset({ name: "value", data: pos, shape: [frames, atoms, 3], dtype: "<f4" });
+      grp(`${base}/position`).create_dataset({ name: "step", data: Int32Array.from({ length: frames }, (_, i) => 10 * i) });
+      grp(`${base}/position`).create_dataset({ name: "time", data: Float64Array.from({ length: frames }, (_, i) => 0.02 * i) });
+      grp(`${base}/force`).create_dataset({ name: "value", data: frc, shape: [frames, atoms, 3], dtype: "<f4" });
+      grp(`${base}`).create_dataset({ name: "species", data: Int32Array.from({ length: atoms }, (_, i) => (i === 0 ? 6 : 1)) });
       const edges = Float32Array.from({ length: frames * 3 }, (_, i) => 2 + 0.01 * i);
-      f.get(`${base}/box`).create_dataset({ name: "edges", data: edges, shape: [frames, 3], dtype: "<f4" });
+      grp(`${base}/box`).create_dataset({ name: "edges", data: edges, shape: [frames, 3], dtype: "<f4" });
     }
-    f.get("particles/water/position/value").create_attribute("unit", "nm");
+    (f.get("particles/water/position/value") as InstanceType<typeof h5.Dataset>).create_attribute("unit", "nm");
     f.close();
     const depot = await openFrames(join(dir, "mols.vls"));
     const source = await openHdf5Source(path);

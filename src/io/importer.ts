@@ -104,8 +104,9 @@ export async function importFrames(
       framesTotal: count ?? null,
       complete: false,
     };
+    // Importing the same files again overwrites the same names: their bytes are counted once.
     const before = Number(store.meta.get(INPUT_BYTES_META) ?? 0);
-    store.setMeta(INPUT_BYTES_META, String(before + source.inputs.reduce((n, i) => n + i.bytes, 0)));
+    if (!sameInput) store.setMeta(INPUT_BYTES_META, String(before + source.inputs.reduce((n, i) => n + i.bytes, 0)));
     const units = options.units ?? source.units;
     if (units !== undefined) store.setMeta(UNITS_META, units);
     if (options.dt !== undefined) store.setMeta(DT_META, String(options.dt));

@@ -26,7 +26,7 @@ const READ_BATCH = 256;
 
 export const importCommand: CommandSpec = {
   name: "import",
-  summary: "add frames from .npy, extended XYZ or HDF5 (H5MD) files, or values from JSON Lines",
+  summary: "add frames from .npy, extended XYZ or HDF5 files, or values from JSON Lines",
   usage:
     "vlstore import FILE --positions P.npy [--forces F.npy] [--masses M.npy] [--types T.npy] [--box B.npy] [...]\n" +
     "       vlstore import FILE --extxyz X.xyz | --hdf5 X.h5 [--names PREFIX] [--commit-every N] [--resume]\n" +

@@ -26,7 +26,8 @@ export type VlstoreErrorTag =
   | "Remote"
   | "SourceChanged"
   | "NoSuchDirectory"
-  | "Aborted";
+  | "Aborted"
+  | "InputFormat";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -286,7 +287,23 @@ export class AbortError extends VlstoreError {
   }
 }
 
+/**
+ * A file given to an import (a .npy, extended XYZ or HDF5 file) is not
+ * valid input: `file` names it, `reason` says what was found and expected.
+ */
+export class InputFormatError extends VlstoreError {
+  readonly _tag = "InputFormat";
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
 export type AnyVlstoreError =
+  | InputFormatError
   | InvalidArgumentError
   | CodecError
   | CodecMismatchError

@@ -6,7 +6,8 @@
 import { stat } from "node:fs/promises";
 import { ChunkStore, type ChunkStoreOptions } from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
-import { Depot } from "../depot/index.js";
+import { atomicFrameCodec } from "../codecs/index.js";
+import { Depot, framesCodecFor, openFrames } from "../depot/index.js";
 import { codecByName } from "./codecs.js";
 import { InputError } from "./errors.js";
 
@@ -56,7 +57,8 @@ export async function openArchive(path: string, options: { write?: boolean; need
   const store = await ChunkStore.open(path, { readOnly: !options.write });
   try {
     const codecName = store.meta.get(CODEC_META);
-    let codec = codecByName(codecName);
+    // Frames resolve topologies stored once in the archive's meta (issue 17 §1).
+    let codec = codecName === atomicFrameCodec.name ? framesCodec(store, options.write === true) : codecByName(codecName);
     if (codec === undefined && options.needCodec) {
       throw new InputError(
         path,
@@ -85,8 +87,17 @@ export async function openForWriting<T>(
   create: ChunkStoreOptions & { ttlSeconds?: number } = {},
 ): Promise<{ depot: Depot<T>; created: boolean }> {
   const created = !(await exists(path));
-  const depot = await Depot.open(path, codec, create);
+  const depot =
+    codec.name === atomicFrameCodec.name
+      ? ((await openFrames(path, create)) as unknown as Depot<T>)
+      : await Depot.open(path, codec, create);
   return { depot, created };
+}
+
+function framesCodec(store: ChunkStore, write: boolean): Codec<unknown> {
+  const codec = framesCodecFor(store);
+  if (write) codec.topologies.setOnAdd((key, value) => store.setMeta(key, value));
+  return codec as Codec<unknown>;
 }
 
 /** A codec that hands back the stored bytes, for archives whose codec is unknown. */

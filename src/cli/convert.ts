@@ -11,10 +11,11 @@ import type { Depot } from "../depot/index.js";
 import { ProgressReporter, type ProgressOptions } from "../chunks/progress.js";
 import { isVlstoreError } from "../errors.js";
 import { openArchive, openForWriting, requireFile } from "./archive.js";
-import { str, type CommandSpec, type ParsedArgs } from "./args.js";
+import { flag, intOption, numberOption, sizeOption, str, type CommandSpec, type ParsedArgs } from "./args.js";
 import { creationOptions, creationOptionSpecs } from "./create-options.js";
 import { inFile, InputError, UsageError } from "./errors.js";
-import { asFloat32, asInt32, NpyWriter, readNpy, type NpyArray } from "./npy.js";
+import { NpyWriter } from "./npy.js";
+import { formatExtxyzFrame, importFrames as importTrajectory, openExtxyzSource, openHdf5Source, openNpySource } from "../io/index.js";
 import { formatCount, toJsonValue } from "./output.js";
 import { barFor } from "./progress.js";
 
@@ -25,16 +26,28 @@ const READ_BATCH = 256;
 
 export const importCommand: CommandSpec = {
   name: "import",
-  summary: "add frames from .npy files, or values from JSON Lines",
+  summary: "add frames from .npy, extended XYZ or HDF5 files, or values from JSON Lines",
   usage:
-    "vlstore import FILE --positions P.npy [--forces F.npy] [--masses M.npy] [--types T.npy] [--box B.npy] [--names PREFIX]\n" +
+    "vlstore import FILE --positions P.npy [--forces F.npy] [--masses M.npy] [--types T.npy] [--box B.npy] [...]\n" +
+    "       vlstore import FILE --extxyz X.xyz | --hdf5 X.h5 [--names PREFIX] [--commit-every N] [--resume]\n" +
     "       vlstore import FILE --jsonl X.jsonl [--names PREFIX] [--name-field KEY]",
   description:
-    "Frames: positions (and forces) of shape [frames, atoms, 3], masses and atom types of shape [atoms], an " +
-    "optional box of shape [3, 3] or [frames, 3, 3]; float32 or float64 (converted to float32, with a note on " +
-    "stderr), types int32 or int64; little-endian, C order. Missing forces are stored as zeros, missing masses as " +
-    "1.0, missing types as 0. Frame i is stored under PREFIX followed by i zero-padded to at least 6 digits " +
-    "(default prefix \"frame/\"), with step i and time 0, in an archive of vlstore.atomic-frame/1 records.\n\n" +
+    "Frames, from .npy: positions (and forces, velocities) of shape [frames, atoms, 3], masses, atom types and " +
+    "charges of shape [atoms], an optional box of shape [3, 3] or [frames, 3, 3], energies of shape [frames]; " +
+    "float32 or float64 (converted to float32, with a note on stderr; energies stay float64), types int32 or " +
+    "int64; little-endian, C order. Missing forces are stored as zeros, missing masses as 1.0, missing types as 0.\n\n" +
+    "From extended XYZ (--extxyz, as ASE writes it): the Lattice, energy, stress, virial, step and time keys and " +
+    "other numeric keys (as named scalars) of each comment line; the species (element symbols; the atom type is the " +
+    "atomic number), pos, forces, velocities, masses (default: standard atomic weights), charges and other real " +
+    "columns of Properties. From HDF5 (--hdf5, read through h5wasm): the H5MD layout particles/GROUP/position/value " +
+    "with step and time, force, velocity, species, mass, charge, box/edges and observables/potential_energy; every " +
+    "group is a run of frames (molecules with different atom counts as groups).\n\n" +
+    "Frame i is stored under PREFIX followed by i zero-padded to at least 6 digits (default prefix \"frame/\"), with " +
+    "the input's step (default i) and time (default i * --dt, else 0), in an archive of vlstore.atomic-frame/1 " +
+    "records; atom types, masses and a constant box are stored once per archive, not in every frame. The import " +
+    "streams (memory stays at a few batches of frames whatever the input size) and commits every --commit-every " +
+    "frames or --commit-bytes input bytes, recording the input's identity and the frames done in the archive, so a " +
+    "crash keeps what was committed and --resume continues it. The input's bytes are recorded for `vlstore info`.\n\n" +
     "JSON Lines: one JSON value per line (blank lines skipped) into an archive of vlstore.msgpack/1 values. A line " +
     "that is an object with a string field KEY (default \"name\") is stored under that name, the whole object " +
     "(KEY included) as the value; any other line under PREFIX followed by its line number zero-padded to 6 digits " +
@@ -44,9 +57,19 @@ export const importCommand: CommandSpec = {
   options: {
     positions: { type: "string", arg: "P.npy", help: "positions, [frames, atoms, 3]" },
     forces: { type: "string", arg: "F.npy", help: "forces, [frames, atoms, 3] (default zeros)" },
+    velocities: { type: "string", arg: "V.npy", help: "velocities, [frames, atoms, 3] (default none)" },
     masses: { type: "string", arg: "M.npy", help: "masses, [atoms] (default 1.0)" },
     types: { type: "string", arg: "T.npy", help: "atom types, int32/int64 [atoms] (default 0)" },
+    charges: { type: "string", arg: "Q.npy", help: "per-atom charges, [atoms] (default none)" },
     box: { type: "string", arg: "B.npy", help: "box vectors, [3, 3] or [frames, 3, 3] (default none)" },
+    energy: { type: "string", arg: "E.npy", help: "energies, [frames] (default none)" },
+    extxyz: { type: "string", arg: "X.xyz", help: "extended XYZ frames (as written by ASE)" },
+    hdf5: { type: "string", arg: "X.h5", help: "HDF5 file in the H5MD layout" },
+    "commit-every": { type: "string", arg: "N", help: "commit every N frames (default 1000)" },
+    "commit-bytes": { type: "string", arg: "SIZE", help: "commit every SIZE input bytes, e.g. 64M (default 64M)" },
+    resume: { type: "boolean", help: "continue an interrupted import of the same input" },
+    dt: { type: "string", arg: "DT", help: "time between frames, when the input has no times (default 0)" },
+    units: { type: "string", arg: "TEXT", help: 'units to record, e.g. "nm ps kJ/mol" (default: the input\'s)' },
     jsonl: { type: "string", arg: "X.jsonl", help: "JSON Lines of plain values" },
     names: { type: "string", arg: "PREFIX", help: 'name prefix (default "frame/" or "line/")' },
     "name-field": { type: "string", arg: "KEY", help: 'JSON Lines: object field holding the name (default "name")' },
@@ -56,144 +79,128 @@ export const importCommand: CommandSpec = {
     "# a trajectory saved with numpy.save",
     "vlstore import traj.vls --positions pos.npy --forces frc.npy --masses m.npy --types t.npy",
     "",
+    "# a data set written by ASE, committed every 500 frames; after a crash, the same command with --resume",
+    "vlstore import train.vls --extxyz train.xyz --commit-every 500",
+    "",
     "# metadata, one JSON object per line",
     "vlstore import meta.vls --jsonl runs.jsonl",
   ],
   async run(args) {
     const file = args.positionals[0]!;
-    const positions = str(args, "positions");
     const jsonl = str(args, "jsonl");
-    if ((positions === undefined) === (jsonl === undefined)) {
-      throw new UsageError(positions === undefined ? "give --positions P.npy or --jsonl X.jsonl" : "give --positions or --jsonl, not both", "import");
+    const frameInputs = ["positions", "extxyz", "hdf5"].filter((o) => str(args, o) !== undefined);
+    const given = frameInputs.length + (jsonl === undefined ? 0 : 1);
+    if (given !== 1) {
+      throw new UsageError(
+        given === 0 ? "give --positions P.npy, --extxyz X.xyz, --hdf5 X.h5 or --jsonl X.jsonl" : "give only one of --positions, --extxyz, --hdf5, --jsonl",
+        "import",
+      );
     }
+    const frameOnly = [...NPY_EXTRAS, "commit-every", "commit-bytes", "resume", "dt", "units"];
     if (jsonl !== undefined) {
-      for (const o of ["forces", "masses", "types", "box"]) {
-        if (str(args, o) !== undefined) throw new UsageError(`--${o} goes with --positions, not --jsonl`, "import");
+      for (const o of frameOnly) {
+        if (args.values[o] !== undefined) {
+          const what = (NPY_EXTRAS as readonly string[]).includes(o) ? "--positions" : "frames";
+          throw new UsageError(`--${o} goes with ${what}, not --jsonl`, "import");
+        }
       }
       return importJsonl(file, jsonl, args);
     }
     if (str(args, "name-field") !== undefined) throw new UsageError("--name-field goes with --jsonl", "import");
-    return importFrames(file, positions!, args);
+    if (str(args, "positions") === undefined) {
+      for (const o of NPY_EXTRAS) {
+        if (str(args, o) !== undefined) throw new UsageError(`--${o} goes with --positions`, "import");
+      }
+    }
+    return importFrames(file, args);
   },
 };
 
-async function importFrames(file: string, positionsPath: string, args: ParsedArgs): Promise<number> {
+async function importFrames(file: string, args: ParsedArgs): Promise<number> {
   const create = creationOptions(args, "import");
-  const prefix = str(args, "names") ?? "frame/";
-  const note = (path: string): void => {
-    process.stderr.write(`vlstore: note: ${path} holds float64 values; they are stored as float32 (rounded to nearest)\n`);
-  };
-  const load = async (path: string | undefined): Promise<NpyArray | undefined> => {
-    if (path === undefined) return undefined;
-    return inFile(path, () => readNpy(path));
-  };
-  const pos = (await load(positionsPath))!;
-  const [frames, atoms] = frameShape(pos, positionsPath);
-  const posData = asFloat32(pos, positionsPath);
-  if (posData.converted) note(positionsPath);
-
-  const forcesPath = str(args, "forces");
-  let forces: Float32Array;
-  const frc = await load(forcesPath);
-  if (frc) {
-    const [f, a] = frameShape(frc, forcesPath!);
-    if (f !== frames || a !== atoms) {
-      throw new InputError(forcesPath!, `has shape (${frc.shape.join(", ")}) but positions have (${frames}, ${atoms}, 3)`);
-    }
-    const d = asFloat32(frc, forcesPath!);
-    if (d.converted) note(forcesPath!);
-    forces = d.data;
-  } else forces = new Float32Array(frames * atoms * 3);
-
-  const massesPath = str(args, "masses");
-  let masses: Float32Array;
-  const m = await load(massesPath);
-  if (m) {
-    atomShape(m, massesPath!, atoms);
-    const d = asFloat32(m, massesPath!);
-    if (d.converted) note(massesPath!);
-    masses = d.data;
-  } else masses = new Float32Array(atoms).fill(1);
-
-  const typesPath = str(args, "types");
-  let types: Int32Array;
-  const t = await load(typesPath);
-  if (t) {
-    atomShape(t, typesPath!, atoms);
-    types = asInt32(t, typesPath!);
-  } else types = new Int32Array(atoms);
-
-  const boxPath = str(args, "box");
-  let box: Float32Array | undefined;
-  let boxPerFrame = false;
-  const b = await load(boxPath);
-  if (b) {
-    const s = b.shape;
-    const ok = (s.length === 2 && s[0] === 3 && s[1] === 3) || (s.length === 3 && s[0] === frames && s[1] === 3 && s[2] === 3);
-    if (!ok) throw new InputError(boxPath!, `has shape (${s.join(", ")}); expected (3, 3) or (${frames}, 3, 3)`);
-    const d = asFloat32(b, boxPath!);
-    if (d.converted) note(boxPath!);
-    box = d.data;
-    boxPerFrame = s.length === 3;
+  const everyFrames = intOption(args, "import", "commit-every", { min: 1 });
+  const everyBytes = sizeOption(args, "import", "commit-bytes", { min: 1 });
+  const dt = numberOption(args, "import", "dt");
+  const units = str(args, "units");
+  const resume = flag(args, "resume");
+  const h5 = str(args, "hdf5");
+  const xyz = str(args, "extxyz");
+  const inputs = [str(args, "positions"), h5, xyz].filter((x) => x !== undefined);
+  for (const path of [...inputs, ...NPY_EXTRAS.map((o) => str(args, o))]) {
+    if (path !== undefined) await inFile(path, () => requireFile(path));
   }
-
-  const width = Math.max(6, String(Math.max(frames - 1, 0)).length);
-  return inFile(file, async () => {
-    const { depot, created } = await openForWriting(file, atomicFrameCodec, create);
-    try {
-      const bar = barFor("import", { unit: "frames" });
-      try {
-        const totals = { records: frames, bytes: posData.data.byteLength * 2 }; // positions and forces
-        const progress = new ProgressReporter("import", bar.options, totals);
-        let batch: [string, AtomicFrame][] = [];
-        const per = atoms * 3;
-        for (let i = 0; i < frames; i++) {
-          const name = prefix + String(i).padStart(width, "0");
-          const frame = AtomicFrame.from({
-            name,
-            atomTypes: types,
-            masses,
-            positions: posData.data.subarray(i * per, (i + 1) * per),
-            forces: forces.subarray(i * per, (i + 1) * per),
-            box: box === undefined ? undefined : boxPerFrame ? box.subarray(i * 9, (i + 1) * 9) : box,
-            step: i,
-            time: 0,
-          });
-          batch.push([name, frame]);
-          if (batch.length >= PUT_BATCH || i === frames - 1) {
-            await depot.putMany(batch);
-            progress.step(batch.length, batch.length * per * 8);
-            batch = [];
-          }
-        }
-        await depot.flush();
-        progress.done();
-      } catch (e) {
-        throw await interrupted(e, depot, created);
-      } finally {
-        bar.stop();
-      }
-      process.stdout.write(
-        `imported ${formatCount(frames)} frames of ${formatCount(atoms)} atoms into ${created ? "new archive " : ""}${file} ` +
-          `as ${prefix}${"0".repeat(width)}..${prefix}${String(Math.max(frames - 1, 0)).padStart(width, "0")}\n`,
-      );
-      return 0;
-    } finally {
-      await depot.close();
-    }
+  const source = await asInputError(async () => {
+    if (h5 !== undefined) return openHdf5Source(h5);
+    if (xyz !== undefined) return openExtxyzSource(xyz);
+    return openNpySource(
+      {
+        positions: str(args, "positions")!,
+        forces: str(args, "forces"),
+        velocities: str(args, "velocities"),
+        masses: str(args, "masses"),
+        types: str(args, "types"),
+        charges: str(args, "charges"),
+        box: str(args, "box"),
+        energy: str(args, "energy"),
+      },
+      {
+        onConverted: (path) =>
+          process.stderr.write(`vlstore: note: ${path} holds float64 values; they are stored as float32 (rounded to nearest)\n`),
+      },
+    );
   });
+  try {
+    return await inFile(file, async () => {
+      const { depot, created } = await openForWriting(file, atomicFrameCodec, create);
+      try {
+        const bar = barFor("import", { unit: "frames" });
+        let result;
+        try {
+          result = await asInputError(() =>
+            importTrajectory(depot as unknown as Depot<AtomicFrame>, source, {
+              ...bar.options,
+              prefix: str(args, "names"),
+              commitEveryFrames: everyFrames,
+              commitEveryBytes: everyBytes,
+              resume,
+              dt,
+              units,
+            }),
+          );
+        } catch (e) {
+          throw await interrupted(e, depot as unknown as Depot<AtomicFrame>, created);
+        } finally {
+          bar.stop();
+        }
+        const atoms = (await depot.get(result.last)) as AtomicFrame | undefined;
+        process.stdout.write(
+          `imported ${formatCount(result.frames)} frames${atoms ? ` of ${formatCount(atoms.nSites)} atoms` : ""} into ` +
+            `${created ? "new archive " : ""}${file} as ${result.first}..${result.last}` +
+            (result.from > 0 ? ` (resumed at frame ${formatCount(result.from)})` : "") +
+            "\n",
+        );
+        return 0;
+      } finally {
+        await depot.close();
+      }
+    });
+  } finally {
+    await source.close();
+  }
 }
 
-/** [frames, atoms] of a [frames, atoms, 3] array. */
-function frameShape(a: NpyArray, path: string): [number, number] {
-  const s = a.shape;
-  if (s.length !== 3 || s[2] !== 3) throw new InputError(path, `has shape (${s.join(", ")}); expected (frames, atoms, 3)`);
-  return [s[0]!, s[1]!];
-}
+/** Options that go with --positions only. */
+const NPY_EXTRAS = ["forces", "velocities", "masses", "types", "charges", "box", "energy"] as const;
 
-function atomShape(a: NpyArray, path: string, atoms: number): void {
-  const s = a.shape;
-  if (s.length !== 1 || s[0] !== atoms) throw new InputError(path, `has shape (${s.join(", ")}); expected (${atoms},), one value per atom`);
+/** Run `fn`; an InputFormatError from the io layer becomes the CLI's one-line InputError naming the file. */
+async function asInputError<R>(fn: () => Promise<R>): Promise<R> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isVlstoreError(e, "InputFormat")) throw new InputError(e.file, e.reason, { cause: e });
+    if (isVlstoreError(e, "InvalidArgument") && e.argument === "resume") throw new UsageError(e.reason, "import");
+    throw e;
+  }
 }
 
 async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): Promise<number> {
@@ -259,18 +266,25 @@ async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): P
 export const exportCommand: CommandSpec = {
   name: "export",
   summary: "write frames as .npy files, or records as JSON Lines",
-  usage: "vlstore export FILE --npy DIR [--prefix P]\n       vlstore export FILE --jsonl OUT [--prefix P]",
+  usage:
+    "vlstore export FILE --npy DIR [--prefix P]\n       vlstore export FILE --extxyz OUT.xyz [--prefix P]\n" +
+    "       vlstore export FILE --jsonl OUT [--prefix P]",
   description:
     "--npy: write the frames of an archive of vlstore.atomic-frame/1 records, in storage order, to DIR as " +
     "positions.npy and forces.npy (float32, [frames, atoms, 3]), masses.npy (float32, [atoms]), types.npy (int32, " +
     "[atoms]) and, when the frames have one, box.npy (float32, [frames, 3, 3]). Every frame must have the same " +
     "atoms, masses and types (select with --prefix). Importing .npy files and exporting them again gives " +
     "byte-identical arrays for float32 input.\n\n" +
+    "--extxyz: write the frames, in storage order, as extended XYZ (ASE-readable): Lattice, energy, stress, virial, " +
+    "step, time and named scalars on the comment line; species, pos, forces, masses, Z (the atom type), velocities, " +
+    "charges and named per-site arrays as columns. Numbers are written so that they parse back to the same " +
+    "float32/float64 values: `vlstore import --extxyz` of the output gives the same frames.\n\n" +
     "--jsonl: write each record, in storage order, as one line of JSON (typed arrays as arrays, 64-bit integers " +
     "as strings). Values imported from JSON Lines come back as they were given.",
   positionals: ["FILE"],
   options: {
     npy: { type: "string", arg: "DIR", help: "directory for the .npy files (created if needed)" },
+    extxyz: { type: "string", arg: "OUT.xyz", help: "extended XYZ output file ('-' for stdout)" },
     jsonl: { type: "string", arg: "OUT", help: "JSON Lines output file ('-' for stdout)" },
     prefix: { type: "string", arg: "P", help: "only records whose name starts with P" },
   },
@@ -278,9 +292,11 @@ export const exportCommand: CommandSpec = {
   async run(args) {
     const file = args.positionals[0]!;
     const dir = str(args, "npy");
-    const out = str(args, "jsonl");
-    if ((dir === undefined) === (out === undefined)) {
-      throw new UsageError(dir === undefined ? "give --npy DIR or --jsonl OUT" : "give --npy or --jsonl, not both", "export");
+    const xyz = str(args, "extxyz");
+    const out = str(args, "jsonl") ?? xyz;
+    const given = [dir, xyz, str(args, "jsonl")].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      throw new UsageError(given === 0 ? "give --npy DIR or --jsonl OUT" : "give one of --npy, --extxyz, --jsonl", "export");
     }
     const prefix = str(args, "prefix") ?? "";
     return inFile(file, async () => {
@@ -296,8 +312,15 @@ export const exportCommand: CommandSpec = {
           await exportNpy(depot as Depot<AtomicFrame>, records, dir, bar.options).finally(() => bar.stop());
           process.stdout.write(`exported ${formatCount(records.length)} frames of ${file} to ${dir}\n`);
         } else {
+          if (xyz !== undefined && codecName !== atomicFrameCodec.name) {
+            throw new InputError(file, `holds ${codecName} records; --extxyz exports ${atomicFrameCodec.name} frames (try --jsonl)`);
+          }
           const bar = barFor("export");
-          await exportJsonl(depot, records, out!, bar.options).finally(() => bar.stop());
+          const line =
+            xyz === undefined
+              ? (v: unknown): string => JSON.stringify(toJsonValue(v) ?? null) + "\n"
+              : (v: unknown): string => formatExtxyzFrame(v as AtomicFrame);
+          await exportLines(depot, records, out!, line, bar.options).finally(() => bar.stop());
           if (out !== "-") process.stdout.write(`exported ${formatCount(records.length)} records of ${file} to ${out}\n`);
         }
         return 0;
@@ -406,10 +429,12 @@ function sameBits(a: Float32Array | Int32Array, b: Float32Array | Int32Array): b
   return true;
 }
 
-async function exportJsonl(
+/** Write one text block per record (`line(value)`), to a file or stdout ("-"). */
+async function exportLines(
   depot: Depot<unknown>,
   records: { name: string; id: number }[],
   out: string,
+  line: (value: unknown) => string,
   options: ProgressOptions,
 ): Promise<void> {
   const toStdout = out === "-";
@@ -425,7 +450,7 @@ async function exportJsonl(
       buffer = "";
     };
     for await (const [, value] of decoded(depot, records, progress)) {
-      buffer += JSON.stringify(toJsonValue(value) ?? null) + "\n";
+      buffer += line(value);
       if (buffer.length > 1 << 20) await flush();
     }
     await flush();

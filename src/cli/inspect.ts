@@ -1,6 +1,7 @@
 /** `vlstore info`, `vlstore ls` and `vlstore get`: looking inside an archive. */
+import { INPUT_BYTES_META, describeImport, readImportState } from "../io/import-state.js";
 import { open } from "node:fs/promises";
-import { embeddingCodec, type Embedding } from "../codecs/index.js";
+import { embeddingCodec, TOPOLOGY_META_PREFIX, type Embedding } from "../codecs/index.js";
 import { FILE_HEADER_SIZE } from "../format/header.js";
 import { NotFoundError } from "../errors.js";
 import { openArchive } from "./archive.js";
@@ -18,7 +19,9 @@ export const infoCommand: CommandSpec = {
   description:
     "Show an archive's format version, codec, the settings it was created with (chunk size, block size, zstd level, " +
     "byte shuffle), records and names, chunks and blocks, raw and stored bytes, the compression ratio, garbage " +
-    "bytes (overwritten, deleted and expired records that `vlstore compact` reclaims) and the TTL. For embedding " +
+    "bytes (overwritten, deleted and expired records that `vlstore compact` reclaims) and the TTL. For an " +
+    "archive written by `vlstore import`, also the input bytes (the files given) and their ratio to the file bytes, " +
+    "and the import's progress (frames imported of the input's). For embedding " +
     "archives, also the number of records in each group (this reads every record).",
   positionals: ["FILE"],
   options: { json },
@@ -45,6 +48,12 @@ export const infoCommand: CommandSpec = {
             bar.stop();
           }
         }
+        const meta = depot.chunkStore.meta;
+        // Bytes of the files the user gave, recorded by `vlstore import` (issue 17 §1): the ratio that matters to them.
+        const inputBytes = meta.has(INPUT_BYTES_META) ? Number(meta.get(INPUT_BYTES_META)) : undefined;
+        const inputRatio = inputBytes !== undefined && s.fileBytes > 0 ? inputBytes / s.fileBytes : undefined;
+        const topologies = [...meta.keys()].filter((k) => k.startsWith(TOPOLOGY_META_PREFIX)).length;
+        const importState = readImportState(meta);
         const info = {
           file,
           formatVersion: version,
@@ -64,6 +73,10 @@ export const infoCommand: CommandSpec = {
           storedBytes: s.storedBytes,
           fileBytes: s.fileBytes,
           ratio: s.ratio,
+          inputBytes: inputBytes ?? null,
+          inputRatio: inputRatio ?? null,
+          topologies,
+          import: importState ?? null,
           liveBytes: s.liveBytes,
           garbageBytes: s.garbageBytes,
           ttlSeconds: depot.ttlSeconds,
@@ -92,7 +105,13 @@ export const infoCommand: CommandSpec = {
           ["raw bytes", `${formatBytes(s.rawBytes)} (${formatCount(s.rawBytes)})`],
           ["stored bytes", `${formatBytes(s.storedBytes)} (${formatCount(s.storedBytes)})`],
           ["file bytes", `${formatBytes(s.fileBytes)} (${formatCount(s.fileBytes)})`],
-          ["ratio", s.ratio.toFixed(3)],
+          ["ratio", `${s.ratio.toFixed(3)} (record bytes / stored bytes)`],
+          [
+            "input bytes",
+            inputBytes === undefined
+              ? "unknown (not recorded by an import)"
+              : `${formatBytes(inputBytes)} (${formatCount(inputBytes)}); ratio ${inputRatio!.toFixed(3)} (input bytes / file bytes)`,
+          ],
           [
             "garbage",
             `${formatBytes(s.garbageBytes)}` +
@@ -101,6 +120,8 @@ export const infoCommand: CommandSpec = {
           ],
           ["TTL", formatTtl(depot.ttlSeconds)],
         ];
+        if (topologies > 0) rows.push(["topologies", `${formatCount(topologies)} stored once (atom types, masses, constant box)`]);
+        if (importState) rows.push(["import", describeImport(importState)]);
         if (groups) {
           const list = Object.entries(groups).sort(([a], [b]) => Number(a) - Number(b));
           rows.push(["groups", list.map(([g, n]) => `${g}: ${formatCount(n)}`).join(", ")]);

@@ -2,6 +2,8 @@
 import { stat } from "node:fs/promises";
 import { openArchive, requireFile } from "./archive.js";
 import { flag, type CommandSpec } from "./args.js";
+import type { Codec } from "../codecs/codec.js";
+import { describeImport, readImportState } from "../io/import-state.js";
 import { codecByName } from "./codecs.js";
 import { isVlstoreError } from "../errors.js";
 import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
@@ -256,27 +258,28 @@ export async function openProblem(file: string): Promise<string | undefined> {
  */
 export async function scanWithProgress(file: string, label: string): Promise<ScanResult> {
   const size = (await stat(file)).size;
-  const once = async (codecName: string | undefined): Promise<ScanResult> => {
+  const once = async (codecName: string | undefined, codec = codecByName(codecName)): Promise<ScanResult> => {
     const bar = progress(label, size, "bytes");
     try {
-      return await scanArchive(file, { codec: codecByName(codecName), onProgress: (at) => bar.set(at) });
+      return await scanArchive(file, { codec, onProgress: (at) => bar.set(at) });
     } finally {
       bar.stop();
     }
   };
   const known = await recordedCodec(file);
-  const scan = await once(known);
+  const scan = await once(known?.name, known?.codec);
   const found = scan.meta.get("codec");
   if (known === undefined && codecByName(found) !== undefined) return once(found);
   return scan;
 }
 
 /** The codec name an archive records, found the cheap way (normal open), or undefined. */
-async function recordedCodec(file: string): Promise<string | undefined> {
+async function recordedCodec(file: string): Promise<{ name: string | undefined; codec: Codec<unknown> | undefined } | undefined> {
   try {
-    const { depot, codecName } = await openArchive(file);
+    // The opened codec, not the registry's: frames then resolve topologies stored in meta (issue 17 §1).
+    const { depot, codecName, codec } = await openArchive(file);
     await depot.close();
-    return codecName;
+    return { name: codecName, codec };
   } catch {
     return undefined;
   }
@@ -321,6 +324,7 @@ export const verifyCommand: CommandSpec = {
           lostNames: a.lostNames,
           findings: a.findings,
           leftovers: leftovers.json,
+          import: readImportState(scan.meta) ?? null,
         });
         return a.ok ? EXIT_OK : EXIT_DAMAGED;
       }
@@ -349,6 +353,9 @@ export const verifyCommand: CommandSpec = {
         }
       }
       out.push(...leftovers.lines);
+      // A cut import is intact as an archive, but holds only part of its input: say how much.
+      const imported = readImportState(scan.meta);
+      if (imported) out.push(`  ${imported.complete ? "" : "warning: "}import ${describeImport(imported)}`);
       if (!a.ok) out.push(`  run: vlstore recover ${file}`);
       process.stdout.write(out.join("\n") + "\n");
       return a.ok ? EXIT_OK : EXIT_DAMAGED;

@@ -7,3 +7,5 @@ export { AtomicFrame, atomicFrameCodec, type AtomicFrameInit } from "./atomic-fr
 export { Embedding, embeddingCodec, embeddingName, parseEmbeddingName, type EmbeddingInit } from "./embedding.js";
 export { bytesCodec } from "./bytes.js";
 export { valueCodec } from "./value.js";
+export type { SiteArray, Topology } from "./atomic-frame.js";
+export { TopologyTable, atomicFrameCodecFor, TOPOLOGY_META_PREFIX, type TopologyTableOptions } from "./topology.js";

@@ -55,29 +55,38 @@ export class TableReader {
     readonly codec: string,
     readonly bytes: Uint8Array,
     identifier: string,
+    /** @internal Position of a nested table (from {@link tables}); the root table when omitted. */
+    at?: { table: number; view: DataView; what: string },
   ) {
     if (!HOST_IS_LITTLE_ENDIAN) this.fail("big-endian hosts are not supported (records are little-endian views)");
     const len = bytes.length;
-    // 4 (root offset) + 4 (identifier) = 8
-    if (len < 8) this.fail(`record is ${len} bytes; a FlatBuffers record needs at least 8 (root offset + file identifier)`);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, len);
-    const id = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
-    if (id !== identifier) {
-      this.fail(`file identifier is ${JSON.stringify(id)}, expected ${JSON.stringify(identifier)} (not a record of this codec)`);
+    let table: number;
+    if (at === undefined) {
+      // 4 (root offset) + 4 (identifier) = 8
+      if (len < 8) this.fail(`record is ${len} bytes; a FlatBuffers record needs at least 8 (root offset + file identifier)`);
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, len);
+      const id = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
+      if (id !== identifier) {
+        this.fail(`file identifier is ${JSON.stringify(id)}, expected ${JSON.stringify(identifier)} (not a record of this codec)`);
+      }
+      table = this.view.getUint32(0, true);
+    } else {
+      this.view = at.view;
+      table = at.table;
     }
-    const table = this.view.getUint32(0, true);
+    const what = at?.what ?? "root table";
     // The table starts with its i32 vtable offset: table + 4 must fit.
-    if (table < 8 || table + 4 > len) this.fail(`root table offset ${table} is outside the ${len}-byte record`);
+    if (table < 8 || table + 4 > len) this.fail(`${what} offset ${table} is outside the ${len}-byte record`);
     const vtable = table - this.view.getInt32(table, true);
     // vtable header: u16 vtableSize + u16 tableSize = 4 bytes
-    if (vtable < 0 || vtable + 4 > len) this.fail(`vtable of the root table at ${vtable} is outside the ${len}-byte record`);
+    if (vtable < 0 || vtable + 4 > len) this.fail(`vtable of the ${what} at ${vtable} is outside the ${len}-byte record`);
     const vtableSize = this.view.getUint16(vtable, true);
     const tableSize = this.view.getUint16(vtable + 2, true);
     if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > len) {
       this.fail(`vtable at ${vtable} declares ${vtableSize} bytes; needs an even size >= 4 ending within the ${len}-byte record`);
     }
     if (tableSize < 4 || table + tableSize > len) {
-      this.fail(`root table at ${table} declares ${tableSize} inline bytes; needs >= 4 ending within the ${len}-byte record`);
+      this.fail(`${what} at ${table} declares ${tableSize} inline bytes; needs >= 4 ending within the ${len}-byte record`);
     }
     this.table = table;
     this.vtable = vtable;
@@ -133,6 +142,29 @@ export class TableReader {
   f64(index: number, what: string, dflt = 0): number {
     const at = this.field(index, 8, what);
     return at === 0 ? dflt : this.view.getFloat64(at, true);
+  }
+
+  /** Field `index` as f64, or undefined when absent (an optional scalar, `= null` in the schema). */
+  optionalF64(index: number, what: string): number | undefined {
+    const at = this.field(index, 8, what);
+    return at === 0 ? undefined : this.view.getFloat64(at, true);
+  }
+
+  /**
+   * Vector-of-tables field `index`: a validated reader per element table
+   * (each element offset and each table's vtable are bounds-checked like the
+   * root's); an empty array when absent.
+   */
+  tables(index: number, what: string): TableReader[] {
+    const span = this.vector(index, 4, what);
+    if (span === undefined) return [];
+    const out: TableReader[] = [];
+    for (let i = 0; i < span.length; i++) {
+      const slot = span.start + 4 * i;
+      const table = slot + this.view.getUint32(slot, true);
+      out.push(new TableReader(this.codec, this.bytes, "", { table, view: this.view, what: `${what}[${i}] table` }));
+    }
+    return out;
   }
 
   /** Follow the u32 offset field `index` to the u32 length prefix it points at; undefined when absent. */
@@ -199,6 +231,13 @@ export class TableReader {
     const out = new Uint8Array(length);
     out.set(this.bytes.subarray(start, start + length));
     return out.buffer;
+  }
+
+  /** A Float64Array over a validated span: a view when 8-byte aligned in memory, else an aligned copy. */
+  float64(span: VectorSpan): Float64Array {
+    const abs = this.bytes.byteOffset + span.start;
+    if (abs % 8 === 0) return new Float64Array(this.bytes.buffer, abs, span.length);
+    return new Float64Array(this.copy(span.start, 8 * span.length));
   }
 
   /** An Int32Array over a validated span: a view when 4-byte aligned in memory, else an aligned copy. */

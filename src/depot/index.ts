@@ -5,3 +5,4 @@ export type { DamoOptimizer } from "./damo-checkpoint.js";
 export type { RecordStat } from "./entry.js";
 export type { DumpLayout, DumpSummary } from "./dump-format.js";
 export { MAX_NAME_BYTES } from "./names.js";
+export { openFrames, memoryFrames, framesCodecFor, type FramesOptions } from "./frames.js";

@@ -7,6 +7,7 @@
  * forces) rather than by class, so this layer needs nothing from the codecs.
  */
 import { InvalidArgumentError } from "../errors.js";
+import { stackFields, type StackedFields } from "./collate-fields.js";
 
 /** The fields of a frame that "stack" reads (AtomicFrame has them). */
 interface FrameLike {
@@ -15,7 +16,8 @@ interface FrameLike {
   readonly forces: Float32Array;
 }
 
-export interface Stacked {
+/** Positions and forces, plus every other field all frames of the batch have ({@link StackedFields}); all copies. */
+export interface Stacked extends StackedFields {
   /** `[batch, nSites, 3]`, row-major. */
   positions: Float32Array;
   /** `[batch, nSites, 3]`, row-major. */
@@ -69,5 +71,5 @@ export function stackFrames(names: readonly string[], values: readonly unknown[]
     positions.set(v.positions, i * per);
     forces.set(v.forces, i * per);
   });
-  return { positions, forces, shape: [values.length, n, 3] };
+  return { positions, forces, shape: [values.length, n, 3], ...stackFields(values) };
 }

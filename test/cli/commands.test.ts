@@ -57,7 +57,7 @@ describe("help and the command line", () => {
       [["ls", framesPath, "--prefix"], /argument missing/],
       [["dump", embPath, join(dir, "x.dat"), "--group", "256"], /--group must be an integer in 0\.\.255, got "256"/],
       [["dump", embPath, join(dir, "x.dat"), "--min-count", "2x"], /--min-count must be an integer/],
-      [["import", join(dir, "n.vls")], /give --positions P\.npy or --jsonl X\.jsonl/],
+      [["import", join(dir, "n.vls")], /give --positions P\.npy, --extxyz X\.xyz, --hdf5 X\.h5 or --jsonl X\.jsonl/],
       [["import", join(dir, "n.vls"), "--jsonl", "a", "--masses", "m.npy"], /--masses goes with --positions/],
       [["export", framesPath], /give --npy DIR or --jsonl OUT/],
       [["restore", "a.ckpt", "b.vls", "--codec", "nope"], /unknown codec "nope"/],

@@ -50,7 +50,10 @@ describe("generated FlatBuffers code", () => {
     assert.deepEqual(Object.keys(codecs).sort(), [
       "AtomicFrame",
       "Embedding",
+      "TOPOLOGY_META_PREFIX",
+      "TopologyTable",
       "atomicFrameCodec",
+      "atomicFrameCodecFor",
       "bytesCodec",
       "embeddingCodec",
       "embeddingName",

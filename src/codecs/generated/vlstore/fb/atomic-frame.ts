@@ -2,6 +2,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { NamedArray } from '../../vlstore/fb/named-array.js';
+import { NamedScalar } from '../../vlstore/fb/named-scalar.js';
 
 
 export class AtomicFrame {
@@ -150,8 +152,123 @@ time():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+/**
+ * Potential energy of this frame; absent when unknown.
+ */
+energy():number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : null;
+}
+
+/**
+ * Virial as a row-major 3x3 matrix (9 float64); absent when unknown.
+ */
+virial(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readFloat64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : 0;
+}
+
+virialLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+virialArray():Float64Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? new Float64Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+/**
+ * Stress as a row-major 3x3 matrix (9 float64); absent when unknown.
+ */
+stress(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.readFloat64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : 0;
+}
+
+stressLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+stressArray():Float64Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? new Float64Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+/**
+ * Velocities, x,y,z per site, 3 * n_sites float32; absent when unknown.
+ */
+velocities(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? this.bb!.readFloat32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+velocitiesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+velocitiesArray():Float32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+/**
+ * Per-site partial charges, n_sites float32; absent when unknown.
+ */
+charges(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.readFloat32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+chargesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+chargesArray():Float32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+/**
+ * Named per-frame scalars, unique names.
+ */
+scalars(index: number, obj?:NamedScalar):NamedScalar|null {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? (obj || new NamedScalar()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+scalarsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+/**
+ * Named per-site arrays, unique names.
+ */
+siteArrays(index: number, obj?:NamedArray):NamedArray|null {
+  const offset = this.bb!.__offset(this.bb_pos, 34);
+  return offset ? (obj || new NamedArray()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+siteArraysLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 34);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+/**
+ * Topology id: 0 = the frame carries its own atom_types and masses; > 0 = they
+ * (and box, when absent here) come from topology record `topology` of the archive.
+ */
+topology():number {
+  const offset = this.bb!.__offset(this.bb_pos, 36);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startAtomicFrame(builder:flatbuffers.Builder) {
-  builder.startObject(9);
+  builder.startObject(17);
 }
 
 static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
@@ -275,10 +392,132 @@ static addTime(builder:flatbuffers.Builder, time:number) {
   builder.addFieldFloat64(8, time, 0.0);
 }
 
+static addEnergy(builder:flatbuffers.Builder, energy:number) {
+  builder.addFieldFloat64(9, energy, 0);
+}
+
+static addVirial(builder:flatbuffers.Builder, virialOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(10, virialOffset, 0);
+}
+
+static createVirialVector(builder:flatbuffers.Builder, data:number[]|Float64Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createVirialVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createVirialVector(builder:flatbuffers.Builder, data:number[]|Float64Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVirialVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addStress(builder:flatbuffers.Builder, stressOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(11, stressOffset, 0);
+}
+
+static createStressVector(builder:flatbuffers.Builder, data:number[]|Float64Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createStressVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createStressVector(builder:flatbuffers.Builder, data:number[]|Float64Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStressVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addVelocities(builder:flatbuffers.Builder, velocitiesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(12, velocitiesOffset, 0);
+}
+
+static createVelocitiesVector(builder:flatbuffers.Builder, data:number[]|Float32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createVelocitiesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createVelocitiesVector(builder:flatbuffers.Builder, data:number[]|Float32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVelocitiesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addCharges(builder:flatbuffers.Builder, chargesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(13, chargesOffset, 0);
+}
+
+static createChargesVector(builder:flatbuffers.Builder, data:number[]|Float32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createChargesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createChargesVector(builder:flatbuffers.Builder, data:number[]|Float32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startChargesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addScalars(builder:flatbuffers.Builder, scalarsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(14, scalarsOffset, 0);
+}
+
+static createScalarsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startScalarsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addSiteArrays(builder:flatbuffers.Builder, siteArraysOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(15, siteArraysOffset, 0);
+}
+
+static createSiteArraysVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startSiteArraysVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addTopology(builder:flatbuffers.Builder, topology:number) {
+  builder.addFieldInt32(16, topology, 0);
+}
+
 static endAtomicFrame(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
-  builder.requiredField(offset, 8) // atom_types
-  builder.requiredField(offset, 10) // masses
   builder.requiredField(offset, 12) // positions
   builder.requiredField(offset, 14) // forces
   return offset;
@@ -292,7 +531,7 @@ static finishSizePrefixedAtomicFrameBuffer(builder:flatbuffers.Builder, offset:f
   builder.finish(offset, 'VLAF', true);
 }
 
-static createAtomicFrame(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, nSites:number, atomTypesOffset:flatbuffers.Offset, massesOffset:flatbuffers.Offset, positionsOffset:flatbuffers.Offset, forcesOffset:flatbuffers.Offset, boxOffset:flatbuffers.Offset, step:bigint, time:number):flatbuffers.Offset {
+static createAtomicFrame(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, nSites:number, atomTypesOffset:flatbuffers.Offset, massesOffset:flatbuffers.Offset, positionsOffset:flatbuffers.Offset, forcesOffset:flatbuffers.Offset, boxOffset:flatbuffers.Offset, step:bigint, time:number, energy:number|null, virialOffset:flatbuffers.Offset, stressOffset:flatbuffers.Offset, velocitiesOffset:flatbuffers.Offset, chargesOffset:flatbuffers.Offset, scalarsOffset:flatbuffers.Offset, siteArraysOffset:flatbuffers.Offset, topology:number):flatbuffers.Offset {
   AtomicFrame.startAtomicFrame(builder);
   AtomicFrame.addName(builder, nameOffset);
   AtomicFrame.addNSites(builder, nSites);
@@ -303,6 +542,15 @@ static createAtomicFrame(builder:flatbuffers.Builder, nameOffset:flatbuffers.Off
   AtomicFrame.addBox(builder, boxOffset);
   AtomicFrame.addStep(builder, step);
   AtomicFrame.addTime(builder, time);
+  if (energy !== null)
+    AtomicFrame.addEnergy(builder, energy);
+  AtomicFrame.addVirial(builder, virialOffset);
+  AtomicFrame.addStress(builder, stressOffset);
+  AtomicFrame.addVelocities(builder, velocitiesOffset);
+  AtomicFrame.addCharges(builder, chargesOffset);
+  AtomicFrame.addScalars(builder, scalarsOffset);
+  AtomicFrame.addSiteArrays(builder, siteArraysOffset);
+  AtomicFrame.addTopology(builder, topology);
   return AtomicFrame.endAtomicFrame(builder);
 }
 }

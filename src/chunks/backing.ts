@@ -1,12 +1,14 @@
 /**
- * Where a store's bytes live. Append-only with random reads, like MCAP's
- * IReadable/IWritable, so memory, file and later remote backings are
- * interchangeable. Reads are synchronous because memory and memory-mapped
- * files answer at once; `locate()` relies on that.
+ * Where a writable store's bytes live: a ByteSource (so every read path
+ * takes one interface) that also appends, truncates and syncs, and always
+ * has the bytes at hand (`readSync` required: memory and memory-mapped or
+ * locally read files answer at once, which keeps writes and `locate()` of
+ * unflushed chunks synchronous). Like MCAP's IReadable/IWritable.
  */
 import { ClosedError, TruncatedError } from "../errors.js";
+import type { ByteSource, ReadOptions, SourceStats } from "../sources/byte-source.js";
 
-export interface Backing {
+export interface Backing extends ByteSource {
   /** Bytes currently held (what this handle has seen or written). */
   readonly size: number;
   /**
@@ -14,7 +16,7 @@ export interface Backing {
    * fresh copy (fallback reads). The bytes are never modified afterwards.
    * Throws TruncatedError when the range goes past `size`.
    */
-  read(offset: number, length: number): Uint8Array;
+  readSync(offset: number, length: number): Uint8Array;
   /** Append `parts` in order at the end. */
   append(parts: readonly Uint8Array[]): Promise<void>;
   /** Cut the backing to `size` bytes (drop a torn tail). */
@@ -31,18 +33,31 @@ export function checkRange(offset: number, length: number, size: number, what: s
   }
 }
 
+/** `readSync` as a promise, for the async half of ByteSource. */
+export function readAsPromise(source: { readSync(offset: number, length: number): Uint8Array }, offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+  try {
+    options?.signal?.throwIfAborted();
+    return Promise.resolve(source.readSync(offset, length));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 /**
  * Bytes in memory. Grows by doubling; a grown buffer replaces the old one,
  * but views handed out keep the old one alive and stay valid, since bytes
  * once written never change.
  */
 export class MemoryBacking implements Backing {
+  readonly location: string;
   private buf: Uint8Array;
   private length = 0;
   private closed = false;
+  private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   /** Start with a copy of `initial`. */
-  constructor(initial?: Uint8Array) {
+  constructor(initial?: Uint8Array, location = "memory store") {
+    this.location = location;
     this.buf = new Uint8Array(Math.max(4096, initial?.length ?? 0));
     if (initial) this.appendSync([initial]);
   }
@@ -51,10 +66,20 @@ export class MemoryBacking implements Backing {
     return this.length;
   }
 
-  read(offset: number, length: number): Uint8Array {
+  readSync(offset: number, length: number): Uint8Array {
     if (this.closed) throw new ClosedError("memory backing");
     checkRange(offset, length, this.length, "memory store");
+    this.counters.requests++;
+    this.counters.bytesFetched += length;
     return this.buf.subarray(offset, offset + length);
+  }
+
+  read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+    return readAsPromise(this, offset, length, options);
+  }
+
+  stats(): SourceStats {
+    return { ...this.counters };
   }
 
   appendSync(parts: readonly Uint8Array[]): void {

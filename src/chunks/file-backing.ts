@@ -8,7 +8,8 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
-import { checkRange, type Backing } from "./backing.js";
+import type { ReadOptions, SourceStats } from "../sources/byte-source.js";
+import { checkRange, readAsPromise, type Backing } from "./backing.js";
 
 type Mmap = (typeof import("@riaskov/mmap-io"))["default"];
 
@@ -35,6 +36,7 @@ export class FileBacking implements Backing {
   private closed = false;
   /** How many times the file was (re)mapped; for tests. */
   remaps = 0;
+  private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   private constructor(
     private readonly handle: fs.promises.FileHandle,
@@ -43,6 +45,11 @@ export class FileBacking implements Backing {
     size: number,
   ) {
     this.length = size;
+  }
+
+  /** The path (ByteSource.location). */
+  get location(): string {
+    return this.path;
   }
 
   /** Open an existing file. `readOnly` opens it with "r" (appends then throw). */
@@ -66,9 +73,11 @@ export class FileBacking implements Backing {
     return this.map !== undefined;
   }
 
-  read(offset: number, length: number): Uint8Array {
+  readSync(offset: number, length: number): Uint8Array {
     if (this.closed) throw new ClosedError(this.path);
     checkRange(offset, length, this.length, this.path);
+    this.counters.requests++;
+    this.counters.bytesFetched += length;
     if (length === 0) return new Uint8Array(0);
     if (!fileBackingFlags.disableMmap && !this.mapFailed) {
       if (this.map === undefined || offset + length > this.map.length) this.remap();
@@ -76,6 +85,26 @@ export class FileBacking implements Backing {
       if (this.map !== undefined) return new Uint8Array(this.map.buffer, this.map.byteOffset + offset, length);
     }
     return this.readCopy(offset, length);
+  }
+
+  read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+    return readAsPromise(this, offset, length, options);
+  }
+
+  stats(): SourceStats {
+    return { ...this.counters };
+  }
+
+  /** Adopt the file's current size (a reader following a writer). Resolves true when it changed. */
+  async refresh(options?: ReadOptions): Promise<boolean> {
+    if (this.closed) throw new ClosedError(this.path);
+    options?.signal?.throwIfAborted();
+    const { size } = await this.handle.stat();
+    if (size === this.length) return false;
+    // A shrunk file (a writer cut a torn tail) must not be read through the old, longer map.
+    if (size < this.length) this.map = undefined;
+    this.length = size;
+    return true;
   }
 
   private remap(): void {

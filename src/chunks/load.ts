@@ -2,9 +2,15 @@
  * Opening a store: read the header, find the last valid commit (from the
  * trailer at the tail, else by scanning frames forward from the header), then
  * walk commits back to the last full index and the start of the journal.
- * Everything here is synchronous (backings read synchronously) and bounded:
- * every offset is checked before it is followed, and walks move strictly
- * backwards, so no input can make it loop or read out of range.
+ *
+ * Over a source without synchronous reads (HTTP, S3) the open costs one read
+ * of the tail (TAIL_BYTES, or the whole object if smaller; the header is read
+ * beside it when it lies outside) and at most one more: for a last commit
+ * larger than the tail, or for the commits an unclosed archive's chain walks
+ * back through. Sources with readSync (memory, mmap) read in place.
+ *
+ * Bounded: every offset is checked before it is followed, and walks move
+ * strictly backwards, so no input can make it loop or read out of range.
  */
 import { CorruptError, isVlstoreError } from "../errors.js";
 import { CHUNK_FIXED_SIZE, CHUNK_MAGIC, decodeChunkHeader, decodeChunkPrefix } from "../format/chunk-frame.js";
@@ -24,7 +30,74 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
-import type { Backing } from "./backing.js";
+import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
+
+/** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
+export const TAIL_BYTES = 64 << 10; // 64 KiB
+/** The commits an unclosed archive walks back through are fetched in one read when they span at most this. */
+const WALK_READ_MAX = 8 << 20; // 8 MiB
+
+/**
+ * Reads for the open: in place for sync sources; for async ones, from one
+ * window of bytes fetched at the tail (grown at most once), else by a read.
+ */
+class OpenReader {
+  private start = 0;
+  private bytes: Uint8Array | undefined;
+  /** Reads sent to an async source. */
+  requests = 0;
+
+  constructor(
+    readonly source: ByteSource,
+    private readonly options: ReadOptions | undefined,
+  ) {}
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Fetch [start, size) as the window, and the header beside it when outside (concurrently). */
+  async prime(tailBytes: number, headerSize: number): Promise<Uint8Array | undefined> {
+    if (this.source.readSync !== undefined) return undefined;
+    const size = this.source.size;
+    const start = Math.max(0, size - tailBytes);
+    const header = start > 0 ? this.fetch(0, Math.min(headerSize, size)) : undefined;
+    const [h, tail] = await Promise.all([header, this.fetch(start, size - start)]);
+    this.start = start;
+    this.bytes = tail;
+    return h;
+  }
+
+  /** Extend the window down to `from` with one read, when that is worth it. */
+  async extend(from: number, limit = WALK_READ_MAX): Promise<void> {
+    if (this.bytes === undefined || from >= this.start || this.start - from > limit) return;
+    const more = await this.fetch(from, this.start - from);
+    const joined = new Uint8Array(more.length + this.bytes.length);
+    joined.set(more);
+    joined.set(this.bytes, more.length);
+    this.start = from;
+    this.bytes = joined;
+  }
+
+  get windowStart(): number {
+    return this.bytes === undefined ? 0 : this.start;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const sync = this.source.readSync;
+    if (sync !== undefined) return sync.call(this.source, offset, length);
+    const w = this.bytes;
+    if (w !== undefined && offset >= this.start && offset + length <= this.start + w.length) {
+      return w.subarray(offset - this.start, offset - this.start + length);
+    }
+    return this.fetch(offset, length);
+  }
+
+  private fetch(offset: number, length: number): Promise<Uint8Array> {
+    this.requests++;
+    return this.source.read(offset, length, this.options);
+  }
+}
 
 /** The commit chain's end as the writer continues it. */
 export interface TailState {
@@ -86,12 +159,27 @@ export async function inflateJournal(state: LoadedState, inflate: (stored: Uint8
   return out;
 }
 
-export function loadState(backing: Backing, path?: string): LoadedState {
+/** How an open reads (defaults for a local open). */
+export interface LoadOptions {
+  /** Bytes fetched from the tail of an async source. Default TAIL_BYTES (64 KiB). */
+  tailBytes?: number;
+  /** Cancels the open's reads. Default none. */
+  signal?: AbortSignal;
+}
+
+/** Reads sent to the source by the last loadState over an async source; for tests and stats. */
+export interface LoadResult extends LoadedState {
+  openRequests: number;
+}
+
+export async function loadState(source: ByteSource, path?: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const backing = new OpenReader(source, options.signal === undefined ? undefined : { signal: options.signal });
   const size = backing.size;
-  const settings = decodeFileHeader(backing.read(0, Math.min(size, FILE_HEADER_SIZE)), path);
-  let tail = tailCommit(backing, path);
+  const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
+  const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
+  let tail = await tailCommit(backing, path);
   const scanned = tail === undefined;
-  if (tail === undefined) tail = scanForLastCommit(backing, path);
+  if (tail === undefined) tail = await scanForLastCommit(backing, path);
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
   if (tail === undefined) {
     return {
@@ -104,6 +192,7 @@ export function loadState(backing: Backing, path?: string): LoadedState {
       accounting,
       validEnd: FILE_HEADER_SIZE,
       scanned,
+      openRequests: backing.requests,
     };
   }
 
@@ -111,10 +200,12 @@ export function loadState(backing: Backing, path?: string): LoadedState {
   const stop = Math.min(tail.fullIndexAt, tail.journalFrom === 0 ? Infinity : tail.journalFrom);
   const chain: CommitAt[] = [tail];
   let cur = tail;
+  // Not self-contained (an unclosed archive): the older commits it needs, in one read when they are near.
+  if (cur.offset > stop) await backing.extend(stop);
   while (cur.offset > stop) {
     const prev = cur.prevCommit;
     if (prev < FILE_HEADER_SIZE) throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
-    const c = readCommit(backing, prev, path);
+    const c = await readCommit(backing, prev, path);
     if (c.sequence !== cur.sequence - 1) {
       throw new CorruptError("commit chain", `commit ${cur.sequence} is preceded by commit ${c.sequence}`, prev);
     }
@@ -170,6 +261,7 @@ export function loadState(backing: Backing, path?: string): LoadedState {
     accounting,
     validEnd: tail.offset + tail.frameSize,
     scanned,
+    openRequests: backing.requests,
   };
 }
 
@@ -199,19 +291,21 @@ function checkIndex(chunks: readonly IndexEntry[], tail: CommitAt): void {
   }
 }
 
-function readCommit(backing: Backing, offset: number, path?: string): CommitAt {
-  const frameSize = peekCommitSize(backing.read(offset, 16), offset);
-  return decodeCommit(backing.read(offset, frameSize), offset, path);
+async function readCommit(backing: OpenReader, offset: number, path?: string): Promise<CommitAt> {
+  const frameSize = peekCommitSize(await backing.read(offset, 16), offset);
+  return decodeCommit(await backing.read(offset, frameSize), offset, path);
 }
 
 /** The commit the trailer at the very end points to, if the tail is clean. */
-function tailCommit(backing: Backing, path?: string): CommitAt | undefined {
+async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
   const size = backing.size;
   if (size < FILE_HEADER_SIZE + COMMIT_FIXED_SIZE + TRAILER_SIZE) return undefined;
-  const t = decodeTrailer(backing.read(size - TRAILER_SIZE, TRAILER_SIZE));
+  const t = decodeTrailer(await backing.read(size - TRAILER_SIZE, TRAILER_SIZE));
   if (t === undefined || t.commitOffset < FILE_HEADER_SIZE || t.commitOffset + t.frameSize !== size) return undefined;
+  // A last commit larger than the tail window: the one more read, for the rest of it.
+  await backing.extend(t.commitOffset, Infinity);
   try {
-    return readCommit(backing, t.commitOffset, path);
+    return await readCommit(backing, t.commitOffset, path);
   } catch (e) {
     if (isVlstoreError(e)) return undefined;
     throw e;
@@ -223,23 +317,23 @@ function tailCommit(backing: Backing, path?: string): CommitAt | undefined {
  * return the last valid commit. Stops at the first frame that is torn,
  * corrupt or unknown: everything after it is the torn tail.
  */
-function scanForLastCommit(backing: Backing, path?: string): CommitAt | undefined {
+async function scanForLastCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
   const size = backing.size;
   let pos = FILE_HEADER_SIZE;
   let last: CommitAt | undefined;
   while (pos + CHUNK_FIXED_SIZE <= size) {
     try {
-      const m = backing.read(pos, 4);
+      const m = await backing.read(pos, 4);
       const magic = (m[0]! | (m[1]! << 8) | (m[2]! << 16) | (m[3]! << 24)) >>> 0;
       if (magic === CHUNK_MAGIC) {
-        const p = decodeChunkPrefix(backing.read(pos, CHUNK_FIXED_SIZE), pos);
+        const p = decodeChunkPrefix(await backing.read(pos, CHUNK_FIXED_SIZE), pos);
         if (pos + p.frameSize > size) break;
-        decodeChunkHeader(backing.read(pos, p.headerSize), pos, path);
+        decodeChunkHeader(await backing.read(pos, p.headerSize), pos, path);
         pos += p.frameSize;
       } else if (magic === COMMIT_MAGIC) {
-        const frameSize = peekCommitSize(backing.read(pos, 16), pos);
+        const frameSize = peekCommitSize(await backing.read(pos, 16), pos);
         if (pos + frameSize > size) break;
-        last = decodeCommit(backing.read(pos, frameSize), pos, path);
+        last = decodeCommit(await backing.read(pos, frameSize), pos, path);
         pos += frameSize;
       } else {
         break;

@@ -1,6 +1,8 @@
 /** ChunkStore options, their defaults, and the checks of a reopen against the file. */
 import { CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
 import { validateSettings, type FileSettings } from "../format/header.js";
+import type { SourceOptions } from "../sources/open-source.js";
+import type { ReadPlanOptions } from "./read-planner.js";
 
 export interface ChunkStoreOptions {
   /**
@@ -51,6 +53,15 @@ export interface ChunkStoreOptions {
   readOnly?: boolean;
   /** fsync at every flush, so a flushed commit survives power loss. Per open. Default true. */
   durable?: boolean;
+  /**
+   * Bytes read from the end of an archive at a remote open (one read; a
+   * small archive's whole index fits). Per open. Default 64 KiB.
+   */
+  tailBytes?: number;
+  /** Options passed to openSource for a remote location (endpoint, credentials...). Per open. Default none. */
+  source?: SourceOptions;
+  /** How remote block reads are merged and how many run at once. Per open. Defaults: see ReadPlanOptions. */
+  reads?: ReadPlanOptions;
 }
 
 export const DEFAULT_CHUNK_SIZE = 4 << 20; // 4 MiB
@@ -66,6 +77,7 @@ export interface OpenOptions {
   blockRecords: number;
   readOnly: boolean;
   durable: boolean;
+  reads: ReadPlanOptions;
 }
 
 export function resolveOpenOptions(o: ChunkStoreOptions): OpenOptions {
@@ -80,7 +92,11 @@ export function resolveOpenOptions(o: ChunkStoreOptions): OpenOptions {
   if (!Number.isSafeInteger(blockRecords) || blockRecords < 0) {
     throw new InvalidArgumentError("blockRecords", `${blockRecords} is not a non-negative integer`);
   }
-  return { cacheBytes, blockRecords, readOnly: o.readOnly ?? false, durable: o.durable ?? true };
+  const tail = o.tailBytes;
+  if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 64)) {
+    throw new InvalidArgumentError("tailBytes", `${tail} is not an integer of at least 64`);
+  }
+  return { cacheBytes, blockRecords, readOnly: o.readOnly ?? false, durable: o.durable ?? true, reads: o.reads ?? {} };
 }
 
 /** Settings of a new store from its options, validated. */

@@ -9,7 +9,13 @@
  */
 import { randomUUID, createHash } from "node:crypto";
 import { readFile, rename, rm } from "node:fs/promises";
-import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
+import {
+  ChunkStore,
+  type ChunkStoreOptions,
+  type ChunkStoreStats,
+  type CommitJournal,
+  type StoreLocation,
+} from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
 import { ClosedError, CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
@@ -113,9 +119,13 @@ export class Depot<T> implements AsyncDisposable {
     this.attach(store);
   }
 
-  /** Open (or create) a Depot in a file. Settings of an existing file are read back from it. */
-  static async open<T>(path: string, codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Promise<Depot<T>> {
-    const store = await ChunkStore.open(path, { ...options, codec });
+  /**
+   * Open (or create) a Depot in a file, or open one read-only from an
+   * http(s):// or s3:// URL or a ByteSource. Settings of an existing
+   * archive are read back from it.
+   */
+  static async open<T>(location: StoreLocation, codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Promise<Depot<T>> {
+    const store = await ChunkStore.open(location, { ...options, codec });
     try {
       return new Depot(store, codec, options);
     } catch (e) {

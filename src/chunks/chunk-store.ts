@@ -27,72 +27,15 @@ import type { FileLock } from "./lock.js";
 import type { ChunkStoreOptions } from "./options.js";
 import { ReadAhead } from "./read-ahead.js";
 import { ReadPlanner } from "./read-planner.js";
+import { RecordReader } from "./record-reader.js";
+import type { ChunkStoreSettings, ChunkStoreStats, RecordLocation } from "./types.js";
 import { bytesInit, locationInit, memoryInit, type StoreInit, type StoreLocation } from "./store-open.js";
 import type { FileSettings } from "../format/header.js";
 
 export type { CommitJournal } from "./commit-planner.js";
 export { MAX_IN_FLIGHT } from "./chunk-writer.js";
 export type { StoreLocation } from "./store-open.js";
-
-export interface ChunkStoreStats {
-  /** Records put (flushed or not). */
-  records: number;
-  /** Chunks written to the backing. */
-  chunks: number;
-  /** Blocks in written chunks. */
-  blocks: number;
-  /** Sum of record lengths in written chunks. */
-  rawBytes: number;
-  /** Bytes of the written chunk frames (headers, blocks, padding). */
-  storedBytes: number;
-  /** Size of the backing: header, chunks and commits. */
-  fileBytes: number;
-  /** rawBytes / storedBytes (1 when nothing is written). */
-  ratio: number;
-  /** Block reads served from the cache (or joined to a load in progress). */
-  cacheHits: number;
-  /** Block loads (read, verify and, if compressed, decompress), read-ahead included. */
-  cacheMisses: number;
-  /** Bytes held by the block cache. */
-  cachedBytes: number;
-  /** Bytes produced by zstd decompression since open (beyond the API of issue 3: for tests and tuning). */
-  decompressedBytes: number;
-  /** Number of zstd decompressions since open. */
-  decompressions: number;
-  /** Reads served by the source since open: requests for HTTP/S3, read calls for memory and files. */
-  requests: number;
-  /** Bytes those reads returned. */
-  bytesFetched: number;
-  /** Requests the source retried after transient failures. */
-  retries: number;
-  /** Reads the open itself sent to an async source (0 for memory and local files, which read in place). */
-  openRequests: number;
-}
-
-export interface RecordLocation {
-  chunk: number;
-  /** Global block index, 0..blockCount-1. */
-  block: number;
-  /** Offset in the decompressed block. */
-  offset: number;
-  length: number;
-}
-
-export interface ChunkStoreSettings {
-  chunkSize: number;
-  blockSize: number;
-  level: number;
-  shuffle: number;
-  codec: string | undefined;
-}
-
-/** One record's place in a sealed chunk, found before its block is read. */
-interface Slot {
-  c: ChunkInfo;
-  b: number;
-  start: number;
-  end: number;
-}
+export type { ChunkStoreSettings, ChunkStoreStats, RecordLocation } from "./types.js";
 
 export class ChunkStore implements AsyncDisposable {
   /** Local path or URL (for messages); undefined in memory. */
@@ -108,7 +51,7 @@ export class ChunkStore implements AsyncDisposable {
   private readonly cache: BlockCache;
   private readonly table: ChunkTable;
   private readonly planner: ReadPlanner;
-  private readonly ahead: ReadAhead;
+  private readonly reader: RecordReader;
   private readonly writer: ChunkWriter | undefined;
   private readonly commits: CommitPlanner | undefined;
   private metaMap: Map<string, string>;
@@ -136,11 +79,12 @@ export class ChunkStore implements AsyncDisposable {
     this.table = new ChunkTable(init.source, init.location);
     this.table.addWritten(state.chunks);
     this.planner = new ReadPlanner(init.source, this.table, this.cache, init.open.reads, init.location, this.counters);
-    this.ahead = new ReadAhead(this.table, this.planner, state.settings.blockSize);
+    const ahead = new ReadAhead(this.table, this.planner, state.settings.blockSize);
     if (!this.readOnly && this.backing !== undefined) {
       this.writer = new ChunkWriter(this.backing, this.table, this.cache, state.settings, init.open.blockRecords);
       this.commits = new CommitPlanner(this.writer, this.table, this.metaMap, state, init.open.durable);
     }
+    this.reader = new RecordReader(this.table, this.planner, ahead, () => this.writer?.openChunk, () => this.recordCount);
   }
 
   // ---------------------------------------------------------------- opening
@@ -283,43 +227,19 @@ export class ChunkStore implements AsyncDisposable {
    */
   locate(id: number): RecordLocation {
     this.assertOpen();
-    this.checkId(id);
-    const open = this.writer?.openChunk;
-    if (open !== undefined && id >= open.firstRecord) {
-      const l = open.location(id - open.firstRecord);
-      return { chunk: this.table.chunks.length, block: open.firstBlock + l.block, offset: l.offset, length: l.length };
-    }
-    const s = this.slotSync(id);
-    return { chunk: s.c.index, block: s.c.firstBlock + s.b, offset: s.start, length: s.end - s.start };
+    return this.reader.locate(id);
   }
 
   /** locate() for many ids, reading the chunk headers a remote source has not yet served (concurrently). */
-  async locateMany(ids: readonly number[]): Promise<RecordLocation[]> {
+  locateMany(ids: readonly number[]): Promise<RecordLocation[]> {
     this.assertOpen();
-    for (const id of ids) this.checkId(id);
-    const need = new Map<number, ChunkInfo>();
-    const sealed = this.writer?.openChunk.firstRecord ?? this.table.recordCount;
-    for (const id of ids) {
-      if (id >= sealed) continue;
-      const c = this.table.chunkOf(id);
-      if (c.layout === undefined && !this.table.headerReady(c)) need.set(c.index, c);
-    }
-    await Promise.all([...need.values()].map((c) => this.table.header(c)));
-    return ids.map((id) => this.locate(id));
+    return this.reader.locateMany(ids);
   }
 
   /** Record `id` as a view into its decompressed block (8-byte aligned, no copy). Works for unflushed records. */
   async get(id: number): Promise<Uint8Array> {
     this.assertOpen();
-    this.checkId(id);
-    const open = this.writer?.openChunk;
-    if (open !== undefined && id >= open.firstRecord) return open.view(id - open.firstRecord);
-    const s = await this.slot(id);
-    if (s.c.raw !== undefined) return s.c.raw[s.b]!.subarray(s.start, s.end);
-    const key = s.c.firstBlock + s.b;
-    this.ahead.note(key, key);
-    const block = await this.planner.block(key);
-    return block.subarray(s.start, s.end);
+    return this.reader.get(id);
   }
 
   /**
@@ -329,66 +249,7 @@ export class ChunkStore implements AsyncDisposable {
    */
   async getMany(ids: readonly number[]): Promise<Uint8Array[]> {
     this.assertOpen();
-    for (const id of ids) this.checkId(id);
-    const out = new Array<Uint8Array>(ids.length);
-    const open = this.writer?.openChunk;
-    const slots: (Slot | undefined)[] = new Array<Slot | undefined>(ids.length);
-    const remote: number[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (open !== undefined && id >= open.firstRecord) {
-        out[i] = open.view(id - open.firstRecord);
-        continue;
-      }
-      const c = this.table.chunkOf(id);
-      if (c.layout === undefined && !this.table.headerReady(c)) remote.push(i);
-      else slots[i] = this.slotSync(id);
-    }
-    if (remote.length > 0) {
-      // Headers not yet read from a remote source: all of them concurrently, then plan as usual.
-      const resolved = await Promise.all(remote.map((i) => this.slot(ids[i]!)));
-      remote.forEach((i, k) => (slots[i] = resolved[k]));
-    }
-    const keys = new Set<number>();
-    let lo = Infinity;
-    let hi = -1;
-    for (let i = 0; i < ids.length; i++) {
-      const s = slots[i];
-      if (s === undefined) continue;
-      if (s.c.raw !== undefined) {
-        out[i] = s.c.raw[s.b]!.subarray(s.start, s.end);
-        slots[i] = undefined;
-        continue;
-      }
-      const key = s.c.firstBlock + s.b;
-      keys.add(key);
-      lo = Math.min(lo, key);
-      hi = Math.max(hi, key);
-    }
-    const loads = this.planner.load([...keys].sort((x, y) => x - y));
-    if (hi >= 0 && hi - lo + 1 <= loads.size * 2) this.ahead.note(lo, hi);
-    const blocks = new Map<number, Uint8Array>();
-    await Promise.all([...loads].map(async ([key, p]) => blocks.set(key, await p)));
-    for (let i = 0; i < ids.length; i++) {
-      const s = slots[i];
-      if (s !== undefined) out[i] = blocks.get(s.c.firstBlock + s.b)!.subarray(s.start, s.end);
-    }
-    return out;
-  }
-
-  private checkId(id: number): void {
-    if (!Number.isSafeInteger(id) || id < 0 || id >= this.recordCount) throw new NotFoundError(id);
-  }
-
-  /** Where sealed record `id` sits, its chunk's header read synchronously if needed. */
-  private slotSync(id: number): Slot {
-    const c = this.table.chunkOf(id);
-    return slotIn(c, c.layout ?? this.table.headerSync(c), id);
-  }
-
-  private async slot(id: number): Promise<Slot> {
-    const c = this.table.chunkOf(id);
-    return slotIn(c, c.layout ?? (await this.table.header(c)), id);
+    return this.reader.getMany(ids);
   }
 
   // ---------------------------------------------------------------- refresh
@@ -518,10 +379,4 @@ export class ChunkStore implements AsyncDisposable {
     if (w.failure !== undefined) throw w.failure;
     return w;
   }
-}
-
-function slotIn(c: ChunkInfo, lay: { blockOf: Uint32Array; offsets: Uint32Array; lengths: Uint32Array }, id: number): Slot {
-  const i = id - c.firstRecord;
-  const start = lay.offsets[i]!;
-  return { c, b: lay.blockOf[i]!, start, end: start + lay.lengths[i]! };
 }

@@ -13,7 +13,7 @@
  * and read-ahead.
  */
 import { ClosedError, CorruptError, NotFoundError, ReadOnlyError } from "../errors.js";
-import type { ByteSource } from "../sources/byte-source.js";
+import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 import type { Backing } from "./backing.js";
 import { BlockCache } from "./block-cache.js";
 import type { DecodeCounters } from "./block-reader.js";
@@ -234,6 +234,17 @@ export class ChunkStore implements AsyncDisposable {
   locateMany(ids: readonly number[]): Promise<RecordLocation[]> {
     this.assertOpen();
     return this.reader.locateMany(ids);
+  }
+
+  /**
+   * Read every chunk header a remote source has not served yet (bounded
+   * concurrency), so locate() answers for every record: do this before
+   * building a block-aware Loader over a remote Depot. Free for memory and
+   * local files.
+   */
+  async loadHeaders(options: ReadOptions = {}): Promise<void> {
+    this.assertOpen();
+    await this.table.loadAll(options);
   }
 
   /** Record `id` as a view into its decompressed block (8-byte aligned, no copy). Works for unflushed records. */

@@ -119,7 +119,7 @@ export class ChunkTable {
     if (c.header !== undefined) return c.header;
     const sync = this.source.readSync;
     if (sync === undefined) {
-      throw new InvalidArgumentError("chunk", `the header of chunk ${c.index} of ${this.location ?? "the store"} is not loaded yet (remote source: use an async read or locateMany first)`);
+      throw new InvalidArgumentError("chunk", `the header of chunk ${c.index} of ${this.location ?? "the store"} is not loaded yet (remote source: read it first, or call locateMany or loadHeaders)`);
     }
     return this.accept(c, sync.call(this.source, c.offset, headerBytes(c)));
   }
@@ -149,6 +149,17 @@ export class ChunkTable {
       this.headerLoads.set(c.index, p);
     }
     return p;
+  }
+
+  /** Every header not yet known, `concurrency` reads at a time (async sources only). */
+  async loadAll(options?: ReadOptions, concurrency = 6): Promise<void> {
+    if (this.source.readSync !== undefined) return;
+    const todo = this.chunks.filter((c) => c.header === undefined && c.raw === undefined && c.offset >= 0);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) await this.header(todo[next++]!, options);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
   }
 
   /** Verify header bytes of chunk `c` against the index and keep the header. */

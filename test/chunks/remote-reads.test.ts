@@ -244,3 +244,29 @@ test("a Depot over an async source reads the same names and values as the local 
   await local.close();
   await remote.close();
 });
+
+test("a Loader epoch over a remote Depot (headers loaded first) serves the same batches as over the local file", async () => {
+  const { createLoader } = await import("../../src/loader/index.js");
+  const path = join(dir, "loader.vls");
+  const d = await Depot.open(path, bytesCodec, { durable: false, blockSize: 8 << 10, chunkSize: 32 << 10 });
+  for (let i = 0; i < 300; i++) await d.put(`r${i}`, wave(i, 200 + (i % 13) * 40));
+  await d.close();
+  const { readFileSync } = await import("node:fs");
+  const local = await Depot.open(path, bytesCodec, { readOnly: true });
+  const src = CountingSource.of(new Uint8Array(readFileSync(path)));
+  const remote = await Depot.open(src, bytesCodec, { cacheBytes: 256 << 10 });
+  assert.throws(() => createLoader(remote, { shuffle: "blocks", seed: 3, batchSize: 16 }), (e) => isVlstoreError(e, "InvalidArgument"));
+  await remote.chunkStore.loadHeaders();
+  const epoch = async (depot: Depot<Uint8Array>): Promise<[string[], Uint8Array[]][]> => {
+    const out: [string[], Uint8Array[]][] = [];
+    for await (const b of createLoader(depot, { shuffle: "blocks", seed: 3, epoch: 1, batchSize: 16 })) out.push([b.names, b.values]);
+    return out;
+  };
+  const a = await epoch(local);
+  const b = await epoch(remote);
+  assert.deepEqual(b.map(([n]) => n), a.map(([n]) => n));
+  b.forEach(([, vs], k) => vs.forEach((v, j) => assert.ok(equalBytes(v, a[k]![1][j]!))));
+  assert.equal(new Set(a.flatMap(([n]) => n)).size, 300);
+  await local.close();
+  await remote.close();
+});

@@ -134,6 +134,21 @@ export class Depot<T> implements AsyncDisposable {
     }
   }
 
+  /**
+   * A read-only Depot: adopt commits made since it opened (or last
+   * refreshed), locally or remotely: new, changed and deleted names.
+   * Resolves true when anything changed. Without it a reader keeps the
+   * snapshot it opened. A writable Depot sees its own writes: false.
+   */
+  async refresh(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    this.checkOpen();
+    if (!(await this.store.refresh(options))) return false;
+    const index = new NameIndex();
+    for (const payload of this.store.journalEntries()) replayJournal(payload, index);
+    this.index = index;
+    return true;
+  }
+
   /** A Depot held in memory. */
   static memory<T>(codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Depot<T> {
     return new Depot(ChunkStore.memory({ ...options, codec }), codec, options);

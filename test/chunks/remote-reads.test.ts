@@ -270,3 +270,23 @@ test("a Loader epoch over a remote Depot (headers loaded first) serves the same 
   await local.close();
   await remote.close();
 });
+
+test("Depot.refresh(): a remote reader sees names put, changed and deleted after it opened", async () => {
+  const w = Depot.memory(bytesCodec);
+  for (let i = 0; i < 40; i++) await w.put(`k${i}`, wave(i, 64));
+  let bytes = await w.chunkStore.toBytes();
+  const r = await Depot.open(new CountingSource(() => bytes), bytesCodec);
+  assert.equal(r.size, 40);
+  await w.put("k0", wave(1000, 64));
+  await w.delete("k1");
+  await w.put("new", wave(2000, 64));
+  bytes = await w.chunkStore.toBytes();
+  assert.equal(await r.get("new"), undefined, "the snapshot stays until refresh");
+  assert.equal(await r.refresh(), true);
+  assert.equal(r.size, 40);
+  assert.ok(equalBytes((await r.get("k0"))!, wave(1000, 64)));
+  assert.equal(await r.get("k1"), undefined);
+  assert.ok(equalBytes((await r.get("new"))!, wave(2000, 64)));
+  await r.close();
+  await w.close();
+});

@@ -25,6 +25,7 @@ import {
   INDEX_ENTRY_SIZE,
   metaBytes,
   peekCommitSize,
+  TAIL_MAGIC,
   TRAILER_SIZE,
   type CommitAt,
   type IndexEntry,
@@ -81,6 +82,11 @@ class OpenReader {
 
   get windowStart(): number {
     return this.bytes === undefined ? 0 : this.start;
+  }
+
+  /** The window's bytes (async sources, after prime). */
+  get window(): Uint8Array {
+    return this.bytes ?? new Uint8Array(0);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -179,7 +185,10 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
   let tail = await tailCommit(backing, path);
   const scanned = tail === undefined;
-  if (tail === undefined) tail = await scanForLastCommit(backing, path);
+  if (tail === undefined) {
+    // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
+    tail = source.readSync === undefined ? await searchBackForCommit(backing, path) : await scanForLastCommit(backing, path);
+  }
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
   if (tail === undefined) {
     return {
@@ -344,4 +353,39 @@ async function scanForLastCommit(backing: OpenReader, path?: string): Promise<Co
     }
   }
   return last;
+}
+
+/**
+ * The last valid commit of an async source whose tail is not a clean
+ * trailer (a writer was mid-append, or bytes were added after the last
+ * commit): search the tail window backwards for a commit trailer whose
+ * commit decodes and ends exactly there; if none, grow the window 8x (one
+ * read each) down to the header. Frames end on 8-byte boundaries, so only
+ * those are tried. Unlike the forward walk this cannot tell a torn tail from
+ * damage; a read-only open ignores what follows the commit either way.
+ */
+async function searchBackForCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
+  let searchedFrom = backing.size;
+  for (;;) {
+    const start = backing.windowStart;
+    const w = backing.window;
+    // Trailer ends e in (start + TRAILER_SIZE .. searchedFrom], multiples of 8, newest first.
+    for (let e = Math.floor(searchedFrom / 8) * 8; e - TRAILER_SIZE >= Math.max(start, FILE_HEADER_SIZE); e -= 8) {
+      const i = e - start;
+      if (w[i - 8] !== TAIL_MAGIC[0] || w[i - 1] !== TAIL_MAGIC[7]) continue;
+      const t = decodeTrailer(w.subarray(i - TRAILER_SIZE, i));
+      if (t === undefined || t.commitOffset < FILE_HEADER_SIZE || t.commitOffset + t.frameSize !== e) continue;
+      try {
+        await backing.extend(t.commitOffset, Infinity);
+        return await readCommit(backing, t.commitOffset, path);
+      } catch (err) {
+        // Bytes that only look like a trailer: keep searching. Anything else (I/O) is real.
+        if (!isVlstoreError(err, "Checksum") && !isVlstoreError(err, "Corrupt")) throw err;
+      }
+    }
+    if (start <= FILE_HEADER_SIZE) return undefined;
+    // Overlap by a trailer, so one cut by the window's start is seen whole next time.
+    searchedFrom = start + TRAILER_SIZE;
+    await backing.extend(Math.max(0, start - Math.max(backing.window.length * 7, TAIL_BYTES)), Infinity);
+  }
 }

@@ -290,3 +290,22 @@ test("Depot.refresh(): a remote reader sees names put, changed and deleted after
   await r.close();
   await w.close();
 });
+
+test("a torn tail read remotely: the last commit is found searching back, in a few requests", async () => {
+  const { bytes, records } = await archive(400, 6);
+  const probe = await ChunkStore.fromBytes(bytes);
+  const committed = probe.recordCount;
+  await probe.close();
+  for (const extra of [1000, 300_000]) {
+    // Part of a chunk frame as a crash mid-append leaves it: its first bytes, then junk.
+    const torn = new Uint8Array(bytes.length + extra);
+    torn.set(bytes);
+    torn.set(bytes.subarray(64, 64 + Math.min(extra, 4000)), bytes.length);
+    const src = CountingSource.of(torn);
+    const s = await ChunkStore.open(src);
+    assert.equal(s.recordCount, committed, `torn by ${extra} bytes`);
+    assert.ok(src.requests <= 4, `${src.requests} requests: ${JSON.stringify(src.log)}`);
+    assert.ok(equalBytes(await s.get(committed - 1), records[committed - 1]!));
+    await s.close();
+  }
+});

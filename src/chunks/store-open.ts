@@ -153,12 +153,15 @@ async function sourceInit(location: string | URL | ByteSource, options: ChunkSto
 
 /** A read-only open over any source: no lock, a torn tail ignored. */
 async function readerInit(source: ByteSource, location: string, options: ChunkStoreOptions, open: OpenOptions, ownsSource: boolean): Promise<StoreInit> {
+  // A source opened here counts its own probe (an HTTP source's first request) as part of the open.
+  const before = ownsSource ? 0 : source.stats().requests;
   const state = await loadState(source, location, { tailBytes: options.tailBytes });
   checkReopen(state.settings, state.meta.get("codec"), options, location);
   // Not persisted (read-only), but settings.codec reports the codec in use.
   if (options.codec && !state.meta.has("codec")) state.meta.set("codec", options.codec.name);
   const journal = await inflateJournal(state, decompressJournal);
-  return { source, backing: undefined, location, state, journal, open, lock: undefined, ownsSource, openRequests: state.openRequests };
+  const openRequests = source.readSync === undefined ? source.stats().requests - before : 0;
+  return { source, backing: undefined, location, state, journal, open, lock: undefined, ownsSource, openRequests };
 }
 
 /** Header plus an initial full commit (holding the codec name), so even a new file is self-describing. */

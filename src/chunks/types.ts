@@ -31,7 +31,7 @@ export interface ChunkStoreStats {
   bytesFetched: number;
   /** Requests the source retried after transient failures. */
   retries: number;
-  /** Reads the open itself sent to an async source (0 for memory and local files, which read in place). */
+  /** Requests the open cost an async source, its own opening probe included (0 for memory and local files). */
   openRequests: number;
 }
 

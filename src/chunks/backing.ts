@@ -34,7 +34,12 @@ export function checkRange(offset: number, length: number, size: number, what: s
 }
 
 /** `readSync` as a promise, for the async half of ByteSource. */
-export function readAsPromise(source: { readSync(offset: number, length: number): Uint8Array }, offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+export function readAsPromise(
+  source: { readSync(offset: number, length: number): Uint8Array },
+  offset: number,
+  length: number,
+  options?: ReadOptions,
+): Promise<Uint8Array> {
   try {
     options?.signal?.throwIfAborted();
     return Promise.resolve(source.readSync(offset, length));

@@ -19,7 +19,14 @@ export interface DecodeCounters {
 }
 
 /** Throw ChecksumError unless `stored` (block `b` of chunk `c`, at file offset `at`) matches its CRC. */
-export function checkBlockCrc(c: ChunkInfo, h: ChunkFrameHeader, b: number, stored: Uint8Array, at: number, location: string | undefined): void {
+export function checkBlockCrc(
+  c: ChunkInfo,
+  h: ChunkFrameHeader,
+  b: number,
+  stored: Uint8Array,
+  at: number,
+  location: string | undefined,
+): void {
   const e = h.blocks[b]!;
   const actual = crc32(stored);
   if (actual !== e.crc) throw new ChecksumError(`chunk ${c.index} block ${b}`, at, e.crc, actual, location, c.index);
@@ -38,7 +45,8 @@ export async function decodeBlock(
   const at = c.offset + e.payloadOffset;
   checkBlockCrc(c, h, b, stored, at, location);
   if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
-  const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, { what: `chunk ${c.index} block ${b}`, offset: at });
+  const where = { what: `chunk ${c.index} block ${b}`, offset: at };
+  const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, where);
   counters.decompressions++;
   counters.decompressedBytes += e.rawSize;
   return data;
@@ -64,7 +72,8 @@ export async function decodeRun(
     checkBlockCrc(c, h, first + k, stored.subarray(at, at + e.storedSize), start + at, location);
     at += e.storedSize;
   }
-  const data = await decompressRun(stored, entries, h.shuffle, { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start });
+  const where = { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start };
+  const data = await decompressRun(stored, entries, h.shuffle, where);
   counters.decompressions += entries.length;
   for (const e of entries) counters.decompressedBytes += e.rawSize;
   return data;

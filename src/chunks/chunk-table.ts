@@ -119,7 +119,9 @@ export class ChunkTable {
     if (c.header !== undefined) return c.header;
     const sync = this.source.readSync;
     if (sync === undefined) {
-      throw new InvalidArgumentError("chunk", `the header of chunk ${c.index} of ${this.location ?? "the store"} is not loaded yet (remote source: read it first, or call locateMany or loadHeaders)`);
+      const where = `chunk ${c.index} of ${this.location ?? "the store"}`;
+      const how = "remote source: read it first, or call locateMany or loadHeaders";
+      throw new InvalidArgumentError("chunk", `the header of ${where} is not loaded yet (${how})`);
     }
     return this.accept(c, sync.call(this.source, c.offset, headerBytes(c)));
   }
@@ -168,10 +170,14 @@ export class ChunkTable {
     let h: ChunkFrameHeader;
     try {
       const size = headerSizeOf(c);
-      if (size > c.frameSize) throw new CorruptError(what, `header of ${size} bytes in a frame of ${c.frameSize}`, c.offset);
+      if (size > c.frameSize) {
+        throw new CorruptError(what, `header of ${size} bytes in a frame of ${c.frameSize}`, c.offset);
+      }
       h = decodeChunkHeader(bytes, c.offset, this.location);
     } catch (e) {
-      if (e instanceof ChecksumError) throw new ChecksumError(`${what} header`, e.offset, e.expected, e.actual, this.location, c.index);
+      if (e instanceof ChecksumError) {
+        throw new ChecksumError(`${what} header`, e.offset, e.expected, e.actual, this.location, c.index);
+      }
       if (e instanceof CorruptError) throw new CorruptError(what, e.reason, e.offset, { cause: e });
       throw e;
     }

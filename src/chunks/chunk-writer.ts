@@ -7,7 +7,13 @@
  */
 import { InvalidArgumentError, RecordTooLargeError } from "../errors.js";
 import { alignUp } from "../format/bytes.js";
-import { BLOCK_ZSTD, encodeChunkFrame, MAX_CHUNK_RECORDS, type BlockInput, type ChunkFrameHeader } from "../format/chunk-frame.js";
+import {
+  BLOCK_ZSTD,
+  encodeChunkFrame,
+  MAX_CHUNK_RECORDS,
+  type BlockInput,
+  type ChunkFrameHeader,
+} from "../format/chunk-frame.js";
 import { MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
 import type { Backing } from "./backing.js";
 import type { BlockCache } from "./block-cache.js";
@@ -57,7 +63,8 @@ export class ChunkWriter {
     const id = this.nextId++;
     const open = this.openChunk;
     const { chunkSize } = this.settings;
-    if (open.recordCount > 0 && (open.rawSize + alignUp(bytes.length, 8) > chunkSize || open.recordCount >= MAX_CHUNK_RECORDS)) {
+    const full = open.rawSize + alignUp(bytes.length, 8) > chunkSize || open.recordCount >= MAX_CHUNK_RECORDS;
+    if (open.recordCount > 0 && full) {
       this.seal();
     }
     this.openChunk.add(bytes);
@@ -88,7 +95,8 @@ export class ChunkWriter {
       raw: sealed.blocks,
     };
     this.table.chunks.push(info);
-    this.openChunk = new OpenChunk(open.firstRecord + open.recordCount, open.firstBlock + open.blockCount, this.settings.blockSize, this.blockRecords);
+    const nextRecord = open.firstRecord + open.recordCount;
+    this.openChunk = new OpenChunk(nextRecord, open.firstBlock + open.blockCount, this.settings.blockSize, this.blockRecords);
     this.inFlight++;
     const frame = this.encode(info, sealed);
     frame.catch(noop); // awaited by the writer below; this only marks it handled meanwhile
@@ -107,7 +115,10 @@ export class ChunkWriter {
       });
   }
 
-  private async encode(info: ChunkInfo, sealed: SealedChunk): Promise<{ parts: Uint8Array[]; header: ChunkFrameHeader }> {
+  private async encode(
+    info: ChunkInfo,
+    sealed: SealedChunk,
+  ): Promise<{ parts: Uint8Array[]; header: ChunkFrameHeader }> {
     const { level, shuffle } = this.settings;
     const blocks = await Promise.all(
       sealed.blocks.map(async (raw, b): Promise<BlockInput> => {

@@ -93,7 +93,9 @@ export class CommitPlanner {
         j !== undefined && (this.acct.journalDeltaBytes > this.acct.lastJournalFullBytes || j.prefersFull?.() === true);
       const payload = j ? j.commitPayload(journalFull) : EMPTY;
       // A full journal snapshot is written even when empty: it replaces what came before.
-      if (dirty || journalFull || payload.length > 0) done.push(this.queueCommit(metaDelta, payload, indexFull, journalFull));
+      if (dirty || journalFull || payload.length > 0) {
+        done.push(this.queueCommit(metaDelta, payload, indexFull, journalFull));
+      }
     }
     if (done.length === 0) {
       done.push(
@@ -105,7 +107,12 @@ export class CommitPlanner {
     return Promise.all(done).then(noop);
   }
 
-  private queueCommit(metaDelta: [string, string][], payload: Uint8Array, indexFull: boolean, journalFull: boolean): Promise<void> {
+  private queueCommit(
+    metaDelta: [string, string][],
+    payload: Uint8Array,
+    indexFull: boolean,
+    journalFull: boolean,
+  ): Promise<void> {
     const w = this.writer;
     const chunks = this.table.chunks;
     const chunkCount = chunks.length;

@@ -187,7 +187,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   const scanned = tail === undefined;
   if (tail === undefined) {
     // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
-    tail = source.readSync === undefined ? await searchBackForCommit(backing, path) : await scanForLastCommit(backing, path);
+    const sync = source.readSync !== undefined;
+    tail = sync ? await scanForLastCommit(backing, path) : await searchBackForCommit(backing, path);
   }
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
   if (tail === undefined) {

@@ -47,7 +47,8 @@ export function resolveReadPlan(o: ReadPlanOptions): Required<ReadPlanOptions> {
     concurrency: o.concurrency ?? DEFAULT_CONCURRENCY,
   };
   for (const [k, v] of Object.entries(r)) {
-    if (!Number.isSafeInteger(v) || v < (k === "gapBytes" ? 0 : 1)) throw new InvalidArgumentError(k, `${v} is not a valid count`);
+    const least = k === "gapBytes" ? 0 : 1;
+    if (!Number.isSafeInteger(v) || v < least) throw new InvalidArgumentError(k, `${v} is not an integer >= ${least}`);
   }
   return r;
 }
@@ -219,7 +220,8 @@ export class ReadPlanner {
         cur.waiting.push(t.d);
         continue;
       }
-      cur = { c: t.c, h, first: t.b, last: t.b, start, end: start + e.storedSize, zstd, rawBytes: e.rawSize, waiting: [t.d] };
+      const end = start + e.storedSize;
+      cur = { c: t.c, h, first: t.b, last: t.b, start, end, zstd, rawBytes: e.rawSize, waiting: [t.d] };
       units.push(cur);
     }
     const sync = this.source.readSync;
@@ -245,7 +247,8 @@ export class ReadPlanner {
     const out: Range[] = [];
     let cur: Range | undefined;
     for (const u of sorted) {
-      if (cur !== undefined && u.start - cur.end <= this.plan.gapBytes && u.end - cur.start <= this.plan.maxRequestBytes) {
+      const near = cur !== undefined && u.start - cur.end <= this.plan.gapBytes;
+      if (cur !== undefined && near && u.end - cur.start <= this.plan.maxRequestBytes) {
         cur.end = Math.max(cur.end, u.end);
         cur.units.push(u);
         continue;

@@ -5,7 +5,7 @@
  * are read first (concurrently).
  */
 import { NotFoundError } from "../errors.js";
-import type { ChunkInfo } from "./chunk-info.js";
+import type { ChunkInfo, RecordLayout } from "./chunk-info.js";
 import type { ChunkTable } from "./chunk-table.js";
 import type { OpenChunk } from "./open-chunk.js";
 import type { ReadAhead } from "./read-ahead.js";
@@ -144,7 +144,7 @@ export class RecordReader {
   }
 }
 
-function slotIn(c: ChunkInfo, lay: { blockOf: Uint32Array; offsets: Uint32Array; lengths: Uint32Array }, id: number): Slot {
+function slotIn(c: ChunkInfo, lay: RecordLayout, id: number): Slot {
   const i = id - c.firstRecord;
   const start = lay.offsets[i]!;
   return { c, b: lay.blockOf[i]!, start, end: start + lay.lengths[i]! };

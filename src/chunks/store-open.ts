@@ -15,7 +15,13 @@ import { decompressJournal } from "./block-codec.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
 import { FileLock } from "./lock.js";
-import { checkReopen, resolveOpenOptions, settingsForNew, type ChunkStoreOptions, type OpenOptions } from "./options.js";
+import {
+  checkReopen,
+  resolveOpenOptions,
+  settingsForNew,
+  type ChunkStoreOptions,
+  type OpenOptions,
+} from "./options.js";
 
 /** Where a store is: a local path, an http(s):// or s3:// URL, or a ByteSource of your own. */
 export type StoreLocation = string | URL | ByteSource;
@@ -49,7 +55,9 @@ export function isSourceLocation(location: StoreLocation): boolean {
 /** A local path from a string or a file: URL. */
 function localPath(location: string | URL): string {
   if (location instanceof URL) {
-    if (location.protocol !== "file:") throw new InvalidArgumentError("location", `unsupported URL scheme ${location.protocol}`);
+    if (location.protocol !== "file:") {
+      throw new InvalidArgumentError("location", `unsupported URL scheme ${location.protocol}`);
+    }
     return decodeURIComponent(location.pathname);
   }
   return location;
@@ -72,7 +80,14 @@ export function memoryInit(options: ChunkStoreOptions): StoreInit {
     recordCount: 0,
     meta: new Map(meta),
     journal: [],
-    tail: { offset: FILE_HEADER_SIZE, sequence: 0, fullIndexAt: FILE_HEADER_SIZE, journalFrom: 0, indexFull: true, journalFull: false },
+    tail: {
+      offset: FILE_HEADER_SIZE,
+      sequence: 0,
+      fullIndexAt: FILE_HEADER_SIZE,
+      journalFrom: 0,
+      indexFull: true,
+      journalFull: false,
+    },
     accounting: { lastIndexFullBytes: metaBytes(meta), indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 },
     validEnd: bytes.length,
     scanned: false,
@@ -96,7 +111,8 @@ export async function bytesInit(bytes: Uint8Array, options: ChunkStoreOptions): 
   const state = await loadState(backing);
   const journal = await inflateJournal(state, decompressJournal);
   backing.truncateSync(state.validEnd);
-  return { source: backing, backing, location: undefined, state, journal, open, lock: undefined, ownsSource: true, openRequests: 0 };
+  const init = { source: backing, backing, location: undefined, state, journal, open, lock: undefined };
+  return { ...init, ownsSource: true, openRequests: 0 };
 }
 
 /** Open a location: local files as today (writer with lock, or mapped reader); anything else read-only. */
@@ -140,7 +156,11 @@ export async function locationInit(location: StoreLocation, options: ChunkStoreO
   }
 }
 
-async function sourceInit(location: string | URL | ByteSource, options: ChunkStoreOptions & { source?: SourceOptions }, open: OpenOptions): Promise<StoreInit> {
+async function sourceInit(
+  location: string | URL | ByteSource,
+  options: ChunkStoreOptions & { source?: SourceOptions },
+  open: OpenOptions,
+): Promise<StoreInit> {
   const given = isByteSource(location);
   const source = await openSource(location, options.source);
   try {
@@ -152,7 +172,13 @@ async function sourceInit(location: string | URL | ByteSource, options: ChunkSto
 }
 
 /** A read-only open over any source: no lock, a torn tail ignored. */
-async function readerInit(source: ByteSource, location: string, options: ChunkStoreOptions, open: OpenOptions, ownsSource: boolean): Promise<StoreInit> {
+async function readerInit(
+  source: ByteSource,
+  location: string,
+  options: ChunkStoreOptions,
+  open: OpenOptions,
+  ownsSource: boolean,
+): Promise<StoreInit> {
   // A source opened here counts its own probe (an HTTP source's first request) as part of the open.
   const before = ownsSource ? 0 : source.stats().requests;
   const state = await loadState(source, location, { tailBytes: options.tailBytes });

@@ -166,7 +166,8 @@ test("a damaged block read remotely is a ChecksumError naming chunk, block and o
   const other = probe.locate(10);
   assert.notEqual(loc.block, other.block);
   // Find the block's payload through its chunk header, read locally.
-  const header = (probe as unknown as { table: { chunks: { header: { blocks: { payloadOffset: number }[] } | undefined; offset: number; firstBlock: number }[] } }).table.chunks[loc.chunk]!;
+  type Peek = { header: { blocks: { payloadOffset: number }[] } | undefined; offset: number; firstBlock: number };
+  const header = (probe as unknown as { table: { chunks: Peek[] } }).table.chunks[loc.chunk]!;
   await probe.get(200);
   const at = header.offset + header.header!.blocks[loc.block - header.firstBlock]!.payloadOffset + 5;
   await probe.close();

@@ -47,7 +47,9 @@ export class CountingSource implements ByteSource {
     if (this.closed) throw new ClosedError(this.location);
     options?.signal?.throwIfAborted();
     await Promise.resolve(); // never synchronous, like a network read
-    if (offset < 0 || length < 0 || offset + length > this.seen) throw new TruncatedError(this.location, offset + length, this.seen, offset);
+    if (offset < 0 || length < 0 || offset + length > this.seen) {
+      throw new TruncatedError(this.location, offset + length, this.seen, offset);
+    }
     this.log.push([offset, length]);
     this.counters.requests++;
     this.counters.bytesFetched += length;

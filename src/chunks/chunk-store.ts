@@ -12,7 +12,7 @@
  * -> decode, with the block cache), block-reader (the one block verifier)
  * and read-ahead.
  */
-import { ClosedError, CorruptError, NotFoundError, ReadOnlyError } from "../errors.js";
+import { ClosedError, ReadOnlyError } from "../errors.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 import type { Backing } from "./backing.js";
 import { BlockCache } from "./block-cache.js";
@@ -21,8 +21,7 @@ import type { ChunkInfo } from "./chunk-info.js";
 import { ChunkTable } from "./chunk-table.js";
 import { checkRecord, ChunkWriter } from "./chunk-writer.js";
 import { CommitPlanner, type CommitJournal } from "./commit-planner.js";
-import { decompressJournal } from "./block-codec.js";
-import { inflateJournal, loadState } from "./load.js";
+import { reloadSnapshot } from "./refresh.js";
 import type { FileLock } from "./lock.js";
 import type { ChunkStoreOptions } from "./options.js";
 import { ReadAhead } from "./read-ahead.js";
@@ -274,27 +273,12 @@ export class ChunkStore implements AsyncDisposable {
   async refresh(options: { signal?: AbortSignal } = {}): Promise<boolean> {
     this.assertOpen();
     if (!this.readOnly) return false;
-    const before = this.source.size;
-    const changed = (await this.source.refresh?.(options)) ?? false;
-    if (!changed && this.source.size === before) return false;
-    const state = await loadState(this.source, this.path, { tailBytes: this.tailBytes, signal: options.signal });
-    const journal = await inflateJournal(state, decompressJournal);
-    const chunks = this.table.chunks;
-    const same = chunks.every((c, i) => {
-      const e = state.chunks[i];
-      return e !== undefined && e.offset === c.offset && e.frameSize === c.frameSize && e.recordCount === c.recordCount;
+    const next = await reloadSnapshot(this.source, this.path, this.table, this.cache, {
+      tailBytes: this.tailBytes,
+      signal: options.signal,
     });
-    if (!same) {
-      // Not an append of the archive seen so far (a compaction replaced it): start over.
-      if (state.recordCount < this.table.recordCount) {
-        throw new CorruptError("refresh", `${this.path ?? "store"} now holds ${state.recordCount} records, fewer than the ${this.table.recordCount} seen`, 0);
-      }
-      this.cache.clear();
-      this.table.clear();
-      this.table.addWritten(state.chunks);
-    } else {
-      this.table.addWritten(state.chunks.slice(chunks.length));
-    }
+    if (next === undefined) return false;
+    const { state, journal } = next;
     this.fileSettings = state.settings;
     const codec = this.metaMap.get("codec");
     this.metaMap = state.meta;

@@ -310,3 +310,21 @@ test("a torn tail read remotely: the last commit is found searching back, in a f
     await s.close();
   }
 });
+
+test("refresh() after the archive was replaced by a compaction: the new snapshot, ids and all", async () => {
+  const w = Depot.memory(bytesCodec);
+  for (let i = 0; i < 60; i++) await w.put(`k${i}`, wave(i, 32));
+  for (let i = 0; i < 30; i++) await w.delete(`k${i}`);
+  let bytes = await w.chunkStore.toBytes();
+  const r = await Depot.open(new CountingSource(() => bytes), bytesCodec);
+  assert.equal(r.chunkStore.recordCount, 60);
+  await w.compact();
+  bytes = await w.chunkStore.toBytes();
+  assert.equal(await r.refresh(), true);
+  assert.equal(r.chunkStore.recordCount, 30, "the compacted archive holds only the live records");
+  assert.equal(r.size, 30);
+  assert.ok(equalBytes((await r.get("k45"))!, wave(45, 32)));
+  assert.equal(await r.get("k3"), undefined);
+  await r.close();
+  await w.close();
+});

@@ -328,3 +328,24 @@ test("refresh() after the archive was replaced by a compaction: the new snapshot
   await r.close();
   await w.close();
 });
+
+test("a ByteSource with readSync is read in place: no async reads after the open, same records", async () => {
+  const { bytes, records } = await consolidated(300, 8);
+  const src = CountingSource.of(bytes);
+  let syncReads = 0;
+  const withSync = Object.assign(src, {
+    readSync(offset: number, length: number): Uint8Array {
+      syncReads++;
+      return bytes.subarray(offset, offset + length);
+    },
+  });
+  const s = await ChunkStore.open(withSync);
+  assert.equal(src.requests, 0, "the open reads in place too");
+  const ids = Array.from({ length: 300 }, (_, i) => i);
+  const got = await s.getMany(ids);
+  got.forEach((r, i) => assert.ok(equalBytes(r, records[i]!), `record ${i}`));
+  assert.equal(src.requests, 0, "no fetch step");
+  assert.ok(syncReads > 0);
+  assert.equal(s.readOnly, true);
+  await s.close();
+});

@@ -81,7 +81,8 @@ export class ChunkStore implements AsyncDisposable {
     const ahead = new ReadAhead(this.table, this.planner, state.settings.blockSize);
     if (!this.readOnly && this.backing !== undefined) {
       this.writer = new ChunkWriter(this.backing, this.table, this.cache, state.settings, init.open.blockRecords);
-      this.commits = new CommitPlanner(this.writer, this.table, this.metaMap, state, init.open.durable);
+      const durable = init.open.durable;
+      this.commits = new CommitPlanner(this.writer, this.table, this.metaMap, state, durable, state.settings);
     }
     this.reader = new RecordReader(this.table, this.planner, ahead, () => this.writer?.openChunk, () => this.recordCount);
   }

@@ -31,6 +31,7 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
+import { decodeSettingsMeta, SETTINGS_META } from "./settings-meta.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
@@ -57,16 +58,13 @@ class OpenReader {
     return this.source.size;
   }
 
-  /** Fetch [start, size) as the window, and the header beside it when outside (concurrently). */
-  async prime(tailBytes: number, headerSize: number): Promise<Uint8Array | undefined> {
-    if (this.source.readSync !== undefined) return undefined;
+  /** Fetch [start, size) as the window (async sources; an HTTP source serves it from its opening probe). */
+  async prime(tailBytes: number): Promise<void> {
+    if (this.source.readSync !== undefined) return;
     const size = this.source.size;
     const start = Math.max(0, size - tailBytes);
-    const header = start > 0 ? this.fetch(0, Math.min(headerSize, size)) : undefined;
-    const [h, tail] = await Promise.all([header, this.fetch(start, size - start)]);
+    this.bytes = await this.fetch(start, size - start);
     this.start = start;
-    this.bytes = tail;
-    return h;
   }
 
   /** Extend the window down to `from` with one read, when that is worth it. */
@@ -181,8 +179,12 @@ export interface LoadResult extends LoadedState {
 export async function loadState(source: ByteSource, path?: string, options: LoadOptions = {}): Promise<LoadResult> {
   const backing = new OpenReader(source, options.signal === undefined ? undefined : { signal: options.signal });
   const size = backing.size;
-  const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
-  const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
+  await backing.prime(options.tailBytes ?? TAIL_BYTES);
+  const readHeader = async (): Promise<FileSettings> =>
+    decodeFileHeader(await backing.read(0, Math.min(size, FILE_HEADER_SIZE)), path);
+  // In place (sync sources), or inside the tail window: the header first, as the authority on settings.
+  const headerAtHand = source.readSync !== undefined || backing.windowStart === 0;
+  let settings = headerAtHand ? await readHeader() : undefined;
   let tail = await tailCommit(backing, path);
   const scanned = tail === undefined;
   if (tail === undefined) {
@@ -192,6 +194,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   }
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
   if (tail === undefined) {
+    // No commit: the header says whether this is an archive at all (NotAnArchiveError otherwise).
+    settings ??= await readHeader();
     return {
       settings,
       chunks: [],
@@ -254,6 +258,10 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   }
 
   checkIndex(chunks, tail);
+  const stated = decodeSettingsMeta(meta.get(SETTINGS_META));
+  meta.delete(SETTINGS_META);
+  // Remote: the commit's copy of the settings saves a read of the header (archives without one read it).
+  settings ??= stated ?? (await readHeader());
   return {
     settings,
     chunks,

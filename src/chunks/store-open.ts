@@ -15,6 +15,7 @@ import { decompressJournal } from "./block-codec.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
 import { FileLock } from "./lock.js";
+import { encodeSettingsMeta, SETTINGS_META } from "./settings-meta.js";
 import {
   checkReopen,
   resolveOpenOptions,
@@ -88,7 +89,12 @@ export function memoryInit(options: ChunkStoreOptions): StoreInit {
       indexFull: true,
       journalFull: false,
     },
-    accounting: { lastIndexFullBytes: metaBytes(meta), indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 },
+    accounting: {
+      lastIndexFullBytes: metaBytes([[SETTINGS_META, encodeSettingsMeta(settings)], ...meta]),
+      indexDeltaBytes: 0,
+      lastJournalFullBytes: 0,
+      journalDeltaBytes: 0,
+    },
     validEnd: bytes.length,
     scanned: false,
   };
@@ -193,6 +199,7 @@ async function readerInit(
 /** Header plus an initial full commit (holding the codec name), so even a new file is self-describing. */
 export function initialBytes(settings: FileSettings, codec: string | undefined): Uint8Array {
   const header = encodeFileHeader(settings);
+  const codecMeta: [string, string][] = codec === undefined ? [] : [["codec", codec]];
   const commit = encodeCommit(
     {
       flags: COMMIT_INDEX_FULL,
@@ -203,7 +210,7 @@ export function initialBytes(settings: FileSettings, codec: string | undefined):
       fullIndexAt: FILE_HEADER_SIZE,
       journalFrom: 0,
       index: [],
-      meta: codec === undefined ? [] : [["codec", codec]],
+      meta: [[SETTINGS_META, encodeSettingsMeta(settings)], ...codecMeta],
       journal: EMPTY,
     },
     FILE_HEADER_SIZE,

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, type BenchArgs, type WorkloadName } from "./lib/args.js";
 import { runWorker } from "./lib/children.js";
 import { readDataset, writeDataset } from "./lib/dataset.js";
+import { renderFigures } from "./lib/figures.js";
 import { evaluateGoals, formatGoals } from "./lib/goals.js";
 import { measureJsonIndex } from "./lib/json-index.js";
 import { medianOfRounds } from "./lib/rounds.js";
@@ -124,6 +125,20 @@ function writeOutputs(result: WorkloadResult): void {
   process.stderr.write(`wrote ${jsonPath}, ${svgPath}${docUpdated ? ` and the ${result.workload} section of ${doc}` : ""}\n`);
 }
 
+/** Recompute the figures quoted in prose (bench/lib/figures.ts) from every bench/results/*.json. */
+function writeFigures(): void {
+  const results = new Map<string, WorkloadResult>();
+  for (const name of ["frames", "embeddings"] as const) {
+    if (existsSync(resultPath(name))) results.set(name, JSON.parse(readFileSync(resultPath(name), "utf8")) as WorkloadResult);
+  }
+  for (const doc of [join(REPO, "docs", "BENCHMARKS.md"), join(REPO, "README.md")]) {
+    const text = readFileSync(doc, "utf8");
+    const updated = renderFigures(text, results);
+    if (updated !== text) writeFileSync(doc, updated);
+    process.stderr.write(`${updated !== text ? "updated" : "checked"} the figures quoted in ${doc}\n`);
+  }
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv);
@@ -146,6 +161,7 @@ async function main(): Promise<number> {
     failed ||= result.failures.length > 0;
     if (args.write || args.renderOnly) writeOutputs(result);
   }
+  if (args.write || args.renderOnly) writeFigures();
   return failed ? 1 : 0;
 }
 

@@ -15,13 +15,18 @@ export type VlstoreErrorTag =
   | "Truncated"
   | "Checksum"
   | "Corrupt"
+  | "DamagedCommit"
   | "Locked"
   | "Closed"
   | "RecordTooLarge"
   | "NotFound"
   | "InvalidName"
   | "OptionMismatch"
-  | "ReadOnly";
+  | "ReadOnly"
+  | "Remote"
+  | "SourceChanged"
+  | "NoSuchDirectory"
+  | "Aborted";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -124,15 +129,56 @@ export class CorruptError extends VlstoreError {
   }
 }
 
+/**
+ * A commit that was completely written (the bytes after it prove it reached
+ * the disk) no longer verifies. Open refuses: falling back to an earlier
+ * commit would silently lose committed records, and a writer would cut them
+ * off. `vlstore verify` says what it covers; `vlstore recover` salvages.
+ */
+export class DamagedCommitError extends VlstoreError {
+  readonly _tag = "DamagedCommit";
+  constructor(
+    readonly path: string | undefined,
+    /** File offset where the damaged commit starts. */
+    readonly offset: number,
+    /** Its sequence number when known (the successor of the last valid commit), else undefined. */
+    readonly sequence: number | undefined,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${path ?? "archive"}: commit ${sequence === undefined ? "(sequence unknown)" : sequence} at file offset ` +
+        `${offset} is damaged (${reason}); open refuses rather than fall back to an earlier commit ` +
+        "(run vlstore verify, then vlstore recover)",
+      options,
+    );
+  }
+}
+
 /** Another writer holds the archive. */
 export class LockedError extends VlstoreError {
   readonly _tag = "Locked";
-  constructor(readonly path: string, readonly holderPid: number | undefined) {
+  constructor(
+    readonly path: string,
+    readonly holderPid: number | undefined,
+    /** The holder is another open store of this same process. */
+    readonly inThisProcess = false,
+  ) {
     super(
-      `${path} is open for writing by another process` +
-        (holderPid === undefined ? "" : ` (pid ${holderPid})`) +
-        "; open it read-only or close the other writer",
+      inThisProcess
+        ? `${path} is already open for writing in this process; close that store first or open this one read-only`
+        : `${path} is open for writing by another process` +
+            (holderPid === undefined ? "" : ` (pid ${holderPid})`) +
+            "; open it read-only or close the other writer",
     );
+  }
+}
+
+/** A file was to be opened or created in a directory that does not exist. */
+export class NoSuchDirectoryError extends VlstoreError {
+  readonly _tag = "NoSuchDirectory";
+  constructor(readonly path: string, readonly directory: string, options?: { cause?: unknown }) {
+    super(`cannot open ${path}: the directory ${directory} does not exist`, options);
   }
 }
 
@@ -187,6 +233,59 @@ export class ReadOnlyError extends VlstoreError {
   }
 }
 
+/**
+ * A remote source (HTTP, S3) refused a request (a 4xx status other than 416), or kept failing
+ * transiently until the retries ran out. `status` is the last HTTP status seen, undefined when
+ * no response arrived (connection reset, timeout).
+ */
+export class RemoteError extends VlstoreError {
+  readonly _tag = "Remote";
+  constructor(
+    readonly location: string,
+    readonly status: number | undefined,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${location}: ${status === undefined ? "" : `HTTP ${status}: `}${reason}`, options);
+  }
+}
+
+/**
+ * A remote object is not the one first seen (its ETag, Last-Modified or size differs), or
+ * the server answered a range request with something other than exactly that range (it
+ * ignores `Range`): either way, bytes of two versions must never be mixed.
+ */
+export class SourceChangedError extends VlstoreError {
+  readonly _tag = "SourceChanged";
+  constructor(
+    readonly location: string,
+    /** What was compared: "ETag", "Last-Modified", "size", "response to a range request". */
+    readonly what: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${location}: ${what} expected ${expected}, got ${actual}; refusing to mix bytes of two versions`);
+  }
+}
+
+/**
+ * A long operation stopped because its AbortSignal fired. The operation left
+ * the store and its files as they were before the call. `name` is
+ * "AbortError", as for the DOM's own abort errors.
+ */
+export class AbortError extends VlstoreError {
+  readonly _tag = "Aborted";
+  constructor(readonly operation: string, readonly reason?: unknown) {
+    super(
+      `${operation} was aborted` +
+        (reason instanceof Error ? ` (${reason.message})` : typeof reason === "string" ? ` (${reason})` : "") +
+        "; nothing was changed",
+      reason instanceof Error ? { cause: reason } : undefined,
+    );
+    this.name = "AbortError";
+  }
+}
+
 export type AnyVlstoreError =
   | InvalidArgumentError
   | CodecError
@@ -196,13 +295,18 @@ export type AnyVlstoreError =
   | TruncatedError
   | ChecksumError
   | CorruptError
+  | DamagedCommitError
   | LockedError
   | ClosedError
   | RecordTooLargeError
   | NotFoundError
   | InvalidNameError
   | OptionMismatchError
-  | ReadOnlyError;
+  | ReadOnlyError
+  | RemoteError
+  | SourceChangedError
+  | NoSuchDirectoryError
+  | AbortError;
 
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");

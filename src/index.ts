@@ -9,3 +9,8 @@ export * from "./codecs/index.js";
 export * from "./chunks/index.js";
 export * from "./depot/index.js";
 export * from "./loader/index.js";
+export * from "./sources/index.js";
+
+// The Node entry point injects the Node-only sources (local files, AWS profile files).
+import { registerNodeSources } from "./sources/node/register.js";
+registerNodeSources();

@@ -10,13 +10,17 @@ function packageVersion(name: string): string {
   try {
     return (require(`${name}/package.json`) as { version: string }).version;
   } catch {
-    // Packages whose exports map hides package.json: read it from node_modules directly.
-    try {
-      const path = new URL(`../../node_modules/${name}/package.json`, import.meta.url);
-      return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
-    } catch {
-      return "unknown";
+    // Packages whose exports map hides package.json: read it from node_modules directly
+    // (bench/node_modules for the peers, the root one for vlstore's own dependencies).
+    for (const modules of ["node_modules/", "../node_modules/"]) {
+      try {
+        const path = new URL(`${modules}${name}/package.json`, new URL("../", import.meta.url));
+        return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
+      } catch {
+        // try the next folder
+      }
     }
+    return "unknown";
   }
 }
 

@@ -57,6 +57,8 @@ export function chartSvg(result: WorkloadResult): string {
   const text = (x: number, y: number, s: string, attrs = "") => parts.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(s)}</text>`);
 
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  // A title makes the chart accessible (screen readers, tooltips); the same words as the heading.
+  parts.push(`<title>${esc(`${result.workload}: vlstore vs LMDB, SQLite, LevelDB`)}</title>`);
   parts.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   text(20, 28, `${result.workload}: vlstore vs LMDB, SQLite, LevelDB`, `font-size="18" font-weight="bold" fill="#222"`);
   text(20, 48, `${result.records.toLocaleString("en-US")} records, ${(result.rawBytes / 1e6).toFixed(1)} MB raw${result.runs > 1 ? `, median of ${result.runs} rounds` : ""}. Ratio to LMDB (= 1.0) on a log scale: right of the line is better than LMDB for every measure`, `fill="#444"`);

@@ -1,9 +1,10 @@
 /**
  * Where a writable store's bytes live: a ByteSource (so every read path
  * takes one interface) that also appends, truncates and syncs, and always
- * has the bytes at hand (`readSync` required: memory and memory-mapped or
- * locally read files answer at once, which keeps writes and `locate()` of
- * unflushed chunks synchronous). Like MCAP's IReadable/IWritable.
+ * has the bytes at hand (`readSync` required: memory answers at once and a
+ * file read is one pread of bytes the page cache usually holds), which keeps
+ * `locate()` and the open of local files synchronous in effect. Like MCAP's
+ * IReadable/IWritable.
  */
 import { ClosedError, TruncatedError } from "../errors.js";
 import type { ByteSource, ReadOptions, SourceStats } from "../sources/byte-source.js";
@@ -12,8 +13,8 @@ export interface Backing extends ByteSource {
   /** Bytes currently held (what this handle has seen or written). */
   readonly size: number;
   /**
-   * `length` bytes at `offset`, as a view when possible (memory, mmap) or a
-   * fresh copy (fallback reads). The bytes are never modified afterwards.
+   * `length` bytes at `offset`, as a view (memory) or a fresh copy (file).
+   * The bytes are never modified afterwards, and stay valid after close().
    * Throws TruncatedError when the range goes past `size`.
    */
   readSync(offset: number, length: number): Uint8Array;
@@ -23,6 +24,7 @@ export interface Backing extends ByteSource {
   truncate(size: number): Promise<void>;
   /** Make everything appended so far durable. */
   sync(): Promise<void>;
+  /** Release the backing (a file's descriptor): nothing of it is held afterwards. Idempotent. */
   close(): Promise<void>;
 }
 

@@ -17,13 +17,12 @@ import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 import type { Backing } from "./backing.js";
 import { BlockCache } from "./block-cache.js";
 import type { DecodeCounters } from "./block-reader.js";
-import type { ChunkInfo } from "./chunk-info.js";
 import { ChunkTable } from "./chunk-table.js";
 import { checkRecord, ChunkWriter } from "./chunk-writer.js";
 import { CommitPlanner, type CommitJournal } from "./commit-planner.js";
 import { reloadSnapshot } from "./refresh.js";
 import type { FileLock } from "./lock.js";
-import type { ChunkStoreOptions } from "./options.js";
+import type { ChunkStoreOptions, OpenOptions } from "./options.js";
 import { ReadAhead } from "./read-ahead.js";
 import { ReadPlanner } from "./read-planner.js";
 import { RecordReader } from "./record-reader.js";
@@ -58,6 +57,7 @@ export class ChunkStore implements AsyncDisposable {
   private readonly counters: DecodeCounters = { decompressions: 0, decompressedBytes: 0 };
   private readonly openRequests: number;
   private readonly tailBytes: number | undefined;
+  private readonly openOpts: OpenOptions;
   private closing = false;
   private closePromise: Promise<void> | undefined;
 
@@ -70,6 +70,7 @@ export class ChunkStore implements AsyncDisposable {
     this.fileSettings = state.settings;
     this.readOnly = init.open.readOnly || init.backing === undefined;
     this.lock = init.lock;
+    this.openOpts = init.open;
     this.cache = new BlockCache(init.open.cacheBytes);
     this.metaMap = state.meta;
     this.journalAtOpen = init.journal;
@@ -77,12 +78,11 @@ export class ChunkStore implements AsyncDisposable {
     this.tailBytes = tailBytes;
     this.table = new ChunkTable(init.source, init.location);
     this.table.addWritten(state.chunks);
-    this.planner = new ReadPlanner(init.source, this.table, this.cache, init.open.reads, init.location, this.counters);
+    this.planner = new ReadPlanner(init.source, this.table, this.cache, init.open.reads ?? {}, init.location, this.counters);
     const ahead = new ReadAhead(this.table, this.planner, state.settings.blockSize);
     if (!this.readOnly && this.backing !== undefined) {
       this.writer = new ChunkWriter(this.backing, this.table, this.cache, state.settings, init.open.blockRecords);
-      const durable = init.open.durable;
-      this.commits = new CommitPlanner(this.writer, this.table, this.metaMap, state, durable, state.settings);
+      this.commits = new CommitPlanner(this.writer, this.table, this.metaMap, state, init.open.durable);
     }
     this.reader = new RecordReader(this.table, this.planner, ahead, () => this.writer?.openChunk, () => this.recordCount);
   }
@@ -130,6 +130,12 @@ export class ChunkStore implements AsyncDisposable {
       shuffle: s.shuffle,
       codec: this.metaMap.get("codec"),
     });
+  }
+
+  /** The per-open options this store was opened with, resolved (defaults filled in): what a reopen passes on. */
+  get openOptions(): Readonly<OpenOptions> {
+    const { cacheBytes, blockRecords, durable } = this.openOpts;
+    return Object.freeze({ cacheBytes, blockRecords, readOnly: this.readOnly, durable });
   }
 
   /** Records put so far (flushed or not). */
@@ -324,9 +330,12 @@ export class ChunkStore implements AsyncDisposable {
 
   /**
    * Flush with a consolidating commit (full index and journal), wait for
-   * outstanding work, release the lock and the map. Idempotent; afterwards
-   * every method throws ClosedError. Rejects with a background failure if
-   * one happened.
+   * outstanding work, release the lock and close the source (a file's
+   * descriptor: nothing of it is held afterwards, an unlinked file's space is
+   * freed at once; a ByteSource you passed in stays open). Records read
+   * before close are copies or views of memory and stay valid. Idempotent;
+   * afterwards every method throws ClosedError. Rejects with a background
+   * failure if one happened.
    */
   close(): Promise<void> {
     if (this.closePromise === undefined) {

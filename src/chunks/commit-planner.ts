@@ -19,9 +19,7 @@ import {
 import { compressJournal, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
 import type { ChunkTable } from "./chunk-table.js";
 import type { ChunkWriter } from "./chunk-writer.js";
-import type { FileSettings } from "../format/header.js";
 import type { Accounting, LoadedState, TailState } from "./load.js";
-import { encodeSettingsMeta, SETTINGS_META } from "./settings-meta.js";
 
 /** The upper layer's index state, carried in commits. */
 export interface CommitJournal {
@@ -48,7 +46,6 @@ export class CommitPlanner {
   /** The last commit written (the chain continues from it). */
   private written: TailState | undefined;
   private readonly acct: Accounting;
-  private readonly settingsMeta: string;
 
   constructor(
     private readonly writer: ChunkWriter,
@@ -56,9 +53,7 @@ export class CommitPlanner {
     private readonly meta: Map<string, string>,
     state: LoadedState,
     private readonly durable: boolean,
-    settings: FileSettings,
   ) {
-    this.settingsMeta = encodeSettingsMeta(settings);
     this.acct = state.accounting;
     this.written = state.tail;
     this.committedChunks = table.chunks.length;
@@ -67,11 +62,10 @@ export class CommitPlanner {
     this.planned = { indexFull: state.tail?.indexFull ?? false, journalFull: pieces.length === 1 && pieces[0]!.full };
   }
 
-  /** Set a meta key, persisted at the next commit. The reserved SETTINGS_META key is derived, so ignored. */
+  /** Set a meta key, persisted at the next commit. */
   setMeta(key: string, value: string): void {
     if (typeof key !== "string" || key === "") throw new InvalidArgumentError("key", "must be a non-empty string");
     if (typeof value !== "string") throw new InvalidArgumentError("value", "must be a string");
-    if (key === SETTINGS_META) return;
     if (this.meta.get(key) === value) return;
     this.meta.set(key, value);
     this.dirtyMeta.add(key);
@@ -125,8 +119,7 @@ export class CommitPlanner {
     const recordCount = w.nextId;
     const from = indexFull ? 0 : this.committedChunks;
     const hasNewChunks = chunkCount > this.committedChunks;
-    // A full index repeats the settings (see settings-meta.ts), so a remote open needs no read of the header.
-    const meta: [string, string][] = indexFull ? [[SETTINGS_META, this.settingsMeta], ...this.meta] : metaDelta;
+    const meta = indexFull ? [...this.meta] : metaDelta;
     const indexBytes = INDEX_ENTRY_SIZE * (chunkCount - from) + metaBytes(meta);
     if (indexFull) {
       this.acct.lastIndexFullBytes = indexBytes;

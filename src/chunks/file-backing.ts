@@ -1,41 +1,29 @@
 /**
- * A file, read through a memory map (`@riaskov/mmap-io`) and appended with
- * positioned writes. The map covers the file as it was when mapped; a read
- * past it remaps the grown file. Old maps stay valid for views still held
- * (they are unmapped when garbage collected). Where mapping is unavailable
- * (addon missing, mmap refused) reads fall back to `fs.readSync` copies.
+ * A file, read with positioned `fs` reads into fresh buffers and appended with
+ * positioned writes.
+ *
+ * Why not a memory map: `@riaskov/mmap-io` (like `mmap-io`) has no unmap; its
+ * maps live until garbage collection, so a closed store kept an unlinked or
+ * compacted-away file's disk space, and the filesystem busy, for as long as
+ * any view was reachable. Unmapping at close would need an addon that can
+ * detach the map's ArrayBuffer (else a view used after close faults the whole
+ * process); no well-kept package offers that. Reads through `fs` cost one
+ * pread per block (blocks are cached above this layer) and make close()
+ * release everything at once, while views handed out are ordinary memory that
+ * stays valid forever.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { ReadOptions, SourceStats } from "../sources/byte-source.js";
 import { checkRange, readAsPromise, type Backing } from "./backing.js";
-
-type Mmap = (typeof import("@riaskov/mmap-io"))["default"];
-
-/** Internal switches for tests: force the `fs` read path. */
-export const fileBackingFlags = { disableMmap: false };
-
-let mmapLib: Mmap | null | undefined;
-function loadMmap(): Mmap | null {
-  if (mmapLib === undefined) {
-    try {
-      // A native addon: loaded lazily so a missing build only costs the fast path.
-      mmapLib = createRequire(import.meta.url)("@riaskov/mmap-io") as Mmap;
-    } catch {
-      mmapLib = null;
-    }
-  }
-  return mmapLib;
-}
+import { renameDurable } from "./fsync-dir.js";
+import { noSuchDirectory } from "./missing-dir.js";
+import { ownerTag } from "./process-identity.js";
 
 export class FileBacking implements Backing {
-  private map: Buffer | undefined;
-  private mapFailed = false;
   private length: number;
   private closed = false;
-  /** How many times the file was (re)mapped; for tests. */
-  remaps = 0;
   private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   private constructor(
@@ -54,7 +42,12 @@ export class FileBacking implements Backing {
 
   /** Open an existing file. `readOnly` opens it with "r" (appends then throw). */
   static async open(path: string, readOnly: boolean): Promise<FileBacking> {
-    const handle = await fs.promises.open(path, readOnly ? "r" : "r+");
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(path, readOnly ? "r" : "r+");
+    } catch (e) {
+      throw (e as NodeJS.ErrnoException).code === "ENOENT" ? await noSuchDirectory(path, e) : e;
+    }
     try {
       const { size } = await handle.stat();
       return new FileBacking(handle, path, readOnly, size);
@@ -68,23 +61,20 @@ export class FileBacking implements Backing {
     return this.length;
   }
 
-  /** Is the map in use (false after a fallback)? */
-  get mapped(): boolean {
-    return this.map !== undefined;
-  }
-
+  /** A fresh copy of the bytes (8-aligned, as raw blocks need), never shared or reused. */
   readSync(offset: number, length: number): Uint8Array {
     if (this.closed) throw new ClosedError(this.path);
     checkRange(offset, length, this.length, this.path);
     this.counters.requests++;
     this.counters.bytesFetched += length;
-    if (length === 0) return new Uint8Array(0);
-    if (!fileBackingFlags.disableMmap && !this.mapFailed) {
-      if (this.map === undefined || offset + length > this.map.length) this.remap();
-      // A plain Uint8Array (not a Buffer), so callers' slice() copies as usual.
-      if (this.map !== undefined) return new Uint8Array(this.map.buffer, this.map.byteOffset + offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.handle.fd, out, done, length - done, offset + done);
+      if (n === 0) throw new InvalidArgumentError("file", `${this.path} shrank while open (read ${offset}+${length})`);
+      done += n;
     }
-    return this.readCopy(offset, length);
+    return out;
   }
 
   read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
@@ -101,36 +91,8 @@ export class FileBacking implements Backing {
     options?.signal?.throwIfAborted();
     const { size } = await this.handle.stat();
     if (size === this.length) return false;
-    // A shrunk file (a writer cut a torn tail) must not be read through the old, longer map.
-    if (size < this.length) this.map = undefined;
     this.length = size;
     return true;
-  }
-
-  private remap(): void {
-    const lib = loadMmap();
-    this.map = undefined;
-    if (lib === null) {
-      this.mapFailed = true;
-      return;
-    }
-    try {
-      this.map = lib.map(this.length, lib.PROT_READ, lib.MAP_SHARED, this.handle.fd);
-      this.remaps++;
-    } catch {
-      this.mapFailed = true;
-    }
-  }
-
-  private readCopy(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const n = fs.readSync(this.handle.fd, out, done, length - done, offset + done);
-      if (n === 0) throw new InvalidArgumentError("file", `${this.path} shrank while open (read ${offset}+${length})`);
-      done += n;
-    }
-    return out;
   }
 
   async append(parts: readonly Uint8Array[]): Promise<void> {
@@ -151,8 +113,6 @@ export class FileBacking implements Backing {
   async truncate(size: number): Promise<void> {
     this.writable();
     if (size >= this.length) return;
-    // Drop the map first: touching mapped pages past the new end would fault.
-    this.map = undefined;
     await this.handle.truncate(size);
     this.length = size;
   }
@@ -162,10 +122,15 @@ export class FileBacking implements Backing {
     await this.handle.datasync();
   }
 
+  /**
+   * Close the file descriptor: nothing of the file stays open or mapped, so an
+   * unlinked file's space is freed and its filesystem can be unmounted. Views
+   * returned by readSync() and read() are copies and stay valid; read() itself then throws
+   * ClosedError.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.map = undefined;
     await this.handle.close();
   }
 
@@ -175,35 +140,34 @@ export class FileBacking implements Backing {
   }
 }
 
-/** Create `path` holding exactly `bytes`, atomically (temp file, fsync, rename, fsync of the directory). */
+/**
+ * Create `path` holding exactly `bytes`, atomically: a temp file
+ * `<path>.tmp-<owner tag>-<random>` (its creator recognisable by leftovers.ts),
+ * fsync, rename, fsync of the directory.
+ */
 export async function createFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const h = await fs.promises.open(tmp, "wx");
+  const tmp = tempPathFor(path);
+  let h: fs.promises.FileHandle;
   try {
-    await h.writeFile(bytes);
-    await h.datasync();
-  } finally {
-    await h.close();
+    h = await fs.promises.open(tmp, "wx");
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code === "ENOENT" ? await noSuchDirectory(path, e) : e;
   }
   try {
-    await fs.promises.rename(tmp, path);
+    try {
+      await h.writeFile(bytes);
+      await h.datasync();
+    } finally {
+      await h.close();
+    }
+    await renameDurable(tmp, path);
   } catch (e) {
     await fs.promises.rm(tmp, { force: true });
     throw e;
   }
-  await syncDir(path);
 }
 
-async function syncDir(path: string): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
-  try {
-    const d = await fs.promises.open(dir, "r");
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-  }
+/** A temp name beside `path` that names this process (see leftovers.ts). */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${ownerTag()}-${randomBytes(4).toString("hex")}`;
 }

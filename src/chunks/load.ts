@@ -1,6 +1,7 @@
 /**
  * Opening a store: read the header, find the last valid commit (from the
- * trailer at the tail, else by scanning frames forward from the header), then
+ * trailer at the tail, else by walking frames forward from the header, which
+ * also tells a torn tail from damage: see frame-walker.ts), then
  * walk commits back to the last full index and the start of the journal.
  *
  * Over a source without synchronous reads (HTTP, S3) the open costs one read
@@ -12,14 +13,13 @@
  * Bounded: every offset is checked before it is followed, and walks move
  * strictly backwards, so no input can make it loop or read out of range.
  */
-import { CorruptError, isVlstoreError } from "../errors.js";
-import { CHUNK_FIXED_SIZE, CHUNK_MAGIC, decodeChunkHeader, decodeChunkPrefix } from "../format/chunk-frame.js";
+import { CorruptError, DamagedCommitError, isVlstoreError } from "../errors.js";
+import { CHUNK_FIXED_SIZE } from "../format/chunk-frame.js";
 import {
   COMMIT_FIXED_SIZE,
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
   COMMIT_JOURNAL_ZSTD,
-  COMMIT_MAGIC,
   decodeCommit,
   decodeTrailer,
   INDEX_ENTRY_SIZE,
@@ -31,7 +31,6 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
-import { decodeSettingsMeta, SETTINGS_META } from "./settings-meta.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
@@ -58,13 +57,16 @@ class OpenReader {
     return this.source.size;
   }
 
-  /** Fetch [start, size) as the window (async sources; an HTTP source serves it from its opening probe). */
-  async prime(tailBytes: number): Promise<void> {
-    if (this.source.readSync !== undefined) return;
+  /** Fetch [start, size) as the window, and the header beside it when outside (concurrently). */
+  async prime(tailBytes: number, headerSize: number): Promise<Uint8Array | undefined> {
+    if (this.source.readSync !== undefined) return undefined;
     const size = this.source.size;
     const start = Math.max(0, size - tailBytes);
-    this.bytes = await this.fetch(start, size - start);
+    const header = start > 0 ? this.fetch(0, Math.min(headerSize, size)) : undefined;
+    const [h, tail] = await Promise.all([header, this.fetch(start, size - start)]);
     this.start = start;
+    this.bytes = tail;
+    return h;
   }
 
   /** Extend the window down to `from` with one read, when that is worth it. */
@@ -102,6 +104,7 @@ class OpenReader {
     return this.source.read(offset, length, this.options);
   }
 }
+import { walkFrames } from "./frame-walker.js";
 
 /** The commit chain's end as the writer continues it. */
 export interface TailState {
@@ -179,23 +182,24 @@ export interface LoadResult extends LoadedState {
 export async function loadState(source: ByteSource, path?: string, options: LoadOptions = {}): Promise<LoadResult> {
   const backing = new OpenReader(source, options.signal === undefined ? undefined : { signal: options.signal });
   const size = backing.size;
-  await backing.prime(options.tailBytes ?? TAIL_BYTES);
-  const readHeader = async (): Promise<FileSettings> =>
-    decodeFileHeader(await backing.read(0, Math.min(size, FILE_HEADER_SIZE)), path);
-  // In place (sync sources), or inside the tail window: the header first, as the authority on settings.
-  const headerAtHand = source.readSync !== undefined || backing.windowStart === 0;
-  let settings = headerAtHand ? await readHeader() : undefined;
+  const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
+  const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
   let tail = await tailCommit(backing, path);
   const scanned = tail === undefined;
   if (tail === undefined) {
-    // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
-    const sync = source.readSync !== undefined;
-    tail = sync ? await scanForLastCommit(backing, path) : await searchBackForCommit(backing, path);
+    if (source.readSync !== undefined) {
+      const verdict = walkFrames({ size: source.size, read: (o, n) => source.readSync!(o, n) }, path);
+      // Damage after the last valid commit: falling back to it would drop committed records, and a writer would cut them.
+      const d = verdict.damage;
+      if (d) throw new DamagedCommitError(path, d.offset, d.sequence, d.reason);
+      tail = verdict.last;
+    } else {
+      // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
+      tail = await searchBackForCommit(backing, path);
+    }
   }
   const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
   if (tail === undefined) {
-    // No commit: the header says whether this is an archive at all (NotAnArchiveError otherwise).
-    settings ??= await readHeader();
     return {
       settings,
       chunks: [],
@@ -219,7 +223,14 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   while (cur.offset > stop) {
     const prev = cur.prevCommit;
     if (prev < FILE_HEADER_SIZE) throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
-    const c = await readCommit(backing, prev, path);
+    let c: CommitAt;
+    try {
+      c = await readCommit(backing, prev, path);
+    } catch (e) {
+      if (!isVlstoreError(e)) throw e;
+      const reason = `commit ${cur.sequence} needs it: ${e.message}`;
+      throw new DamagedCommitError(path, prev, cur.sequence - 1, reason, { cause: e });
+    }
     if (c.sequence !== cur.sequence - 1) {
       throw new CorruptError("commit chain", `commit ${cur.sequence} is preceded by commit ${c.sequence}`, prev);
     }
@@ -258,10 +269,6 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   }
 
   checkIndex(chunks, tail);
-  const stated = decodeSettingsMeta(meta.get(SETTINGS_META));
-  meta.delete(SETTINGS_META);
-  // Remote: the commit's copy of the settings saves a read of the header (archives without one read it).
-  settings ??= stated ?? (await readHeader());
   return {
     settings,
     chunks,
@@ -328,40 +335,6 @@ async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt 
     if (isVlstoreError(e)) return undefined;
     throw e;
   }
-}
-
-/**
- * Walk frames forward from the header, trusting each only after its CRC, and
- * return the last valid commit. Stops at the first frame that is torn,
- * corrupt or unknown: everything after it is the torn tail.
- */
-async function scanForLastCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
-  const size = backing.size;
-  let pos = FILE_HEADER_SIZE;
-  let last: CommitAt | undefined;
-  while (pos + CHUNK_FIXED_SIZE <= size) {
-    try {
-      const m = await backing.read(pos, 4);
-      const magic = (m[0]! | (m[1]! << 8) | (m[2]! << 16) | (m[3]! << 24)) >>> 0;
-      if (magic === CHUNK_MAGIC) {
-        const p = decodeChunkPrefix(await backing.read(pos, CHUNK_FIXED_SIZE), pos);
-        if (pos + p.frameSize > size) break;
-        decodeChunkHeader(await backing.read(pos, p.headerSize), pos, path);
-        pos += p.frameSize;
-      } else if (magic === COMMIT_MAGIC) {
-        const frameSize = peekCommitSize(await backing.read(pos, 16), pos);
-        if (pos + frameSize > size) break;
-        last = decodeCommit(await backing.read(pos, frameSize), pos, path);
-        pos += frameSize;
-      } else {
-        break;
-      }
-    } catch (e) {
-      if (isVlstoreError(e)) break;
-      throw e;
-    }
-  }
-  return last;
 }
 
 /**

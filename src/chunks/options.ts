@@ -64,11 +64,56 @@ export interface ChunkStoreOptions {
   reads?: ReadPlanOptions;
 }
 
-export const DEFAULT_CHUNK_SIZE = 4 << 20; // 4 MiB
-export const DEFAULT_BLOCK_SIZE = 256 << 10; // 256 KiB
-export const DEFAULT_LEVEL = 1;
-export const DEFAULT_CACHE_BYTES = 64 << 20; // 64 MiB
-export const DEFAULT_BLOCK_RECORDS = 128;
+/**
+ * The one table of ChunkStore defaults. Everything that needs a default reads
+ * it from here (the options below, the CLI's help text), so no copy can drift.
+ */
+export const STORE_DEFAULTS = Object.freeze({
+  chunkSize: 4 << 20, // 4 MiB
+  blockSize: 256 << 10, // 256 KiB
+  level: 1,
+  cacheBytes: 64 << 20, // 64 MiB
+  blockRecords: 128,
+  readOnly: false,
+  durable: true,
+});
+
+export const DEFAULT_CHUNK_SIZE = STORE_DEFAULTS.chunkSize;
+export const DEFAULT_BLOCK_SIZE = STORE_DEFAULTS.blockSize;
+export const DEFAULT_LEVEL = STORE_DEFAULTS.level;
+export const DEFAULT_CACHE_BYTES = STORE_DEFAULTS.cacheBytes;
+export const DEFAULT_BLOCK_RECORDS = STORE_DEFAULTS.blockRecords;
+
+/** Every key of {@link ChunkStoreOptions}: a name outside this list is a typo, refused by {@link checkOptionNames}. */
+export const CHUNK_STORE_OPTION_NAMES: readonly string[] = Object.freeze([
+  "chunkSize",
+  "blockSize",
+  "level",
+  "shuffle",
+  "codec",
+  "blockRecords",
+  "cacheBytes",
+  "readOnly",
+  "durable",
+  "tailBytes",
+  "source",
+  "reads",
+]);
+
+/**
+ * Throw InvalidArgumentError naming the first key of `options` not in `known`
+ * (and listing the valid ones), so `{ levl: 3 }` fails instead of silently
+ * creating an archive with the default level. Undefined or null: nothing to check.
+ */
+export function checkOptionNames(what: string, options: object | undefined | null, known: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== "object") throw new InvalidArgumentError(what, `expected an object, got ${typeof options}`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(what, `unknown option ${JSON.stringify(key)} (valid: ${known.join(", ")})`);
+    }
+  }
+}
 
 /** The per-open options, resolved. */
 export interface OpenOptions {
@@ -77,10 +122,15 @@ export interface OpenOptions {
   blockRecords: number;
   readOnly: boolean;
   durable: boolean;
-  reads: ReadPlanOptions;
+  /** Remote read grouping (not part of what a reopen passes on). Default {} (the ReadPlanOptions defaults). */
+  reads?: ReadPlanOptions;
 }
 
-export function resolveOpenOptions(o: ChunkStoreOptions): OpenOptions {
+export function resolveOpenOptions(
+  o: ChunkStoreOptions,
+  known: readonly string[] = CHUNK_STORE_OPTION_NAMES,
+): OpenOptions {
+  checkOptionNames("ChunkStore options", o, known);
   const cacheBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
   if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
     throw new InvalidArgumentError("cacheBytes", `${cacheBytes} is not a non-negative integer`);
@@ -96,7 +146,13 @@ export function resolveOpenOptions(o: ChunkStoreOptions): OpenOptions {
   if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 64)) {
     throw new InvalidArgumentError("tailBytes", `${tail} is not an integer of at least 64`);
   }
-  return { cacheBytes, blockRecords, readOnly: o.readOnly ?? false, durable: o.durable ?? true, reads: o.reads ?? {} };
+  return {
+    cacheBytes,
+    blockRecords,
+    readOnly: o.readOnly ?? STORE_DEFAULTS.readOnly,
+    durable: o.durable ?? STORE_DEFAULTS.durable,
+    reads: o.reads ?? {},
+  };
 }
 
 /** Settings of a new store from its options, validated. */

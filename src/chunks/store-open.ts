@@ -14,8 +14,8 @@ import { MemoryBacking, type Backing } from "./backing.js";
 import { decompressJournal } from "./block-codec.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
+import { removeLeftovers } from "./leftovers.js";
 import { FileLock } from "./lock.js";
-import { encodeSettingsMeta, SETTINGS_META } from "./settings-meta.js";
 import {
   checkReopen,
   resolveOpenOptions,
@@ -89,12 +89,7 @@ export function memoryInit(options: ChunkStoreOptions): StoreInit {
       indexFull: true,
       journalFull: false,
     },
-    accounting: {
-      lastIndexFullBytes: metaBytes([[SETTINGS_META, encodeSettingsMeta(settings)], ...meta]),
-      indexDeltaBytes: 0,
-      lastJournalFullBytes: 0,
-      journalDeltaBytes: 0,
-    },
+    accounting: { lastIndexFullBytes: metaBytes(meta), indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 },
     validEnd: bytes.length,
     scanned: false,
   };
@@ -112,7 +107,7 @@ export function memoryInit(options: ChunkStoreOptions): StoreInit {
 }
 
 export async function bytesInit(bytes: Uint8Array, options: ChunkStoreOptions): Promise<StoreInit> {
-  const open = resolveOpenOptions(options);
+  const open = resolveOpenOptions(options, ["cacheBytes", "blockRecords"]);
   const backing = new MemoryBacking(bytes);
   const state = await loadState(backing);
   const journal = await inflateJournal(state, decompressJournal);
@@ -138,6 +133,7 @@ export async function locationInit(location: StoreLocation, options: ChunkStoreO
   const lock = await FileLock.acquire(path);
   let backing: FileBacking | undefined;
   try {
+    await removeLeftovers(path); // what killed writers left beside it (compaction, temp, claim files)
     let size = -1;
     try {
       size = (await fs.promises.stat(path)).size;
@@ -199,7 +195,6 @@ async function readerInit(
 /** Header plus an initial full commit (holding the codec name), so even a new file is self-describing. */
 export function initialBytes(settings: FileSettings, codec: string | undefined): Uint8Array {
   const header = encodeFileHeader(settings);
-  const codecMeta: [string, string][] = codec === undefined ? [] : [["codec", codec]];
   const commit = encodeCommit(
     {
       flags: COMMIT_INDEX_FULL,
@@ -210,7 +205,7 @@ export function initialBytes(settings: FileSettings, codec: string | undefined):
       fullIndexAt: FILE_HEADER_SIZE,
       journalFrom: 0,
       index: [],
-      meta: [[SETTINGS_META, encodeSettingsMeta(settings)], ...codecMeta],
+      meta: codec === undefined ? [] : [["codec", codec]],
       journal: EMPTY,
     },
     FILE_HEADER_SIZE,

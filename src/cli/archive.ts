@@ -103,22 +103,3 @@ function passThrough(name: string): Codec<unknown> {
     },
   };
 }
-
-/**
- * Count records as a Depot's long operations read them (compact, dump,
- * checkpoint and entries() all read through `chunkStore.getMany`), calling
- * `onRead(n)` after each batch. Returns a function that removes the hook.
- */
-export function onRecordsRead(depot: Depot<unknown>, onRead: (n: number) => void): () => void {
-  const store = depot.chunkStore;
-  const original = store.getMany;
-  store.getMany = function (this: ChunkStore, ids: readonly number[]) {
-    return original.call(this, ids).then((r) => {
-      onRead(ids.length);
-      return r;
-    });
-  } as typeof store.getMany;
-  return () => {
-    store.getMany = original;
-  };
-}

@@ -71,7 +71,7 @@ export function parseFor(spec: CommandSpec, argv: string[]): ParsedArgs | undefi
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";
     if (code.startsWith("ERR_PARSE_ARGS")) throw new UsageError(cleanParseMessage((e as Error).message), spec.name);
@@ -91,6 +91,36 @@ export function parseFor(spec: CommandSpec, argv: string[]): ParsedArgs | undefi
     throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}`, spec.name);
   }
   return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
+}
+
+/**
+ * parseArgs refuses `--level -1` ("argument is ambiguous": the value looks like
+ * an option). A string option followed by a negative number takes it as its
+ * value, so rewrite such pairs as `--level=-1` (or `-l-1`) before parsing.
+ */
+function joinNegativeValues(
+  argv: string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): string[] {
+  const takesValue = (token: string): boolean => {
+    if (token.startsWith("--")) return options[token.slice(2)]?.type === "string";
+    if (/^-[^-]$/.test(token)) return Object.values(options).some((o) => o.short === token[1] && o.type === "string");
+    return false;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    const next = argv[i + 1];
+    if (token === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (next !== undefined && /^-(\d|\.\d)/.test(next) && takesValue(token)) {
+      out.push(token.startsWith("--") ? `${token}=${next}` : `${token}${next}`);
+      i++;
+    } else out.push(token);
+  }
+  return out;
 }
 
 /** Parse and run. */
@@ -132,11 +162,56 @@ export function intOption(
   return n;
 }
 
+/** Binary multipliers of {@link sizeOption}: K, M and G mean KiB, MiB and GiB (settings are powers of two). */
+const SIZE_SUFFIXES: Record<string, number> = {
+  "": 1,
+  k: 2 ** 10,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gib: 2 ** 30,
+};
+
+/** Help text describing what {@link sizeOption} accepts. */
+export const SIZE_HELP = "bytes, or with a suffix K, M, G (= KiB, MiB, GiB: powers of 1024)";
+
+/**
+ * A size in bytes in `min..max`, or undefined when absent: plain digits, or a
+ * number with a binary suffix K/KiB, M/MiB, G/GiB (case-insensitive, so "4M",
+ * "4 MiB", "256k", "1.5M"). K means 1024 because chunk and block sizes are
+ * powers of two and the help writes them in KiB/MiB; "MB"/"KB" are refused
+ * rather than guessed (SI or binary?).
+ */
+export function sizeOption(
+  args: ParsedArgs,
+  command: string,
+  name: string,
+  range: { min?: number; max?: number } = {},
+): number | undefined {
+  const raw = str(args, name);
+  if (raw === undefined) return undefined;
+  const min = range.min ?? 0;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  const m = /^(-?\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
+  const unit = m ? SIZE_SUFFIXES[m[2]!.toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const why =
+      m && unit === undefined ? ` (unknown suffix ${JSON.stringify(m[2])}; use K, M or G, meaning KiB, MiB, GiB)` : "";
+    throw new UsageError(
+      `--${name} must be a whole number of bytes in ${min}..${max} (${SIZE_HELP}), got ${JSON.stringify(raw)}${why}`,
+      command,
+    );
+  }
+  return n;
+}
+
 /** A non-negative number option (decimals allowed), or undefined when absent. */
 export function numberOption(args: ParsedArgs, command: string, name: string): number | undefined {
   const raw = str(args, name);
   if (raw === undefined) return undefined;
-  const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+  const n = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, got ${JSON.stringify(raw)}`, command);
   return n;
 }

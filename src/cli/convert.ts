@@ -8,13 +8,15 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { AtomicFrame, atomicFrameCodec, valueCodec } from "../codecs/index.js";
 import type { Depot } from "../depot/index.js";
-import { onRecordsRead, openArchive, openForWriting, requireFile } from "./archive.js";
+import { ProgressReporter, type ProgressOptions } from "../chunks/progress.js";
+import { isVlstoreError } from "../errors.js";
+import { openArchive, openForWriting, requireFile } from "./archive.js";
 import { str, type CommandSpec, type ParsedArgs } from "./args.js";
 import { creationOptions, creationOptionSpecs } from "./create-options.js";
 import { inFile, InputError, UsageError } from "./errors.js";
 import { asFloat32, asInt32, NpyWriter, readNpy, type NpyArray } from "./npy.js";
 import { formatCount, toJsonValue } from "./output.js";
-import { progress } from "./progress.js";
+import { barFor } from "./progress.js";
 
 /** Puts in flight at once: un-awaited Depot puts take effect in call order, so batching is safe. */
 const PUT_BATCH = 64;
@@ -139,9 +141,11 @@ async function importFrames(file: string, positionsPath: string, args: ParsedArg
   return inFile(file, async () => {
     const { depot, created } = await openForWriting(file, atomicFrameCodec, create);
     try {
-      const bar = progress("import", frames, "frames");
+      const bar = barFor("import", { unit: "frames" });
       try {
-        const pending: Promise<void>[] = [];
+        const totals = { records: frames, bytes: posData.data.byteLength * 2 }; // positions and forces
+        const progress = new ProgressReporter("import", bar.options, totals);
+        let batch: [string, AtomicFrame][] = [];
         const per = atoms * 3;
         for (let i = 0; i < frames; i++) {
           const name = prefix + String(i).padStart(width, "0");
@@ -155,15 +159,17 @@ async function importFrames(file: string, positionsPath: string, args: ParsedArg
             step: i,
             time: 0,
           });
-          pending.push(depot.put(name, frame));
-          if (pending.length >= PUT_BATCH) {
-            await Promise.all(pending.splice(0));
-            bar.set(i + 1);
+          batch.push([name, frame]);
+          if (batch.length >= PUT_BATCH || i === frames - 1) {
+            await depot.putMany(batch);
+            progress.step(batch.length, batch.length * per * 8);
+            batch = [];
           }
         }
-        await Promise.all(pending);
-        bar.set(frames);
         await depot.flush();
+        progress.done();
+      } catch (e) {
+        throw await interrupted(e, depot, created);
       } finally {
         bar.stop();
       }
@@ -200,14 +206,15 @@ async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): P
     const { depot, created } = await openForWriting(file, valueCodec, create);
     let count = 0;
     try {
-      const bar = progress("import", total, "bytes");
+      const bar = barFor("import", { unit: "bytes" });
       const lines = createInterface({ input: createReadStream(jsonlPath), crlfDelay: Infinity });
       try {
+        const progress = new ProgressReporter("import", bar.options, { bytes: total });
         let lineNo = 0;
         let pending: Promise<void>[] = [];
         for await (const line of lines) {
           lineNo++;
-          bar.tick(Buffer.byteLength(line) + 1);
+          progress.add(1, Buffer.byteLength(line) + 1);
           if (line.trim() === "") continue;
           let value: unknown;
           try {
@@ -229,10 +236,14 @@ async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): P
             const batch = pending;
             pending = [];
             await Promise.all(batch);
+            progress.check();
           }
         }
         await Promise.all(pending);
         await depot.flush();
+        progress.done();
+      } catch (e) {
+        throw await interrupted(e, depot, created);
       } finally {
         lines.close();
         bar.stop();
@@ -281,10 +292,12 @@ export const exportCommand: CommandSpec = {
             throw new InputError(file, `holds ${codecName} records; --npy exports ${atomicFrameCodec.name} frames (try --jsonl)`);
           }
           if (records.length === 0) throw new InputError(file, `has no frames${prefix ? ` whose name starts with ${JSON.stringify(prefix)}` : ""} to export`);
-          await exportNpy(depot as Depot<AtomicFrame>, records, dir);
+          const bar = barFor("export", { unit: "frames" });
+          await exportNpy(depot as Depot<AtomicFrame>, records, dir, bar.options).finally(() => bar.stop());
           process.stdout.write(`exported ${formatCount(records.length)} frames of ${file} to ${dir}\n`);
         } else {
-          await exportJsonl(depot, records, out!);
+          const bar = barFor("export");
+          await exportJsonl(depot, records, out!, bar.options).finally(() => bar.stop());
           if (out !== "-") process.stdout.write(`exported ${formatCount(records.length)} records of ${file} to ${out}\n`);
         }
         return 0;
@@ -295,15 +308,46 @@ export const exportCommand: CommandSpec = {
   },
 };
 
-async function* decoded<T>(depot: Depot<T>, records: { name: string; id: number }[]): AsyncGenerator<[string, T]> {
+/** Decoded records a batch at a time, counted by `progress` (records, stored bytes); aborts between batches. */
+async function* decoded<T>(
+  depot: Depot<T>,
+  records: { name: string; id: number }[],
+  progress: ProgressReporter,
+): AsyncGenerator<[string, T]> {
   for (let i = 0; i < records.length; i += READ_BATCH) {
+    progress.check();
     const slice = records.slice(i, i + READ_BATCH);
     const bytes = await depot.chunkStore.getMany(slice.map((r) => r.id));
+    progress.add(slice.length, bytes.reduce((n, b) => n + b.length, 0));
     for (let k = 0; k < slice.length; k++) yield [slice[k]!.name, depot.codec.decode(bytes[k]!)];
   }
 }
 
-async function exportNpy(depot: Depot<AtomicFrame>, records: { name: string; id: number }[], dir: string): Promise<void> {
+/**
+ * After an import failed: when it was interrupted (AbortError) and created
+ * the archive, close and remove the archive, so nothing is left of it; an
+ * existing archive keeps the records put before the interrupt (the Depot has
+ * no rollback of uncommitted puts), which the error says. Returns the error to throw.
+ */
+async function interrupted(e: unknown, depot: Depot<unknown> | Depot<AtomicFrame>, created: boolean): Promise<unknown> {
+  if (!isVlstoreError(e, "Aborted")) return e;
+  const path = depot.path!;
+  if (created) {
+    await depot.close();
+    await rm(path, { force: true });
+    return e;
+  }
+  const what = e.message.replace(/; nothing was changed$/, "");
+  const line = `import interrupted; the records put before the interrupt are kept (${what})`;
+  return new InputError(path, line, { cause: e });
+}
+
+async function exportNpy(
+  depot: Depot<AtomicFrame>,
+  records: { name: string; id: number }[],
+  dir: string,
+  options: ProgressOptions,
+): Promise<void> {
   await inFile(dir, () => mkdir(dir, { recursive: true }));
   const frames = records.length;
   const first = depot.codec.decode(await depot.chunkStore.get(records[0]!.id));
@@ -320,15 +364,14 @@ async function exportNpy(depot: Depot<AtomicFrame>, records: { name: string; id:
     writers.push(w);
     return w;
   };
-  const bar = progress("export", frames, "frames");
+  const progress = new ProgressReporter("export", options, { records: frames });
   let done = false;
   try {
     const pos = await make("positions.npy", "float32", [frames, atoms, 3]);
     const frc = await make("forces.npy", "float32", [frames, atoms, 3]);
     const box = hasBox ? await make("box.npy", "float32", [frames, 3, 3]) : undefined;
-    const unhook = onRecordsRead(depot as Depot<unknown>, (n) => bar.tick(n));
-    try {
-      for await (const [name, f] of decoded(depot, records)) {
+    {
+      for await (const [name, f] of decoded(depot, records, progress)) {
         const differs = (what: string): InputError =>
           new InputError(depot.path ?? "archive", `frame ${JSON.stringify(name)} has other ${what} than ${JSON.stringify(records[0]!.name)}; .npy export needs the same atoms in every frame (select frames with --prefix)`);
         if (f.nSites !== atoms) throw differs(`an atom count (${f.nSites} vs ${atoms})`);
@@ -339,8 +382,6 @@ async function exportNpy(depot: Depot<AtomicFrame>, records: { name: string; id:
         await frc.append(f.forces);
         if (box) await box.append(f.box!);
       }
-    } finally {
-      unhook();
     }
     for (const w of writers.splice(0)) await w.close();
     const m = await make("masses.npy", "float32", [atoms]);
@@ -349,11 +390,11 @@ async function exportNpy(depot: Depot<AtomicFrame>, records: { name: string; id:
     await t.append(types);
     for (const w of writers.splice(0)) await w.close();
     done = true;
+    progress.done();
   } finally {
     for (const w of writers) await w.abort();
     // No half-written arrays left behind: an export either completes or leaves no .npy files.
     if (!done) for (const p of created) await rm(p, { force: true });
-    bar.stop();
   }
 }
 
@@ -365,10 +406,16 @@ function sameBits(a: Float32Array | Int32Array, b: Float32Array | Int32Array): b
   return true;
 }
 
-async function exportJsonl(depot: Depot<unknown>, records: { name: string; id: number }[], out: string): Promise<void> {
+async function exportJsonl(
+  depot: Depot<unknown>,
+  records: { name: string; id: number }[],
+  out: string,
+  options: ProgressOptions,
+): Promise<void> {
   const toStdout = out === "-";
+  const progress = new ProgressReporter("export", options, { records: records.length });
   const handle = toStdout ? undefined : await inFile(out, () => open(out, "w"));
-  const bar = progress("export", records.length, "records");
+  let done = false;
   try {
     let buffer = "";
     const flush = async (): Promise<void> => {
@@ -377,14 +424,16 @@ async function exportJsonl(depot: Depot<unknown>, records: { name: string; id: n
       else await new Promise<void>((resolve, reject) => process.stdout.write(buffer, (e) => (e ? reject(e) : resolve())));
       buffer = "";
     };
-    for await (const [, value] of decoded(depot, records)) {
+    for await (const [, value] of decoded(depot, records, progress)) {
       buffer += JSON.stringify(toJsonValue(value) ?? null) + "\n";
-      bar.tick();
       if (buffer.length > 1 << 20) await flush();
     }
     await flush();
+    done = true;
+    progress.done();
   } finally {
-    bar.stop();
     await handle?.close();
+    // An interrupted or failed export to a file leaves no partial file.
+    if (!done && handle) await rm(out, { force: true });
   }
 }

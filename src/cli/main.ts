@@ -3,13 +3,18 @@
  * Entry point of the `vlstore` command. Parses the command word, dispatches,
  * and turns errors into one line on stderr with a documented exit status
  * (see errors.ts and `vlstore --help`): 0 ok, 1 damaged archive or invalid
- * input, 2 bad command line, 70 internal error (the only case with a stack).
+ * input, 2 bad command line, 70 internal error (the only case with a stack),
+ * 130 interrupted (Ctrl-C stopped a long operation through its AbortSignal).
  */
+import { isVlstoreError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { commands, usage } from "./commands.js";
 import { EXIT_OK, EXIT_USAGE, report } from "./errors.js";
 
 export { EXIT_DAMAGED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from "./errors.js";
+
+/** Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -47,6 +52,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const { line, exitCode } = report(err);
     process.stderr.write(`vlstore: ${line}\n`);
-    process.exitCode = exitCode;
+    const cause = (err as { cause?: unknown } | null)?.cause;
+    const aborted = isVlstoreError(err, "Aborted") || isVlstoreError(cause, "Aborted");
+    process.exitCode = aborted ? EXIT_INTERRUPTED : exitCode;
   },
 );

@@ -3,12 +3,12 @@ import { readFile } from "node:fs/promises";
 import { parseCheckpoint } from "../depot/checkpoint-format.js";
 import { isVlstoreError } from "../errors.js";
 import type { Codec } from "../codecs/codec.js";
-import { exists, onRecordsRead, openArchive, openForWriting, requireFile } from "./archive.js";
+import { exists, openArchive, openForWriting, requireFile } from "./archive.js";
 import { flag, intOption, numberOption, str, type CommandSpec } from "./args.js";
 import { CODECS, codecArgument } from "./codecs.js";
 import { inFile, InputError } from "./errors.js";
 import { formatBytes, formatCount } from "./output.js";
-import { progress } from "./progress.js";
+import { barFor } from "./progress.js";
 import { creationOptions, creationOptionSpecs } from "./create-options.js";
 
 export const compactCommand: CommandSpec = {
@@ -27,13 +27,11 @@ export const compactCommand: CommandSpec = {
     return inFile(file, async () => {
       const { depot } = await openArchive(file, { write: true, needCodec: true });
       try {
-        const bar = progress("compact", depot.size, "records");
-        const unhook = onRecordsRead(depot, (n) => bar.tick(n));
+        const bar = barFor("compact");
         let r;
         try {
-          r = await depot.compact();
+          r = await depot.compact(bar.options);
         } finally {
-          unhook();
           bar.stop();
         }
         process.stdout.write(
@@ -72,14 +70,11 @@ export const dumpCommand: CommandSpec = {
     return inFile(file, async () => {
       const { depot } = await openArchive(file, { needCodec: true });
       try {
-        const bar = progress("dump", depot.size, "records");
-        const unhook = onRecordsRead(depot, (n) => bar.tick(n));
+        const bar = barFor("dump");
         let r;
         try {
-          r = await depot.dump(out, { expireDays, minCount, group });
-          bar.set(depot.size);
+          r = await depot.dump(out, { expireDays, minCount, group, ...bar.options });
         } finally {
-          unhook();
           bar.stop();
         }
         const groups = r.counts
@@ -114,13 +109,11 @@ export const checkpointCommand: CommandSpec = {
     return inFile(file, async () => {
       const { depot } = await openArchive(file, { needCodec: true });
       try {
-        const bar = progress("checkpoint", depot.size, "records");
-        const unhook = onRecordsRead(depot, (n) => bar.tick(n));
+        const bar = barFor("checkpoint");
         let r;
         try {
-          r = await depot.checkpoint(out);
+          r = await depot.checkpoint(out, bar.options);
         } finally {
-          unhook();
           bar.stop();
         }
         process.stdout.write(`checkpointed ${formatCount(r.records)} records of ${file} to ${out} (${formatBytes(r.bytes)})\n`);
@@ -178,18 +171,12 @@ export const restoreCommand: CommandSpec = {
       }
       const { depot, created } = await openForWriting(file, codec, create);
       try {
-        const bar = progress("restore", head.count, "records");
-        const store = depot.chunkStore;
-        const put = store.put;
-        store.put = function (this: typeof store, ...a: Parameters<typeof put>) {
-          bar.tick();
-          return put.apply(this, a);
-        } as typeof put;
+        const bar = barFor("restore", { total: head.count });
         let r;
         try {
-          r = await inFile(checkpoint, () => depot.loadCheckpoint(checkpoint, { merge: flag(args, "merge") }));
+          const options = { merge: flag(args, "merge"), ...bar.options };
+          r = await inFile(checkpoint, () => depot.loadCheckpoint(checkpoint, options));
         } finally {
-          store.put = put;
           bar.stop();
         }
         process.stdout.write(

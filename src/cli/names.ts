@@ -7,7 +7,7 @@
  * would any archive. Names and metadata are read back with `records()` and
  * `stat()`.
  */
-import { ChunkStore } from "../chunks/index.js";
+import { ChunkStore, STORE_DEFAULTS } from "../chunks/index.js";
 import type { Codec } from "../codecs/codec.js";
 import type { RecordStat } from "../depot/index.js";
 import { Depot } from "../depot/index.js";
@@ -21,7 +21,13 @@ export interface NameEntry extends RecordStat {
   id: number;
 }
 
-const DEFAULT_SETTINGS: FileSettings = { chunkSize: 4 << 20, blockSize: 256 << 10, level: 3, shuffle: 0 };
+/** Settings for archives whose header is unreadable: the library defaults, unshuffled. */
+const DEFAULT_SETTINGS: FileSettings = {
+  chunkSize: STORE_DEFAULTS.chunkSize,
+  blockSize: STORE_DEFAULTS.blockSize,
+  level: STORE_DEFAULTS.level,
+  shuffle: 0,
+};
 
 /** A codec that is never asked to decode: the Depot only replays names here. */
 const NAMES_ONLY: Codec<unknown> = {

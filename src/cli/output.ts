@@ -3,6 +3,9 @@
  * arrays, bigints and u64 keys as strings, Map/Set as object/array), and the
  * small formatting bits of the human-readable output.
  */
+import { shortestFloat32 } from "./float32.js";
+
+export { formatFloat32, shortestFloat32 } from "./float32.js";
 
 /**
  * Convert `value` into plain JSON data: typed arrays become arrays of numbers
@@ -59,19 +62,6 @@ export function toJsonValue(value: unknown, seen = new Set<object>()): unknown {
   } finally {
     seen.delete(obj);
   }
-}
-
-/**
- * The number with the fewest significant digits that reads back as the same
- * float32: 0.1f prints as 0.1, not 0.10000000149011612. Still exact: parsing
- * it and rounding to float32 gives back the stored bits.
- */
-export function shortestFloat32(v: number): number {
-  for (let p = 1; p < 9; p++) {
-    const r = Number(v.toPrecision(p));
-    if (Math.fround(r) === v) return r;
-  }
-  return v;
 }
 
 /**

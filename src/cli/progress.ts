@@ -2,8 +2,12 @@
  * Progress bars for long operations, drawn with `cli-progress` on stderr only
  * when stderr is a terminal. When it is not (a pipe, a file, a test), nothing
  * of the bar is printed: not the bar, not a final line, not a cursor escape.
+ *
+ * Bars are driven only by the library's progress callbacks ({@link barFor}),
+ * and Ctrl-C aborts the operation through its AbortSignal ({@link interruptSignal}).
  */
 import cliProgress from "cli-progress";
+import type { Progress as OperationProgress, ProgressOptions } from "../chunks/progress.js";
 import { formatBytes } from "./output.js";
 
 export interface Progress {
@@ -90,4 +94,53 @@ export async function withProgress<R>(label: string, total: number, unit: string
   } finally {
     p.stop();
   }
+}
+
+let interrupt: AbortController | undefined;
+
+/**
+ * An AbortSignal that fires at the first Ctrl-C (SIGINT), so a long operation
+ * stops at its next step and leaves the archive as it was (exit status 130).
+ * A second Ctrl-C exits at once. The handler is installed on first use only,
+ * so commands without a long operation keep the default behaviour.
+ */
+export function interruptSignal(): AbortSignal {
+  if (interrupt === undefined) {
+    const controller = new AbortController();
+    interrupt = controller;
+    process.on("SIGINT", () => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort(new Error("interrupted"));
+    });
+  }
+  return interrupt.signal;
+}
+
+/**
+ * A bar labelled `label` fed by a long operation's `onProgress` (records, or
+ * bytes with `unit: "bytes"`), with the interrupt signal: pass `options` to
+ * the operation and call `stop()` when it ends. The bar starts at the first
+ * report, which carries the operation's totals; `total` is used when the
+ * report has none.
+ */
+export function barFor(
+  label: string,
+  options: { unit?: "records" | "bytes" | "frames"; total?: number } = {},
+): { options: ProgressOptions & { onProgress: (p: OperationProgress) => void; signal: AbortSignal }; stop(): void } {
+  const unit = options.unit ?? "records";
+  let bar: Progress | undefined;
+  return {
+    options: {
+      signal: interruptSignal(),
+      onProgress(p) {
+        const total = (unit === "bytes" ? p.totalBytes : p.totalRecords) ?? options.total ?? 0;
+        if (bar === undefined) bar = progress(label, total, unit);
+        else bar.setTotal(total);
+        bar.set(unit === "bytes" ? p.bytes : p.records);
+      },
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
 }

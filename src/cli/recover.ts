@@ -10,7 +10,8 @@
  * records and their metadata go to a temporary checkpoint file, which a new
  * Depot loads (Depot.loadCheckpoint keeps update counts and times).
  */
-import { open, rename, rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
+import { renameDurable } from "../chunks/fsync-dir.js";
 import type { Codec } from "../codecs/codec.js";
 import { encodeCheckpointHead, encodeCheckpointRecord } from "../depot/checkpoint-format.js";
 import { Depot } from "../depot/index.js";
@@ -23,7 +24,8 @@ import { formatCount, printJson } from "./output.js";
 import { progress } from "./progress.js";
 import { FileReader, readBlock, type ScanResult } from "./scan.js";
 import { usableSettings, type NameEntry } from "./names.js";
-import { assess, openProblem, scanWithProgress, type Assessment } from "./verify.js";
+import { assess, openProblem, scanWithProgress, settingsText, type Assessment } from "./verify.js";
+import { isBareStore, recoverBare } from "./recover-bare.js";
 
 /** Prefix of the names given to intact records written after the last commit (--keep-unnamed). */
 export const UNNAMED_PREFIX = "recovered/";
@@ -37,8 +39,10 @@ export const recoverCommand: CommandSpec = {
     "live name whose record is intact, with its metadata (update count, times), the same settings, codec and TTL. " +
     "A torn tail, damaged chunks, blocks, commits and bytes in between are skipped. Prints exactly which names were " +
     "lost (their record was in a damaged block). Records written after the last commit have no name (names are " +
-    "committed with the index); --keep-unnamed stores the intact ones as recovered/<id>. Overwritten versions are " +
-    "dropped, as compact does. FILE is never modified. Exit status 0 once OUT is written, whatever was lost.",
+    "committed with the index); --keep-unnamed stores the intact ones as recovered/<id> (always done for the " +
+    "records of a damaged commit). A bare ChunkStore archive is recovered by record id. Overwritten versions are " +
+    "dropped, as compact does. FILE is never modified. Exit status 0 once OUT is written and holds every " +
+    "intact record.",
   positionals: ["FILE"],
   options: {
     output: { type: "string", short: "o", arg: "OUT", help: "where to write the rebuilt archive (default FILE.recovered)" },
@@ -62,11 +66,14 @@ export const recoverCommand: CommandSpec = {
         throw new InputError(file, `nothing to recover: ${scan.headerProblem ?? "no intact chunk frame"}`);
       }
       const a = assess(scan, await openProblem(file));
+      if (isBareStore(scan)) return recoverBare(file, out, scan, a, flag(args, "json"), flag(args, "force"));
       const codecName = scan.meta.get("codec") ?? givenCodec?.name;
       if (codecName === undefined) {
         throw new InputError(file, "no intact commit records the codec; give --codec to name it");
       }
-      const result = await inFile(out, () => rebuild(file, out, scan, a, codecName, flag(args, "keep-unnamed"), flag(args, "force")));
+      // Records a damaged commit covers were committed: keep them (unnamed unless its journal still names them).
+      const keepUnnamed = flag(args, "keep-unnamed") || scan.damage !== undefined;
+      const result = await inFile(out, () => rebuild(file, out, scan, a, codecName, keepUnnamed, flag(args, "force")));
       const report = {
         file,
         out,
@@ -77,6 +84,8 @@ export const recoverCommand: CommandSpec = {
         unnamedRecords: result.unnamed,
         keptUnnamed: result.keptUnnamed,
         findings: a.findings,
+        settings: settingsText(scan),
+        settingsSource: scan.settingsSource,
       };
       if (flag(args, "json")) {
         printJson(report);
@@ -88,6 +97,7 @@ export const recoverCommand: CommandSpec = {
           (a.ok ? " (the archive was intact)" : ""),
       );
       for (const f of a.findings) lines.push(`  ${f.severity === "warning" ? "warning: " : ""}${f.message}`);
+      if (scan.settingsSource !== "header") lines.push(`settings: ${settingsText(scan)}`);
       if (a.lostNames.length > 0) {
         lines.push(`lost ${formatCount(a.lostNames.length)} name(s), whose records were damaged:`);
         for (const n of a.lostNames) lines.push(`  ${n}`);
@@ -95,7 +105,8 @@ export const recoverCommand: CommandSpec = {
       if (result.unnamed > 0) {
         lines.push(
           result.keptUnnamed > 0
-            ? `kept ${formatCount(result.keptUnnamed)} intact uncommitted record(s) as ${UNNAMED_PREFIX}<id>`
+            ? `kept ${formatCount(result.keptUnnamed)} intact record(s) without a committed name ` +
+              `as ${UNNAMED_PREFIX}<id>`
             : `not recovered: ${formatCount(result.unnamed)} intact record(s) written after the last commit, which have no name (--keep-unnamed keeps them)`,
         );
       }
@@ -129,7 +140,7 @@ async function rebuild(
     for (const b of c.blocks) {
       if (b.problem !== undefined) continue;
       for (let id = Math.max(b.firstRecord, scan.committedRecords); id < b.firstRecord + b.recordCount; id++) {
-        if (!a.intact(id)) continue;
+        if (!a.intact(id) || wanted.has(id)) continue;
         unnamed++;
         if (keepUnnamed) {
           wanted.set(id, { name: `${UNNAMED_PREFIX}${id}`, entry: { id, bytes: 0, updateCount: 1, createdAt: now, updatedAt: now } });
@@ -187,8 +198,15 @@ async function rebuild(
     } finally {
       await depot.close();
     }
+    // Never report success for an output that holds less than what was found intact.
+    const check = await Depot.open(tmp, codec, { readOnly: true });
+    const held = check.size;
+    await check.close();
+    if (held < wanted.size) {
+      throw new InputError(out, `the rebuilt archive holds ${held} names, expected ${wanted.size}; not written`);
+    }
     if (force) await rm(out, { force: true });
-    await rename(tmp, out);
+    await renameDurable(tmp, out);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

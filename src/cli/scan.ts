@@ -1,12 +1,12 @@
 /**
  * A frame-by-frame scan of an archive file, for `vlstore verify` and
- * `vlstore recover`. It trusts nothing it has not checked: it walks the
- * frames forward from the file header (every frame starts at a multiple of
- * 8), checks each chunk header's CRC, each block's CRC, decompresses every
- * block and (given a codec) decodes every record; it checks each commit
- * frame's CRC and trailer. Where a frame is unreadable it resynchronises on
- * the next offset that holds a frame whose checksums hold, and reports the
- * bytes in between.
+ * `vlstore recover`. It trusts nothing it has not checked: the library's
+ * frame walker (src/chunks/frame-walker.ts, the one the open path uses)
+ * walks the frames forward from the file header, checking each chunk
+ * header's CRC and each commit frame's CRC and trailer, resynchronising past
+ * unreadable bytes, and judging a torn tail from damage exactly as open
+ * does; this file then checks each block's CRC, decompresses every block and
+ * (given a codec) decodes every record.
  *
  * Names come from the Depot journal carried in commits: replaying the
  * journals of the valid commits (from the newest full snapshot on, through a
@@ -23,16 +23,10 @@ import { namesFromJournals, type NameEntry } from "./names.js";
 import { ChecksumError, isVlstoreError, TruncatedError } from "../errors.js";
 import { aligned8 } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
-import {
-  BLOCK_ZSTD,
-  CHUNK_FIXED_SIZE,
-  CHUNK_MAGIC,
-  decodeChunkHeader,
-  decodeChunkPrefix,
-  type ChunkFrameHeader,
-} from "../format/chunk-frame.js";
-import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_JOURNAL_ZSTD, COMMIT_MAGIC, decodeCommit, peekCommitSize, TRAILER_SIZE, type CommitAt } from "../format/commit.js";
-import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
+import { walkFrames, type FrameRead, type TailVerdict, type WalkGap } from "../chunks/frame-walker.js";
+import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
+import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_JOURNAL_ZSTD, type CommitAt } from "../format/commit.js";
+import { decodeFileHeader, FILE_HEADER_SIZE, FILE_MAGIC, type FileSettings } from "../format/header.js";
 
 /** Positioned reads of a file, as aligned copies. */
 export class FileReader {
@@ -114,12 +108,22 @@ export interface ScanResult {
   formatVersion: number;
   settings: FileSettings | undefined;
   headerProblem: string | undefined;
+  /** Where `settings` come from: the header, the header with its magic restored, or the library defaults. */
+  settingsSource: "header" | "header (magic restored)" | "defaults";
+  /** No valid header and no valid frame: the file is not an archive at all. */
+  notAnArchive: boolean;
   chunks: ScannedChunk[];
   commits: CommitAt[];
   badCommits: BadCommit[];
   gaps: Gap[];
   /** End of the last valid commit (64 when there is none). */
   committedEnd: number;
+  /** The open path's verdict: the bytes after the last valid commit are damage, not a torn tail (frame-walker.ts). */
+  damage: TailVerdict["damage"];
+  /** The damaged commit's journal payload, when every compressed part of it still decodes. */
+  damagedCommitJournal: Uint8Array | undefined;
+  /** The damaged commit's journal was replayed into `names`. */
+  damagedJournalReplayed: boolean;
   /** Meta merged from the valid commits in order. */
   meta: Map<string, string>;
   /** Live names rebuilt from the journals of the valid commits. */
@@ -139,8 +143,6 @@ export interface ScanOptions {
   onProgress?: (offset: number) => void;
 }
 
-const WINDOW = 4 << 20;
-
 /** Scan `path` (see the file comment). Throws only for I/O errors; damage is reported in the result. */
 export async function scanArchive(path: string, options: ScanOptions = {}): Promise<ScanResult> {
   const reader = new FileReader(path);
@@ -159,122 +161,143 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
     formatVersion: 0,
     settings: undefined,
     headerProblem: undefined,
+    settingsSource: "header",
+    notAnArchive: false,
     chunks: [],
     commits: [],
     badCommits: [],
     gaps: [],
     committedEnd: FILE_HEADER_SIZE,
+    damage: undefined,
     meta: new Map(),
     names: new Map(),
     committedRecords: 0,
     journalProblems: [],
     recordsDecoded: 0,
+    damagedCommitJournal: undefined,
+    damagedJournalReplayed: false,
   };
   const head = reader.read(0, FILE_HEADER_SIZE);
   if (head.length >= 10) result.formatVersion = head[8]! | (head[9]! << 8);
+  let headerError: string | undefined;
   try {
     result.settings = decodeFileHeader(head, reader.path);
   } catch (e) {
     if (!isVlstoreError(e)) throw e;
     result.headerProblem = e.message;
-    if (e._tag === "NotAnArchive" || e._tag === "UnsupportedVersion") return result;
+    headerError = e._tag;
+    if (e._tag === "UnsupportedVersion") return result;
   }
 
-  let pos = FILE_HEADER_SIZE;
-  while (pos < size) {
-    options.onProgress?.(pos);
-    const magic = size - pos >= 8 ? reader.u32(pos) : undefined;
-    if (magic === CHUNK_MAGIC) {
-      const chunk = await readChunk(reader, pos, options.codec);
-      if (chunk === "torn") {
-        result.gaps.push({ offset: pos, length: size - pos, reason: "a chunk frame cut short by the end of the file" });
-        break;
-      }
-      if (chunk !== undefined) {
-        result.chunks.push(chunk);
-        for (const b of chunk.blocks) if (b.problem === undefined) result.recordsDecoded += options.codec ? b.recordCount - b.badRecords.size : 0;
-        pos += chunk.frameSize;
-        continue;
-      }
+  // One walk, the library's (the open path uses the same one): frames, gaps, and the torn-tail-or-damage verdict.
+  const frames: Exclude<FrameRead, { kind: "bad" }>[] = [];
+  const walkGaps: WalkGap[] = [];
+  const verdict = walkFrames(reader, reader.path, { frame: (f) => frames.push(f), gap: (g) => walkGaps.push(g) });
+  if (headerError !== undefined && frames.length === 0) {
+    // No header and not one frame: not an archive (or nothing of one left).
+    result.notAnArchive = headerError === "NotAnArchive" || headerError === "Truncated";
+    return result;
+  }
+  if (result.settings === undefined) {
+    // Frames describe themselves: settings from a header whose only damage is its magic, else defaults.
+    result.settings = headerWithMagicRestored(head);
+    result.settingsSource = result.settings ? "header (magic restored)" : "defaults";
+  }
+  result.damage = verdict.damage;
+  let gi = 0;
+  const pushGap = (g: WalkGap): void => {
+    if (g.what === "chunk" && !g.torn) {
       // Header damaged: its sizes cannot be trusted; the chunk extends to the next valid frame.
-      const next = resync(reader, pos + 8);
-      const problem = chunkHeaderProblem(reader, pos);
       result.chunks.push({
-        offset: pos,
-        frameSize: next - pos,
+        offset: g.offset,
+        frameSize: g.length,
         header: undefined,
         firstRecord: -1,
         recordCount: -1,
-        problem,
+        problem: g.reason,
         blocks: [],
       });
-      pos = next;
+    } else if (g.what === "commit" && !g.torn) {
+      result.badCommits.push({ offset: g.offset, problem: g.reason });
+    } else {
+      const atEnd = g.offset + g.length >= size;
+      const reason = g.torn
+        ? g.reason
+        : atEnd
+          ? "bytes up to the end of the file that hold no valid frame"
+          : "bytes that hold no valid frame";
+      result.gaps.push({ offset: g.offset, length: g.length, reason });
+    }
+  };
+  for (const f of frames) {
+    while (gi < walkGaps.length && walkGaps[gi]!.offset < f.offset) pushGap(walkGaps[gi++]!);
+    options.onProgress?.(f.offset);
+    if (f.kind === "commit") {
+      result.commits.push(f.commit);
       continue;
     }
-    if (magic === COMMIT_MAGIC) {
-      let frameSize: number | undefined;
-      try {
-        frameSize = peekCommitSize(reader.read(pos, 16), pos);
-      } catch (e) {
-        if (!isVlstoreError(e)) throw e;
-      }
-      if (frameSize !== undefined && pos + frameSize > size) {
-        result.gaps.push({ offset: pos, length: size - pos, reason: "a commit frame cut short by the end of the file" });
-        break;
-      }
-      try {
-        if (frameSize === undefined) throw new Error("unreadable frame size");
-        const c = decodeCommit(reader.read(pos, frameSize), pos, reader.path);
-        result.commits.push(c);
-        pos += frameSize;
-        continue;
-      } catch (e) {
-        if (!(e instanceof Error)) throw e;
-        const next = resync(reader, pos + 8);
-        result.badCommits.push({ offset: pos, problem: e.message });
-        pos = next;
-        continue;
-      }
+    const chunk = await checkChunk(reader, f.offset, f.header, options.codec);
+    result.chunks.push(chunk);
+    if (options.codec) {
+      for (const b of chunk.blocks) if (b.problem === undefined) result.recordsDecoded += b.recordCount - b.badRecords.size;
     }
-    // Not a frame: find the next one.
-    const next = resync(reader, pos + 8);
-    if (next >= size && size - pos < CHUNK_FIXED_SIZE) {
-      result.gaps.push({ offset: pos, length: size - pos, reason: "a few stray bytes at the end of the file" });
-    } else {
-      result.gaps.push({
-        offset: pos,
-        length: next - pos,
-        reason: next >= size ? "bytes up to the end of the file that hold no valid frame" : "bytes that hold no valid frame",
-      });
-    }
-    pos = next;
   }
+  while (gi < walkGaps.length) pushGap(walkGaps[gi++]!);
   options.onProgress?.(size);
   inferRecordRanges(result);
+  if (result.damage) result.damagedCommitJournal = await damagedJournal(reader, result.damage.offset);
   await replayNames(result);
   return result;
 }
 
+/** Header settings when restoring the 8 magic bytes makes the header verify (only the magic was damaged). */
+function headerWithMagicRestored(head: Uint8Array): FileSettings | undefined {
+  if (head.length < FILE_HEADER_SIZE) return undefined;
+  const fixed = head.slice();
+  fixed.set(FILE_MAGIC, 0);
+  try {
+    return decodeFileHeader(fixed);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Read and check the chunk at `pos`: "torn" when it runs past the end of the
- * file, undefined when its header is damaged, else the chunk with every
- * block checked.
+ * The journal of the damaged commit at `offset`, when it can be trusted
+ * without the frame's CRC: a compressed journal whose every part decodes to
+ * its recorded size (zstd checks its frames). Undefined otherwise.
  */
-async function readChunk(
+async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8Array | undefined> {
+  const fixed = reader.read(offset, COMMIT_FIXED_SIZE);
+  if (fixed.length < COMMIT_FIXED_SIZE) return undefined;
+  const dv = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
+  if ((dv.getUint32(4, true) & COMMIT_JOURNAL_ZSTD) === 0) return undefined;
+  const indexCount = dv.getUint32(64, true);
+  const metaCount = dv.getUint32(68, true);
+  const journalSize = Number(dv.getBigUint64(72, true));
+  let at = offset + COMMIT_FIXED_SIZE + 32 * indexCount;
+  for (let i = 0; i < metaCount; i++) {
+    const kv = reader.read(at, 8);
+    if (kv.length < 8) return undefined;
+    const m = new DataView(kv.buffer, kv.byteOffset, 8);
+    at += 8 + m.getUint32(0, true) + m.getUint32(4, true);
+  }
+  at = Math.ceil(at / 8) * 8;
+  if (journalSize <= 0 || at + journalSize > reader.size) return undefined;
+  try {
+    return await decompressJournal(reader.read(at, journalSize), { what: "damaged commit journal", offset });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Check every block of the chunk at `pos`, whose header the walk verified. */
+async function checkChunk(
   reader: FileReader,
   pos: number,
+  header: ChunkFrameHeader,
   codec: Codec<unknown> | undefined,
-): Promise<ScannedChunk | "torn" | undefined> {
-  let header: ChunkFrameHeader;
-  try {
-    const prefix = decodeChunkPrefix(reader.read(pos, CHUNK_FIXED_SIZE), pos);
-    if (pos + prefix.headerSize > reader.size) return "torn";
-    header = decodeChunkHeader(reader.read(pos, prefix.headerSize), pos, reader.path);
-  } catch (e) {
-    if (isVlstoreError(e)) return undefined;
-    throw e;
-  }
-  if (pos + header.frameSize > reader.size) return "torn";
+): Promise<ScannedChunk> {
   const blocks: BlockStatus[] = [];
   let first = header.firstRecord;
   for (let b = 0; b < header.blocks.length; b++) {
@@ -335,53 +358,6 @@ export async function readBlock(
   return decompressBlock(stored, e.rawSize, e.flags, header.shuffle, { what: `block ${b} of the chunk at offset ${pos}`, offset: at });
 }
 
-/** Why the chunk header at `pos` does not decode. */
-function chunkHeaderProblem(reader: FileReader, pos: number): string {
-  try {
-    const prefix = decodeChunkPrefix(reader.read(pos, CHUNK_FIXED_SIZE), pos);
-    decodeChunkHeader(reader.read(pos, prefix.headerSize), pos, reader.path);
-    return "unreadable chunk header";
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-/**
- * The first offset at or after `from` (a multiple of 8) where a frame starts
- * whose checksums hold, or the file size when there is none.
- */
-function resync(reader: FileReader, from: number): number {
-  const size = reader.size;
-  let start = Math.ceil(from / 8) * 8;
-  while (start + 8 <= size) {
-    const window = reader.read(start, WINDOW + 8);
-    const dv = new DataView(window.buffer, window.byteOffset, window.byteLength);
-    for (let i = 0; i + 4 <= window.length && i < WINDOW; i += 8) {
-      const m = dv.getUint32(i, true);
-      if ((m === CHUNK_MAGIC || m === COMMIT_MAGIC) && validFrameAt(reader, start + i, m)) return start + i;
-    }
-    start += WINDOW;
-  }
-  return size;
-}
-
-function validFrameAt(reader: FileReader, pos: number, magic: number): boolean {
-  try {
-    if (magic === CHUNK_MAGIC) {
-      const prefix = decodeChunkPrefix(reader.read(pos, CHUNK_FIXED_SIZE), pos);
-      if (pos + prefix.headerSize > reader.size) return false;
-      decodeChunkHeader(reader.read(pos, prefix.headerSize), pos);
-      return true;
-    }
-    const frameSize = peekCommitSize(reader.read(pos, 16), pos);
-    if (frameSize < COMMIT_FIXED_SIZE + TRAILER_SIZE || pos + frameSize > reader.size) return false;
-    decodeCommit(reader.read(pos, frameSize), pos);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Give chunks with a damaged header the record range the index or their
  * neighbours imply: commits list every chunk's offset and record count, and
@@ -431,6 +407,7 @@ async function replayNames(r: ScanResult): Promise<void> {
   }
   let maxRecords = 0;
   for (const c of commits) maxRecords = Math.max(maxRecords, c.recordCount);
+  for (const c of r.chunks) if (c.recordCount > 0) maxRecords = Math.max(maxRecords, c.firstRecord + c.recordCount);
   const payloads: Uint8Array[] = [];
   for (const c of used) {
     if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
@@ -443,7 +420,11 @@ async function replayNames(r: ScanResult): Promise<void> {
       }
     }
   }
+  // The damaged commit right after the last valid one: its journal, when it still decodes whole, names its records.
+  const extra = r.damage !== undefined && r.damage.sequence === last.sequence + 1 ? r.damagedCommitJournal : undefined;
+  if (extra !== undefined) payloads.push(extra);
   const { names, problem, replayed } = await namesFromJournals(payloads, maxRecords);
+  r.damagedJournalReplayed = extra !== undefined && replayed === payloads.length;
   if (problem !== undefined) {
     const bad = used[replayed];
     r.journalProblems.push(

@@ -6,6 +6,7 @@ import { codecByName } from "./codecs.js";
 import { isVlstoreError } from "../errors.js";
 import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
+import { leftoverReport } from "./leftovers-report.js";
 import { progress } from "./progress.js";
 import { scanArchive, type ScanResult } from "./scan.js";
 
@@ -45,7 +46,9 @@ export interface Assessment {
 export function assess(scan: ScanResult, openError?: string): Assessment {
   const findings: Finding[] = [];
   const committed = scan.committedEnd;
-  const severityAt = (offset: number): "damage" | "warning" => (offset < committed ? "damage" : "warning");
+  // After the last valid commit only a torn tail is harmless; when the open path calls it damage, so does verify.
+  const severityAt = (offset: number): "damage" | "warning" =>
+    offset < committed || scan.damage ? "damage" : "warning";
 
   // Intact record ranges, sorted by first id; bad records of intact blocks excluded separately.
   const ranges: [number, number][] = [];
@@ -84,7 +87,12 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
     return out.sort();
   };
 
-  if (scan.headerProblem) findings.push({ severity: "damage", kind: "header", offset: 0, message: `file header: ${scan.headerProblem}` });
+  if (scan.headerProblem) {
+    const settings = scan.settingsSource === "header" ? "" : `; settings for a rebuild: ${settingsText(scan)}`;
+    const message = `file header: ${scan.headerProblem}${settings}`;
+    findings.push({ severity: "damage", kind: "header", offset: 0, message });
+  }
+  if (scan.damage) findings.push(damagedCommitFinding(scan, namesIn));
   if (openError) findings.push({ severity: "damage", kind: "open", message: `the archive does not open: ${openError}` });
 
   for (const c of scan.chunks) {
@@ -145,7 +153,7 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
   }
   // Uncommitted but intact chunks after the last commit: a warning, once.
   const uncommitted = scan.chunks.filter((c) => c.offset >= committed && c.header !== undefined);
-  if (uncommitted.length > 0 && scan.commits.length > 0) {
+  if (uncommitted.length > 0 && scan.commits.length > 0 && !scan.damage) {
     const n = uncommitted.reduce((a, c) => a + c.recordCount, 0);
     findings.push({
       severity: "warning",
@@ -180,6 +188,52 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
       records,
       names: scan.names.size,
     },
+  };
+}
+
+/** Where the settings of a rebuild come from, as words. */
+export function settingsText(scan: ScanResult): string {
+  const s = scan.settings;
+  const values = s
+    ? `chunk size ${s.chunkSize}, block size ${s.blockSize}, level ${s.level}, shuffle ${s.shuffle}`
+    : "";
+  if (scan.settingsSource === "header") return values;
+  if (scan.settingsSource === "header (magic restored)") {
+    return `${values} (from the header, whose only damage is its magic)`;
+  }
+  return "the library defaults (the header is unreadable), shuffle from the chunk headers";
+}
+
+/**
+ * The damage the open path refuses on: which commit, and what it covers (the
+ * records of the chunk frames between the last valid commit and it, and the
+ * names its journal gives when that still decodes).
+ */
+function damagedCommitFinding(scan: ScanResult, namesIn: (rs: [number, number][]) => string[]): Finding {
+  const d = scan.damage!;
+  const from = scan.committedRecords;
+  let to = from;
+  for (const c of scan.chunks) {
+    const between = c.offset >= scan.committedEnd && c.offset < d.offset;
+    if (between && c.recordCount > 0) to = Math.max(to, c.firstRecord + c.recordCount);
+  }
+  const records = to - from;
+  const rs: [number, number][] = records > 0 ? [[from, records]] : [];
+  const named = scan.damagedJournalReplayed ? namesIn(rs) : [];
+  const seq = d.sequence === undefined ? "(sequence unknown)" : d.sequence;
+  const names = scan.damagedJournalReplayed
+    ? `${formatCount(named.length)} names (its journal still decodes)`
+    : `up to ${formatCount(records)} names (its journal is unreadable, so which names is unknown)`;
+  return {
+    severity: "damage",
+    kind: "commit",
+    offset: d.offset,
+    message:
+      `damaged commit ${seq} at offset ${d.offset}: ${d.reason}; it covers ${formatCount(records)} records` +
+      (records > 0 ? ` (ids ${from}..${to - 1})` : "") +
+      ` and ${names}; the archive does not open until it is recovered`,
+    records: rs,
+    names: named,
   };
 }
 
@@ -248,7 +302,13 @@ export const verifyCommand: CommandSpec = {
     return inFile(file, async () => {
       await requireFile(file);
       const scan = await scanWithProgress(file, "verify");
+      if (scan.notAnArchive) {
+        if (flag(args, "json")) printJson({ file, ok: false, notAnArchive: true, problem: scan.headerProblem ?? null });
+        else process.stdout.write(`${file}: not a vlstore archive (${scan.headerProblem ?? "no header, no frame"})\n`);
+        return EXIT_DAMAGED;
+      }
       const a = assess(scan, await openProblem(file));
+      const leftovers = await leftoverReport(file); // files dead processes left beside it: reported, not damage
       if (flag(args, "json")) {
         printJson({
           file,
@@ -260,6 +320,7 @@ export const verifyCommand: CommandSpec = {
           recordsDecoded: scan.recordsDecoded,
           lostNames: a.lostNames,
           findings: a.findings,
+          leftovers: leftovers.json,
         });
         return a.ok ? EXIT_OK : EXIT_DAMAGED;
       }
@@ -287,6 +348,7 @@ export const verifyCommand: CommandSpec = {
           out.push(`    live names affected (${f.names.length}): ${shown}${more}`);
         }
       }
+      out.push(...leftovers.lines);
       if (!a.ok) out.push(`  run: vlstore recover ${file}`);
       process.stdout.write(out.join("\n") + "\n");
       return a.ok ? EXIT_OK : EXIT_DAMAGED;

@@ -87,7 +87,8 @@ export class AtomicFrame {
    * numbers; atom types must be int32 integers).
    *
    * @throws CodecError when a field has the wrong type or length, or `step`
-   *   is not a safe integer. NaN and infinities in float fields are allowed.
+   *   is not a safe integer, or a finite float64 input is too large for
+   *   float32 (it would become Infinity). NaN and infinities in float fields are allowed.
    */
   static from(init: AtomicFrameInit): AtomicFrame {
     if (typeof init !== "object" || init === null) {

@@ -83,11 +83,28 @@ function copyPadded(bytes: Uint8Array): Uint8Array {
   return copy;
 }
 
-/** `value` as a Float32Array: the same object when it already is one, else a converted copy. */
+/**
+ * `value` as a Float32Array: the same object when it already is one, else a
+ * converted copy. A finite element too large for float32 would silently
+ * become ±Infinity, so it is refused (NaN and ±Infinity given as such pass).
+ */
 export function toFloat32(codec: string, what: string, value: unknown): Float32Array {
   if (value instanceof Float32Array) return value;
   const src = numbers(codec, what, value);
-  return src instanceof Float32Array ? src : Float32Array.from(src);
+  const out = Float32Array.from(src);
+  // Only float64 sources (number[], Float64Array) can exceed float32's range; integer typed arrays cannot.
+  if (Array.isArray(src) || src instanceof Float64Array) {
+    for (let i = 0; i < out.length; i++) {
+      const f = out[i]!;
+      if ((f === Infinity || f === -Infinity) && Number.isFinite(src[i])) {
+        throw new CodecError(
+          codec,
+          `${what}[${i}] = ${src[i]} is outside the float32 range (max ±3.4028234663852886e38)`,
+        );
+      }
+    }
+  }
+  return out;
 }
 
 /** `value` as an Int32Array: the same object when it already is one, else a copy; elements must be int32 integers. */

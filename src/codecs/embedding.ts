@@ -50,7 +50,8 @@ export class Embedding {
    * Build an embedding, validating it.
    * @throws CodecError when the key is not an integer in 0..2^64-1 (or a
    *   number above 2^53-1), the group is not an integer in 0..255, or the
-   *   weights are not numeric. NaN weights are allowed.
+   *   weights are not numeric, or a finite weight given as a float64 is too
+   *   large for float32 (it would become Infinity). NaN and ±Infinity weights are allowed.
    */
   static from(init: EmbeddingInit): Embedding {
     if (typeof init !== "object" || init === null) {

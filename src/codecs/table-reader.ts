@@ -188,13 +188,23 @@ export class TableReader {
   float32(span: VectorSpan): Float32Array {
     const abs = this.bytes.byteOffset + span.start;
     if (abs % 4 === 0) return new Float32Array(this.bytes.buffer, abs, span.length);
-    return new Float32Array(this.bytes.slice(span.start, span.start + 4 * span.length).buffer);
+    return new Float32Array(this.copy(span.start, 4 * span.length));
+  }
+
+  /**
+   * A copy of `length` bytes from `start` in a fresh ArrayBuffer. Not
+   * `bytes.slice()`: on a Node Buffer that is a view sharing the whole pool.
+   */
+  private copy(start: number, length: number): ArrayBuffer {
+    const out = new Uint8Array(length);
+    out.set(this.bytes.subarray(start, start + length));
+    return out.buffer;
   }
 
   /** An Int32Array over a validated span: a view when 4-byte aligned in memory, else an aligned copy. */
   int32(span: VectorSpan): Int32Array {
     const abs = this.bytes.byteOffset + span.start;
     if (abs % 4 === 0) return new Int32Array(this.bytes.buffer, abs, span.length);
-    return new Int32Array(this.bytes.slice(span.start, span.start + 4 * span.length).buffer);
+    return new Int32Array(this.copy(span.start, 4 * span.length));
   }
 }

@@ -3,9 +3,11 @@
  * Lennard-Jones fluid, store its frames in an on-disk Depot, read them back
  * in random batches and in full and verify every value; then store embeddings
  * with repeated updates, dump them with conditions, checkpoint, and load the
- * checkpoint into a fresh Depot. Prints a table and where the files are.
+ * checkpoint into a fresh Depot. Prints a table and where the files were:
+ * a temporary directory is removed at the end (about 88 MB at the default
+ * sizes) unless `keep` is set; a directory given as `dir` is always kept.
  */
-import { mkdtemp, mkdir, stat } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from "../codecs/index.js";
@@ -14,8 +16,10 @@ import { Rng } from "../random.js";
 import { LennardJonesFluid, type LjFrame } from "./lennard-jones.js";
 
 export interface DemoOptions {
-  /** Directory for the archives. Default: a new directory under the OS temp dir. */
+  /** Directory for the archives, kept at the end. Default: a new directory in the OS temp dir, removed at the end. */
   dir?: string;
+  /** Keep the temporary directory (when `dir` is not given) instead of removing it at the end. Default false. */
+  keep?: boolean;
   /** Atoms in the simulated fluid. Default 1500. */
   atoms?: number;
   /** Frames to simulate and store. Default 300. */
@@ -38,6 +42,8 @@ export interface DemoRow {
 
 export interface DemoResult {
   dir: string;
+  /** Whether `dir` (and so every file in `files`) was removed at the end. */
+  removed: boolean;
   rows: DemoRow[];
   files: string[];
 }
@@ -47,8 +53,37 @@ const DAY_MS = 86_400_000;
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  const temporary = options.dir === undefined && !options.keep;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "vlstore-demo-")));
   await mkdir(dir, { recursive: true });
+  let finished = false;
+  try {
+    const result = await demoIn(dir, options, log);
+    finished = true;
+    return { ...result, removed: temporary };
+  } finally {
+    if (temporary) {
+      const bytes = await sizeOf(dir);
+      await rm(dir, { recursive: true, force: true });
+      const size = `${(bytes / MB).toFixed(1)} MB`;
+      log(`${finished ? "" : "demo failed; "}removed ${dir} (${size}); pass --keep to keep the files`);
+    }
+  }
+}
+
+async function sizeOf(dir: string): Promise<number> {
+  let n = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    n += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+  }
+  return n;
+}
+
+async function demoIn(
+  dir: string,
+  options: DemoOptions,
+  log: (line: string) => void,
+): Promise<Omit<DemoResult, "removed">> {
   const rows: DemoRow[] = [];
   const files: string[] = [];
 
@@ -176,7 +211,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   log("");
   log(formatTable(rows));
   log("");
-  log(`files in ${dir}:`);
+  log(`files in ${dir}${options.dir === undefined && !options.keep ? " (removed below)" : ""}:`);
   for (const f of files) log(`  ${f}`);
   return { dir, rows, files };
 }

@@ -1,10 +1,15 @@
 /**
  * Writes a file under a temporary name and renames it into place only when
  * complete and synced, so readers and crashes see either the old file or the
- * whole new one, never a partial one.
+ * whole new one, never a partial one. The directory is fsynced after the
+ * rename, so the new file also survives a power loss once commit() resolves.
+ * The temporary name `<path>.tmp-<owner tag>-<random>` names its creator, so a
+ * writer open of a store in the same directory removes it if that process
+ * died (chunks/leftovers.ts).
  */
-import { randomBytes } from "node:crypto";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { tempPathFor } from "../chunks/file-backing.js";
+import { renameDurable } from "../chunks/fsync-dir.js";
 
 const BUFFER_BYTES = 1 << 20;
 
@@ -20,7 +25,7 @@ export class AtomicFileWriter {
   ) {}
 
   static async create(path: string): Promise<AtomicFileWriter> {
-    const tmpPath = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmpPath = tempPathFor(path);
     return new AtomicFileWriter(path, tmpPath, await open(tmpPath, "wx"));
   }
 
@@ -37,12 +42,12 @@ export class AtomicFileWriter {
     await this.fh.write(bytes, 0, bytes.length, offset);
   }
 
-  /** Sync and rename into place. */
+  /** Sync, rename into place and fsync the directory. */
   async commit(): Promise<void> {
     await this.drain();
     await this.fh.sync();
     await this.fh.close();
-    await rename(this.tmpPath, this.path);
+    await renameDurable(this.tmpPath, this.path);
   }
 
   /** Remove the temporary file; the destination is untouched. */

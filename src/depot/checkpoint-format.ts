@@ -8,18 +8,28 @@
  *   0      4    magic "VLCP"
  *   4      4    CRC-32 of the key bytes followed by value bytes 8..end
  *   8      4    CRC-32 of the codec name (a load with another codec is refused)
- *   12     4    reserved, zero
+ *   12     2    value layout version: 1 (0 in files written before the field existed: the same layout)
+ *   14     2    reserved, zero
  *   16     8    update count (u64)
  *   24     8    createdAt, ms since the epoch (f64)
  *   32     8    updatedAt, ms since the epoch (f64)
  *   40     n    record bytes (the codec's encoding)
+ *
+ * The version is read before the CRC is checked, so a value of a later layout
+ * (whose CRC may sit elsewhere) is an UnsupportedVersionError, not a
+ * ChecksumError. Magic at 0 and version at 12 stay where they are in every
+ * later layout.
  */
-import { ChecksumError, CodecMismatchError, CorruptError, TruncatedError } from "../errors.js";
+import { ChecksumError, CodecMismatchError, CorruptError, TruncatedError, UnsupportedVersionError } from "../errors.js";
 import { ByteReader, ByteWriter, textDecoder } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 
 const VALUE_MAGIC = 0x50434c56; // "VLCP" little-endian
-export const CHECKPOINT_VALUE_HEADER = 40; // 4 magic + 4 crc + 4 codec + 4 reserved + 8 count + 8 created + 8 updated
+/** 4 magic + 4 crc + 4 codec + 2 version + 2 reserved + 8 count + 8 created + 8 updated */
+export const CHECKPOINT_VALUE_HEADER = 40;
+/** The value layout this code writes and the newest it reads; 0 (older files, reserved then) is the same layout. */
+export const CHECKPOINT_VALUE_VERSION = 1;
+const VERSION_AT = 12;
 const CRC_FROM = 8; // the CRC covers the value from the codec tag on
 
 export interface CheckpointRecord {
@@ -40,7 +50,7 @@ export function encodeCheckpointRecord(nameBytes: Uint8Array, codecName: string,
   const w = new ByteWriter(8 + nameBytes.length + 8 + CHECKPOINT_VALUE_HEADER + r.bytes.length);
   w.u64(nameBytes.length).bytes(nameBytes).u64(CHECKPOINT_VALUE_HEADER + r.bytes.length);
   const valueAt = w.length;
-  w.u32(VALUE_MAGIC).u32(0).u32(codecTag(codecName)).u32(0);
+  w.u32(VALUE_MAGIC).u32(0 /* crc, patched */).u32(codecTag(codecName)).u16(CHECKPOINT_VALUE_VERSION).u16(0);
   w.u64(r.updateCount).f64(r.createdAt).f64(r.updatedAt).bytes(r.bytes);
   const out = w.finish();
   const crc = crc32(out.subarray(valueAt + CRC_FROM), crc32(nameBytes));
@@ -84,13 +94,21 @@ export function parseCheckpoint(file: Uint8Array, codecName: string, path: strin
     const v = new ByteReader(value, `checkpoint ${path} record ${i}`, r.offset - valueLength);
     if (v.u32() !== VALUE_MAGIC) throw new CorruptError(`checkpoint ${path}`, `record ${i} value has a bad magic`, at);
     const expectedCrc = v.u32();
+    const version = new DataView(value.buffer, value.byteOffset + VERSION_AT, 2).getUint16(0, true);
+    if (version > CHECKPOINT_VALUE_VERSION) {
+      throw new UnsupportedVersionError(`${path} (checkpoint record ${i})`, version, CHECKPOINT_VALUE_VERSION);
+    }
     const actualCrc = crc32(value.subarray(CRC_FROM), crc32(key));
     if (actualCrc !== expectedCrc) {
       throw new ChecksumError(`checkpoint record ${i} (${JSON.stringify(name)})`, at, expectedCrc, actualCrc, path);
     }
     const storedTag = v.u32();
     if (storedTag !== tag) throw new CodecMismatchError(`(codec tag 0x${storedTag.toString(16)})`, codecName, path);
-    v.skip(4);
+    v.skip(2); // the version, checked above
+    const reserved = v.u16();
+    if (reserved !== 0) {
+      throw new CorruptError(`checkpoint ${path}`, `record ${i} reserved field is ${reserved}, expected 0`, at);
+    }
     const updateCount = v.u64("update count");
     const createdAt = v.f64();
     const updatedAt = v.f64();

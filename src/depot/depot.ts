@@ -8,7 +8,9 @@
  * call order, and a flush commits exactly the calls made before it.
  */
 import { randomUUID, createHash } from "node:crypto";
-import { readFile, rename, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { renameDurable } from "../chunks/fsync-dir.js";
+import { ownerTag } from "../chunks/process-identity.js";
 import {
   ChunkStore,
   type ChunkStoreOptions,
@@ -16,12 +18,26 @@ import {
   type CommitJournal,
   type StoreLocation,
 } from "../chunks/index.js";
+import { CHUNK_STORE_OPTION_NAMES, checkOptionNames } from "../chunks/options.js";
+import { PROGRESS_OPTION_NAMES, ProgressReporter, throwIfAborted, type ProgressOptions } from "../chunks/progress.js";
 import type { Codec } from "../codecs/codec.js";
 import { embeddingCodec } from "../codecs/index.js";
-import { ClosedError, CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
+import {
+  ClosedError,
+  CodecError,
+  CodecMismatchError,
+  CorruptError,
+  InvalidArgumentError,
+  OptionMismatchError,
+} from "../errors.js";
 import { textEncoder } from "../format/bytes.js";
 import { AtomicFileWriter } from "./atomic-file.js";
-import { encodeCheckpointHead, encodeCheckpointRecord, parseCheckpoint } from "./checkpoint-format.js";
+import {
+  encodeCheckpointHead,
+  encodeCheckpointRecord,
+  parseCheckpoint,
+  type CheckpointRecord,
+} from "./checkpoint-format.js";
 import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
 import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
@@ -46,6 +62,10 @@ export interface DepotOptions {
   clock?: () => number;
 }
 
+/** The keys of {@link DepotOptions}; Depot.open and Depot.memory also take the ChunkStore options. */
+const DEPOT_OPTION_NAMES = ["ttlSeconds", "clock"] as const;
+const OPEN_OPTION_NAMES: readonly string[] = [...DEPOT_OPTION_NAMES, ...CHUNK_STORE_OPTION_NAMES];
+
 export interface DepotStats extends ChunkStoreStats {
   /** Live (unexpired, undeleted) names. */
   names: number;
@@ -57,7 +77,7 @@ export interface DepotStats extends ChunkStoreStats {
   garbageBytes: number;
 }
 
-export interface DumpOptions {
+export interface DumpOptions extends ProgressOptions {
   /** Skip records last updated more than this many days ago. Default: no limit. */
   expireDays?: number;
   /** Skip records updated fewer than this many times. Default: no limit. */
@@ -66,7 +86,7 @@ export interface DumpOptions {
   group?: number;
 }
 
-export interface LoadCheckpointOptions {
+export interface LoadCheckpointOptions extends ProgressOptions {
   /** false (default): the checkpoint replaces the Depot's contents. true: upsert its records, keep the rest. */
   merge?: boolean;
 }
@@ -89,8 +109,19 @@ export class Depot<T> implements AsyncDisposable {
   private dirty: string[] = [];
   /** Garbage total to record with a RESET in the next delta (after a replacing load), if any. */
   private pendingReset: number | undefined;
-  /** Set while compact() or loadCheckpoint() rebuilds state; every other call waits for it. */
+  /**
+   * Set from the call of compact() or loadCheckpoint() until it has finished
+   * (the exclusive queue's tail after it); calls made meanwhile wait for it,
+   * registering on it in call order, so they run in that order once it settles.
+   */
   private barrier: Promise<void> | undefined;
+  /**
+   * While only compactions are pending: what the puts and deletes waiting
+   * behind them will leave for each name they touch (entry undefined =
+   * deleted), so has(), stat(), size and keys() answer as get() will.
+   * Undefined otherwise (a pending load makes the outcome unknowable).
+   */
+  private ahead: Map<string, { entry: Entry | undefined }> | undefined;
   /** Serialises the long operations (compact, dump, checkpoint, load) against each other. */
   private exclusive: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -103,6 +134,7 @@ export class Depot<T> implements AsyncDisposable {
     readonly codec: Codec<T>,
     options: DepotOptions = {},
   ) {
+    checkOptionNames("Depot options", options, DEPOT_OPTION_NAMES);
     this.store = store;
     this.clock = options.clock ?? Date.now;
     const recordedCodec = store.meta.get("codec");
@@ -124,10 +156,15 @@ export class Depot<T> implements AsyncDisposable {
    * http(s):// or s3:// URL or a ByteSource. Settings of an existing
    * archive are read back from it.
    */
-  static async open<T>(location: StoreLocation, codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Promise<Depot<T>> {
-    const store = await ChunkStore.open(location, { ...options, codec });
+  static async open<T>(
+    location: StoreLocation,
+    codec: Codec<T>,
+    options: DepotOptions & ChunkStoreOptions = {},
+  ): Promise<Depot<T>> {
+    const [depotOptions, storeOptions] = splitOptions(options);
+    const store = await ChunkStore.open(location, { ...storeOptions, codec });
     try {
-      return new Depot(store, codec, options);
+      return new Depot(store, codec, depotOptions);
     } catch (e) {
       await store.close();
       throw e;
@@ -151,7 +188,8 @@ export class Depot<T> implements AsyncDisposable {
 
   /** A Depot held in memory. */
   static memory<T>(codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Depot<T> {
-    return new Depot(ChunkStore.memory({ ...options, codec }), codec, options);
+    const [depotOptions, storeOptions] = splitOptions(options);
+    return new Depot(ChunkStore.memory({ ...storeOptions, codec }), codec, depotOptions);
   }
 
   /** The underlying ChunkStore (for loaders and tools; do not put records into it directly). */
@@ -171,10 +209,17 @@ export class Depot<T> implements AsyncDisposable {
   /** Number of live names. */
   get size(): number {
     this.checkOpen();
-    if (this.ttlMs === 0) return this.index.size;
-    let n = 0;
     const now = this.clock();
-    for (const [, e] of this.index.entries()) if (this.isLive(e, now)) n++;
+    let n = 0;
+    if (this.ttlMs === 0) n = this.index.size;
+    else for (const [, e] of this.index.entries()) if (this.isLive(e, now)) n++;
+    if (this.ahead) {
+      for (const [name, { entry }] of this.ahead) {
+        const old = this.index.get(name);
+        const liveNow = old !== undefined && this.isLive(old, now);
+        n += Number(entry !== undefined && this.isLive(entry, now)) - Number(liveNow);
+      }
+    }
     return n;
   }
 
@@ -188,9 +233,10 @@ export class Depot<T> implements AsyncDisposable {
     // Not async: the common path returns the store's promise without wrapping it twice.
     try {
       this.checkOpen();
-      if (this.barrier) return this.barrier.then(() => this.put(name, value));
       validateName(name);
-      return this.putEncoded(name, this.codec.encode(value));
+      const bytes = this.codec.encode(value);
+      if (this.barrier) return this.deferWrite([name], [bytes]);
+      return this.putEncoded(name, bytes);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -200,25 +246,30 @@ export class Depot<T> implements AsyncDisposable {
    * Store many `[name, value]` pairs in order, as repeated put() calls would,
    * with one promise for the batch. Every name and value is checked and
    * encoded before anything is stored, so a bad one stores nothing.
+   *
+   * Progress counts records encoded and their encoded bytes. The encoding runs
+   * synchronously (so the batch takes effect in call order), so the signal is
+   * seen when it has fired before the call or from inside `onProgress`; an
+   * abort then stores nothing.
    */
-  putMany(entries: Iterable<readonly [string, T]>): Promise<void> {
+  putMany(entries: Iterable<readonly [string, T]>, options?: ProgressOptions): Promise<void> {
     try {
       this.checkOpen();
-      if (this.barrier) return this.barrier.then(() => this.putMany(entries));
+      checkOptionNames("putMany options", options, PROGRESS_OPTION_NAMES);
       const names: string[] = [];
       const records: Uint8Array[] = [];
+      const total = Array.isArray(entries) ? entries.length : undefined;
+      const progress = options && new ProgressReporter("putMany", options, { records: total });
       for (const [name, value] of entries) {
         validateName(name);
         names.push(name);
-        records.push(this.codec.encode(value));
+        const bytes = this.codec.encode(value);
+        records.push(bytes);
+        progress?.step(1, bytes.length);
       }
-      const first = this.store.recordCount;
-      const written = this.store.putMany(records);
-      if (this.store.recordCount !== first + records.length) return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
-      const now = this.clock();
-      names.forEach((name, i) => this.index.upsert(name, (old) => this.nextEntry(old, first + i, records[i]!.length, now)));
-      for (const name of names) this.dirty.push(name);
-      return written as Promise<unknown> as Promise<void>;
+      progress?.done();
+      if (this.barrier) return this.deferWrite(names, records);
+      return this.putManyEncoded(names, records);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -277,13 +328,18 @@ export class Depot<T> implements AsyncDisposable {
   /** Is `name` live? */
   has(name: string): boolean {
     this.checkOpen();
-    return this.liveEntry(name) !== undefined;
+    return this.liveEntryAhead(name) !== undefined;
   }
 
   /** Remove `name`. Returns whether it was live. Its bytes become garbage. */
   async delete(name: string): Promise<boolean> {
     this.checkOpen();
-    if (this.barrier) await this.barrier;
+    if (this.barrier) {
+      const planned = this.ahead && { entry: undefined };
+      if (planned) this.ahead!.set(name, planned);
+      await this.barrier;
+      if (planned && this.ahead?.get(name) === planned) this.ahead.delete(name);
+    }
     const entry = this.index.delete(name);
     if (!entry) return false;
     this.dirty.push(name);
@@ -297,8 +353,12 @@ export class Depot<T> implements AsyncDisposable {
     const now = this.clock();
     const prefix = options.prefix ?? "";
     const out: string[] = [];
+    const ahead = this.ahead;
     for (const [name, e] of this.index.entries()) {
-      if (name.startsWith(prefix) && this.isLive(e, now)) out.push(name);
+      if (name.startsWith(prefix) && this.isLive(e, now) && !ahead?.has(name)) out.push(name);
+    }
+    for (const [name, { entry }] of ahead ?? []) {
+      if (entry && name.startsWith(prefix) && this.isLive(entry, now)) out.push(name);
     }
     return out.sort();
   }
@@ -306,7 +366,7 @@ export class Depot<T> implements AsyncDisposable {
   /** Metadata of a live name, or undefined. */
   stat(name: string): RecordStat | undefined {
     this.checkOpen();
-    const e = this.liveEntry(name);
+    const e = this.liveEntryAhead(name);
     return e && { bytes: e.bytes, updateCount: e.updateCount, createdAt: e.createdAt, updatedAt: e.updatedAt };
   }
 
@@ -341,7 +401,8 @@ export class Depot<T> implements AsyncDisposable {
   /** Flush and close. Idempotent; later calls throw ClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.barrier) await this.barrier.catch(() => undefined);
+    // Long operations called before close() finish first, in call order (the queue's tail never rejects).
+    await this.exclusive;
     this.closed = true;
     await this.store.close();
   }
@@ -373,10 +434,13 @@ export class Depot<T> implements AsyncDisposable {
    * Write the embedding weight dump (layout in docs/FORMAT.md) of the live
    * records that pass every given condition. Needs a Depot of embeddingCodec
    * records; a group holding two weight dimensions is an error, and no file is
-   * written then.
+   * written then. Progress counts the records read (those passing the age and
+   * count conditions) and their bytes; an abort writes no file.
    */
   async dump(path: string, options: DumpOptions = {}): Promise<DumpSummary> {
     this.checkOpen();
+    checkOptionNames("dump options", options, ["expireDays", "minCount", "group", ...PROGRESS_OPTION_NAMES]);
+    throwIfAborted(options.signal, "dump");
     if (this.codec.name !== embeddingCodec.name) {
       throw new InvalidArgumentError(
         "dump",
@@ -389,40 +453,53 @@ export class Depot<T> implements AsyncDisposable {
     if (group !== undefined && !(Number.isInteger(group) && group >= 0 && group < DUMP_GROUPS)) {
       throw new InvalidArgumentError("group", `must be an integer in 0..255, got ${group}`);
     }
+    const keep = (e: Entry, now: number): boolean =>
+      (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
+      (minCount === undefined || e.updateCount >= minCount);
+    const captured = this.captureLive(keep);
     return this.runExclusive(async () => {
-      const now = this.clock();
-      const keep = (e: Entry): boolean =>
-        (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
-        (minCount === undefined || e.updateCount >= minCount);
+      const { list } = await captured;
       const self = this;
+      const progress = new ProgressReporter("dump", options);
       async function* records(): AsyncGenerator<DumpRecord> {
-        for await (const batch of self.liveBatches(keep)) {
+        for await (const batch of self.batches(list, progress)) {
           for (const [, , bytes] of batch) {
             const v = self.codec.decode(bytes) as unknown as DumpRecord;
             if (group === undefined || v.group === group) yield v;
           }
         }
       }
-      return writeDump(path, records());
+      const summary = await writeDump(path, records());
+      progress.done();
+      return summary;
     });
   }
 
   /**
    * Write every live record with its metadata in the checkpoint layout
-   * (docs/FORMAT.md). The file appears at `path` only once complete.
+   * (docs/FORMAT.md). The file appears at `path` only once complete. It
+   * holds the state at this call's place in call order: calls made after it
+   * are not in it, and a later loadCheckpoint(path) reads it. Progress counts
+   * records and their bytes; an abort writes no file.
    */
-  async checkpoint(path: string): Promise<{ path: string; records: number; bytes: number }> {
+  async checkpoint(
+    path: string,
+    options: ProgressOptions = {},
+  ): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
+    checkOptionNames("checkpoint options", options, PROGRESS_OPTION_NAMES);
+    throwIfAborted(options.signal, "checkpoint");
+    const captured = this.captureLive();
     return this.runExclusive(async () => {
+      const { list } = await captured;
+      const progress = new ProgressReporter("checkpoint", options);
       const file = await AtomicFileWriter.create(path);
       try {
-        const now = this.clock();
-        let count = 0;
-        for (const [, e] of this.index.entries()) if (this.isLive(e, now)) count++;
+        const count = list.length;
         let bytes = 8;
         await file.write(encodeCheckpointHead(count));
         let written = 0;
-        for await (const batch of this.liveBatches(undefined, now)) {
+        for await (const batch of this.batches(list, progress)) {
           for (const [name, entry, recordBytes] of batch) {
             const rec = encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
             bytes += rec.length;
@@ -432,6 +509,7 @@ export class Depot<T> implements AsyncDisposable {
         }
         if (written !== count) throw new Error(`checkpoint wrote ${written} records, expected ${count}`);
         await file.commit();
+        progress.done();
         return { path, records: count, bytes };
       } catch (e) {
         await file.abort();
@@ -442,17 +520,49 @@ export class Depot<T> implements AsyncDisposable {
 
   /**
    * Load a checkpoint written by `checkpoint()`. The whole file is validated
-   * first: a truncated or corrupt file is an error and changes nothing. The
-   * new state becomes durable in a single commit, so a crash leaves the Depot
-   * either as it was or fully loaded.
+   * first, every record decoded through the codec: a truncated or corrupt
+   * file is an error and changes nothing. The file is read at this call's
+   * place in call order (after an earlier un-awaited checkpoint() wrote it),
+   * and later calls see the loaded state. The new state becomes durable in a
+   * single commit, so a crash leaves the Depot either as it was or fully loaded.
+   *
+   * Progress counts the records appended and their bytes (reported as the
+   * store takes them, so it follows compression). An abort leaves every name,
+   * value and metadata as before and commits nothing; records appended before
+   * it belong to no name and count as garbage (compact() reclaims them).
    */
   async loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): Promise<{ records: number }> {
     this.checkOpen();
-    const file = await readFile(path);
-    const records = parseCheckpoint(file, this.codec.name, path);
-    for (const r of records) validateName(r.name);
+    checkOptionNames("loadCheckpoint options", options, ["merge", ...PROGRESS_OPTION_NAMES]);
+    this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
-      const first = await this.store.putMany(records.map((r) => r.bytes));
+      const progress = new ProgressReporter("loadCheckpoint", options);
+      const file = await readFile(path);
+      progress.check();
+      const records = parseCheckpoint(file, this.codec.name, path);
+      this.checkRecords(records, path);
+      progress.setTotals({ records: records.length, bytes: records.reduce((n, r) => n + r.bytes.length, 0) });
+      const first = this.store.recordCount;
+      let appendedBytes = 0;
+      try {
+        // Slices of about a chunk, awaited: the store's back-pressure paces them, so progress follows the real work.
+        for (let i = 0; i < records.length; ) {
+          progress.check();
+          let end = i;
+          let sliceBytes = 0;
+          const target = this.store.settings.chunkSize;
+          while (end < records.length && (end === i || sliceBytes < target)) sliceBytes += records[end++]!.bytes.length;
+          const at = await this.store.putMany(records.slice(i, end).map((r) => r.bytes));
+          if (at !== first + i) throw new Error(`loadCheckpoint: records landed at id ${at}, expected ${first + i}`);
+          appendedBytes += sliceBytes;
+          progress.add(end - i, sliceBytes);
+          i = end;
+        }
+        progress.check();
+      } catch (e) {
+        this.index.garbageBytes += appendedBytes;
+        throw e;
+      }
       // Nothing above is committed: only the flush below publishes the new index.
       if (!options.merge) {
         let garbage = this.index.garbageBytes;
@@ -472,6 +582,7 @@ export class Depot<T> implements AsyncDisposable {
         this.dirty.push(r.name);
       });
       await this.store.flush();
+      progress.done();
       return { records: records.length };
     });
   }
@@ -481,43 +592,59 @@ export class Depot<T> implements AsyncDisposable {
    * keeping every name's metadata, then replace the old one. For a file, the
    * new archive is written beside it and renamed over it atomically; a reader
    * that opened the old file keeps reading it.
+   *
+   * The new archive keeps the settings stored in the file and the per-open
+   * options this Depot was opened with (cacheBytes, blockRecords, durable).
+   * Progress counts the live records copied and their bytes; an abort
+   * removes the partial new archive and keeps the old one (after the commit
+   * of earlier calls that compaction makes first).
    */
-  async compact(): Promise<CompactResult> {
+  async compact(options: ProgressOptions = {}): Promise<CompactResult> {
     this.checkOpen();
+    checkOptionNames("compact options", options, PROGRESS_OPTION_NAMES);
+    throwIfAborted(options.signal, "compact");
+    if (this.barrier === undefined) this.ahead = new Map();
     return this.runStructural(async () => {
+      const progress = new ProgressReporter("compact", options);
       const old = this.store;
       // Commit first: if the process dies mid-compaction, the old file holds every call made so far.
       await old.flush();
       const bytesBefore = old.stats().fileBytes;
       const now = this.clock();
       const settings = old.settings;
+      const { cacheBytes, blockRecords, durable } = old.openOptions;
       const storeOptions: ChunkStoreOptions = {
+        cacheBytes,
+        blockRecords,
+        durable,
         chunkSize: settings.chunkSize,
         blockSize: settings.blockSize,
         level: settings.level,
         shuffle: settings.shuffle,
         codec: this.codec,
       };
-      const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${process.pid}`;
+      // Named after this process (pid, start time) so a later writer open removes it if we die (leftovers.ts).
+      const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${ownerTag()}`;
       if (tmpPath) await rm(tmpPath, { force: true });
       const fresh = tmpPath ? await ChunkStore.open(tmpPath, storeOptions) : ChunkStore.memory(storeOptions);
       const freshIndex = new NameIndex();
       let expiredDropped = 0;
       try {
         for (const [, e] of this.index.entries()) if (!this.isLive(e, now)) expiredDropped++;
-        for await (const batch of this.liveBatches(undefined, now)) {
+        for await (const batch of this.liveBatches(undefined, now, progress)) {
           for (const [name, e, bytes] of batch) {
             freshIndex.set(name, { ...e, id: fresh.recordCount });
             await fresh.put(bytes);
           }
         }
+        progress.check();
         for (const [k, v] of old.meta) if (k !== "codec") fresh.setMeta(k, v);
         fresh.setJournal({ commitPayload: () => freshIndex.encodeSnapshot(JOURNAL_VERSION) });
         if (tmpPath) {
           await fresh.close();
-          await rename(tmpPath, old.path!);
+          await renameDurable(tmpPath, old.path!); // fsyncs the directory: no power loss brings the old file back
           await old.close();
-          this.store = await ChunkStore.open(old.path!, { codec: this.codec });
+          this.store = await ChunkStore.open(old.path!, { cacheBytes, blockRecords, durable, codec: this.codec });
         } else {
           await fresh.flush();
           await old.close();
@@ -532,6 +659,7 @@ export class Depot<T> implements AsyncDisposable {
       this.dirty = [];
       this.pendingReset = undefined;
       this.attach(this.store);
+      progress.done();
       return { records: freshIndex.size, bytesBefore, bytesAfter: this.store.stats().fileBytes, expiredDropped };
     });
   }
@@ -548,6 +676,49 @@ export class Depot<T> implements AsyncDisposable {
     this.index.upsert(name, (old) => this.nextEntry(old, id, bytes.length, now));
     this.dirty.push(name);
     return written as Promise<unknown> as Promise<void>;
+  }
+
+  /** Append already-encoded records under `names` (in order) and update the index synchronously. */
+  private putManyEncoded(
+    names: string[],
+    records: Uint8Array[],
+    planned?: { entry: Entry | undefined }[],
+  ): Promise<void> {
+    const first = this.store.recordCount;
+    const written = this.store.putMany(records);
+    if (this.store.recordCount !== first + records.length) {
+      return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
+    }
+    const now = this.clock();
+    names.forEach((name, i) => {
+      const p = planned?.[i];
+      const e = p?.entry;
+      // A write predicted while a compaction was pending lands exactly as has()/stat() reported it.
+      if (e) this.index.upsert(name, () => ({ ...e, id: first + i }));
+      else this.index.upsert(name, (old) => this.nextEntry(old, first + i, records[i]!.length, now));
+      if (p && this.ahead?.get(name) === p) this.ahead.delete(name);
+    });
+    for (const name of names) this.dirty.push(name);
+    return written as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * Writes called while a compact() or loadCheckpoint() is pending: they run
+   * once it has finished, in call order, and (behind compactions only) their
+   * outcome is recorded in `ahead` now.
+   */
+  private deferWrite(names: string[], records: Uint8Array[]): Promise<void> {
+    const ahead = this.ahead;
+    let planned: { entry: Entry | undefined }[] | undefined;
+    if (ahead) {
+      const now = this.clock();
+      planned = names.map((name, i) => {
+        const p = { entry: this.nextEntry(this.entryAhead(name), -1, records[i]!.length, now) };
+        ahead.set(name, p);
+        return p;
+      });
+    }
+    return this.barrier!.then(() => this.putManyEncoded(names, records, planned));
   }
 
   /** The entry of a name written now as record `id`; a live earlier entry passes on its count and creation time. */
@@ -592,20 +763,94 @@ export class Depot<T> implements AsyncDisposable {
     return e && this.isLive(e, this.clock()) ? e : undefined;
   }
 
+  /** The entry `name` has once the writes waiting behind pending compactions have run (see `ahead`). */
+  private entryAhead(name: string): Entry | undefined {
+    const planned = this.ahead?.get(name);
+    return planned ? planned.entry : this.index.get(name);
+  }
+
+  private liveEntryAhead(name: string): Entry | undefined {
+    const e = this.entryAhead(name);
+    return e && this.isLive(e, this.clock()) ? e : undefined;
+  }
+
+  /**
+   * The live entries (optionally filtered) at this point in call order: now,
+   * or once the compact()/loadCheckpoint() pending before this call has
+   * finished (registered on the barrier, so still before any later call).
+   */
+  private captureLive(keep?: (e: Entry, now: number) => boolean): Promise<{ list: [string, Entry][]; now: number }> {
+    const take = (): { list: [string, Entry][]; now: number } => {
+      const now = this.clock();
+      return { list: this.liveList(now, keep && ((e) => keep(e, now))), now };
+    };
+    return this.barrier ? this.barrier.then(take) : Promise.resolve(take());
+  }
+
+  /**
+   * Decode every record of a parsed checkpoint through the codec before
+   * anything is stored: valid CRCs only say the bytes are as written, not
+   * that they are records of this codec.
+   */
+  private checkRecords(records: readonly CheckpointRecord[], path: string): void {
+    records.forEach((r, i) => {
+      validateName(r.name);
+      // The codec contract asks for 8-byte aligned input; a record's place in the file need not be.
+      // new Uint8Array(view) copies; Buffer.slice() would return a view.
+      const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes);
+      try {
+        this.codec.decode(bytes);
+      } catch (e) {
+        const reason = e instanceof CodecError ? e.reason : e instanceof Error ? e.message : String(e);
+        throw new CorruptError(
+          `checkpoint ${path}`,
+          `record ${i} (${JSON.stringify(r.name)}, ${r.bytes.length} bytes) ` +
+            `is not a valid ${this.codec.name} record: ${reason}`,
+          undefined,
+          { cause: e },
+        );
+      }
+    });
+  }
+
   /**
    * Live entries (optionally filtered) with their bytes, in storage order, a
    * batch at a time. The entry list is captured up front, so writes made while
    * iterating do not disturb it; record bytes are immutable once written.
+   * With `progress`, its totals are set from the list, each batch read is
+   * counted, and an abort throws between batches.
    */
-  private async *liveBatches(keep?: (e: Entry) => boolean, now = this.clock()): AsyncGenerator<[string, Entry, Uint8Array][]> {
+  private async *liveBatches(
+    keep?: (e: Entry) => boolean,
+    now = this.clock(),
+    progress?: ProgressReporter,
+  ): AsyncGenerator<[string, Entry, Uint8Array][]> {
+    yield* this.batches(this.liveList(now, keep), progress);
+  }
+
+  private liveList(now: number, keep?: (e: Entry) => boolean): [string, Entry][] {
     const list: [string, Entry][] = [];
     for (const [name, e] of this.index.entries()) {
       if (this.isLive(e, now) && (!keep || keep(e))) list.push([name, e]);
     }
+    return list;
+  }
+
+  /**
+   * The bytes of `list`'s records, a batch at a time (from the store current
+   * at the first batch). With `progress`, its totals are set from the list,
+   * each batch read is counted, and an abort throws between batches.
+   */
+  private async *batches(list: [string, Entry][], progress?: ProgressReporter): AsyncGenerator<[string, Entry, Uint8Array][]> {
+    let total = 0;
+    for (const [, e] of list) total += e.bytes;
+    progress?.setTotals({ records: list.length, bytes: total });
     const store = this.store;
     for (let i = 0; i < list.length; i += STREAM_BATCH) {
+      progress?.check();
       const slice = list.slice(i, i + STREAM_BATCH);
       const bytes = await store.getMany(slice.map(([, e]) => e.id));
+      progress?.add(slice.length, bytes.reduce((n, b) => n + b.length, 0));
       yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
     }
   }
@@ -616,18 +861,23 @@ export class Depot<T> implements AsyncDisposable {
     return run;
   }
 
-  /** Run `fn` exclusively, with every other call waiting until it finishes. */
+  /**
+   * Run `fn` exclusively, with every call made from now until it finishes
+   * waiting for it. The barrier is set here, at the call, not when `fn` starts:
+   * a call made while `fn` is still queued behind another long operation must
+   * not overtake it.
+   */
   private runStructural<R>(fn: () => Promise<R>): Promise<R> {
-    return this.runExclusive(async () => {
-      let release!: () => void;
-      this.barrier = new Promise<void>((resolve) => (release = resolve));
-      try {
-        return await fn();
-      } finally {
-        this.barrier = undefined;
-        release();
-      }
+    const run = this.runExclusive(fn);
+    const gate = this.exclusive as Promise<void>; // settles (never rejects) once fn has finished
+    this.barrier = gate;
+    // Registered first on the gate, so it runs before the calls that wait on it.
+    void gate.then(() => {
+      if (this.barrier !== gate) return;
+      this.barrier = undefined;
+      this.ahead = undefined;
     });
+    return run;
   }
 
   private checkOpen(): void {
@@ -645,4 +895,14 @@ function resolveTtl(store: ChunkStore, given: number | undefined): number {
     throw new OptionMismatchError("ttlSeconds", stored, given, store.path);
   }
   return stored ?? given ?? 0;
+}
+
+/** Split Depot.open/memory options into the Depot's and the ChunkStore's, refusing unknown names. */
+function splitOptions(options: DepotOptions & ChunkStoreOptions): [DepotOptions, ChunkStoreOptions] {
+  checkOptionNames("Depot options", options, OPEN_OPTION_NAMES);
+  const { ttlSeconds, clock, ...store } = options;
+  const depot: DepotOptions = {};
+  if (ttlSeconds !== undefined) depot.ttlSeconds = ttlSeconds;
+  if (clock !== undefined) depot.clock = clock;
+  return [depot, store];
 }

@@ -9,7 +9,7 @@
  *
  *   0   u8   journal version
  *   1   u8   op = SNAPSHOT
- *   2   u16  reserved
+ *   2   u16  reserved, zero (checked)
  *   4   u32  count
  *   8   u64  garbage bytes
  *   16  u32  slots (power of two >= 2 * count, or 0)
@@ -43,6 +43,8 @@ class Snapshot {
       throw new CorruptError("depot index snapshot", reason);
     };
     if (bytes.length < HEAD) fail(`${bytes.length} bytes, shorter than its ${HEAD}-byte head`);
+    const reserved = view.getUint16(2, true);
+    if (reserved !== 0) fail(`reserved field is ${reserved}, expected 0`); // checked, as every reserved field in src/format
     this.count = view.getUint32(4, true);
     this.garbageBytes = Number(view.getBigUint64(8, true));
     const slots = view.getUint32(16, true);

@@ -13,6 +13,12 @@ export function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
+/** Index of the first non-zero byte in `bytes[from, to)`, or -1: reserved fields and padding must be zero. */
+export function firstNonZero(bytes: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return i;
+  return -1;
+}
+
 /** A Uint8Array over `bytes` whose first byte is 8-byte aligned in its ArrayBuffer: a view when already aligned, otherwise a copy. */
 export function aligned8(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset % 8 === 0) return bytes;
@@ -188,4 +194,8 @@ export class ByteWriter {
 }
 
 export const textEncoder = new TextEncoder();
-export const textDecoder = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Strict UTF-8 that keeps a leading U+FEFF: it is part of a stored string (a
+ * name may start with it), not a byte order mark to strip.
+ */
+export const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -12,21 +12,21 @@
  *  24  recordCount  u32
  *  28  blockCount   u32
  *  32  shuffle      u8    element width used for blocks flagged SHUFFLED
- *  33  reserved     3 bytes
+ *  33  reserved     3 bytes, zero
  *  36  crc32        u32   over the whole header with this field as zero
  *  40  block table  blockCount x 24 bytes
  *  ..  lengths      recordCount x u32
  *  ..  zero padding to a multiple of 8
  *
  * Block entry: payloadOffset u32 (from frame start), storedSize u32,
- * rawSize u32, crc32 u32 (of the stored bytes), recordCount u32, flags u16,
- * reserved u16.
+ * rawSize u32 (multiple of 16), crc32 u32 (of the stored bytes), recordCount u32,
+ * flags u16, reserved u16 (zero). Reserved bytes and padding are checked as zero.
  *
  * Record offsets are not stored: inside its block each record starts at the
  * next 8-byte boundary after the previous one, so lengths determine them.
  */
 import { ChecksumError, CorruptError, TruncatedError } from "../errors.js";
-import { alignUp, ByteReader, ByteWriter } from "./bytes.js";
+import { alignUp, ByteReader, ByteWriter, firstNonZero } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 import { MAX_RECORD_SIZE } from "./header.js";
 
@@ -40,6 +40,11 @@ export const BLOCK_ENTRY_SIZE = 24;
 export const BLOCK_ZSTD = 1;
 /** Block flag: the raw bytes were byte-shuffled at the chunk's element width before compression. */
 export const BLOCK_SHUFFLED = 2;
+/**
+ * Raw block sizes are multiples of 16: a 4-byte shuffle then has whole 4x4
+ * tiles (the fast transpose in src/chunks/shuffle.ts) on write and on read.
+ */
+export const BLOCK_ALIGN = 16;
 /** Most records one chunk may hold (bounds the header at 4 MiB of lengths). */
 export const MAX_CHUNK_RECORDS = 1 << 20;
 
@@ -51,7 +56,7 @@ export interface BlockEntry {
   /** Offset of the stored bytes from the start of the frame. */
   payloadOffset: number;
   storedSize: number;
-  /** Size of the decompressed (and unshuffled) block, a multiple of 8. */
+  /** Size of the decompressed (and unshuffled) block, a multiple of {@link BLOCK_ALIGN}. */
   rawSize: number;
   /** CRC-32 of the stored bytes. */
   crc: number;
@@ -222,6 +227,11 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
   const shuffle = r.u8();
   r.skip(3 + 4);
   const corrupt = (reason: string): CorruptError => new CorruptError("chunk frame", reason, fileOffset);
+  const zero = (from: number, to: number, what: string): void => {
+    const at = firstNonZero(view, from, to);
+    if (at >= 0) throw corrupt(`${what} byte ${at} is ${view[at]}, expected 0`);
+  };
+  zero(33, 36, "reserved");
   const blocks: BlockEntry[] = [];
   let prevEnd = p.headerSize;
   let records = 0;
@@ -234,6 +244,7 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
       recordCount: r.u32(),
       flags: r.u16(),
     };
+    zero(r.offset, r.offset + 2, `block ${i} reserved`);
     r.skip(2);
     if ((e.flags & ~(BLOCK_ZSTD | BLOCK_SHUFFLED)) !== 0) throw corrupt(`block ${i} has unknown flags 0x${e.flags.toString(16)}`);
     if ((e.flags & BLOCK_ZSTD) === 0) {
@@ -242,7 +253,10 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
       if (e.payloadOffset % 8 !== 0) throw corrupt(`raw block ${i} at unaligned offset ${e.payloadOffset}`);
     }
     if ((e.flags & BLOCK_SHUFFLED) !== 0 && shuffle === 0) throw corrupt(`block ${i} shuffled with element width 0`);
-    if (e.rawSize % 8 !== 0 || e.rawSize > MAX_RECORD_SIZE + 16) throw corrupt(`block ${i} raw size ${e.rawSize}`);
+    if (e.rawSize % BLOCK_ALIGN !== 0 || e.rawSize > MAX_RECORD_SIZE + BLOCK_ALIGN) {
+      const most = MAX_RECORD_SIZE + BLOCK_ALIGN;
+      throw corrupt(`block ${i} raw size ${e.rawSize} is not a multiple of ${BLOCK_ALIGN} up to ${most}`);
+    }
     if (e.payloadOffset < prevEnd || e.payloadOffset + e.storedSize > p.frameSize) {
       throw corrupt(`block ${i} payload ${e.payloadOffset}+${e.storedSize} outside ${prevEnd}..${p.frameSize}`);
     }
@@ -258,6 +272,7 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
     if (n > MAX_RECORD_SIZE) throw corrupt(`record ${i} length ${n} exceeds ${MAX_RECORD_SIZE}`);
     lengths[i] = n;
   }
+  zero(r.offset, p.headerSize, "header padding");
   const offsets = new Uint32Array(p.recordCount);
   const blockOf = new Uint32Array(p.recordCount);
   let first = 0;

@@ -8,7 +8,7 @@
  * Body layout (little-endian), see docs/FORMAT.md:
  *
  *   0  magic        u32 "VLCM"
- *   4  flags        u32  bit0 INDEX_FULL, bit1 JOURNAL_FULL
+ *   4  flags        u32  bit0 INDEX_FULL, bit1 JOURNAL_FULL, bit2 JOURNAL_ZSTD
  *   8  frameSize    u64  body + trailer, multiple of 8
  *  16  sequence     u64  0 for the first commit, +1 each
  *  24  recordCount  u64  records in the store after this commit
@@ -20,22 +20,24 @@
  *  68  metaCount    u32
  *  72  journalSize  u64
  *  80  crc32        u32  over the body with this field as zero
- *  84  reserved     u32
+ *  84  reserved     u32  zero
  *  88  index        indexCount x 32: offset u64, frameSize u64, recordBytes u64, recordCount u32, blockCount u32
  *  ..  meta         metaCount x (keyLen u32, valueLen u32, key, value) UTF-8, then zero pad to 8
  *  ..  journal      journalSize bytes, then zero pad to 8
+ *
+ * Reserved fields and padding are zero, and decodeCommit checks them.
  *
  * Trailer (32 bytes, the last bytes of the frame):
  *
  *   0  commitOffset u64
  *   8  frameSize    u64
  *  16  version      u16
- *  18  reserved     u16
- *  20  crc32        u32 over bytes 0..19
+ *  18  reserved     u16  zero
+ *  20  crc32        u32 over bytes [0, 20)
  *  24  magic        8   "\x89VLSEND\n"
  */
 import { ChecksumError, CorruptError } from "../errors.js";
-import { alignUp, ByteReader, ByteWriter, textEncoder } from "./bytes.js";
+import { alignUp, ByteReader, ByteWriter, firstNonZero, textEncoder } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 import { FORMAT_VERSION } from "./header.js";
 
@@ -43,7 +45,7 @@ import { FORMAT_VERSION } from "./header.js";
 export const COMMIT_MAGIC = 0x4d434c56;
 export const COMMIT_INDEX_FULL = 1;
 export const COMMIT_JOURNAL_FULL = 2;
-/** The journal payload is stored as one zstd frame (large payloads: a Depot snapshot compresses 3-4x). */
+/** The journal payload is stored zstd-compressed in parts (large payloads: a Depot snapshot compresses 3-4x). */
 export const COMMIT_JOURNAL_ZSTD = 4;
 /** 4 magic + 4 flags + 8 frameSize + 8 sequence + 8 recordCount + 8 chunkCount + 8 prev + 8 fullIndexAt + 8 journalFrom + 4 indexCount + 4 metaCount + 8 journalSize + 4 crc + 4 reserved */
 export const COMMIT_FIXED_SIZE = 88;
@@ -135,7 +137,7 @@ export function decodeTrailer(bytes: Uint8Array): Trailer | undefined {
   for (let i = 0; i < 8; i++) if (bytes[24 + i] !== TAIL_MAGIC[i]) return undefined;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(20, true) !== crc32(bytes.subarray(0, 20))) return undefined;
-  if (dv.getUint16(16, true) !== FORMAT_VERSION) return undefined;
+  if (dv.getUint16(16, true) !== FORMAT_VERSION || dv.getUint16(18, true) !== 0) return undefined;
   const commitOffset = dv.getBigUint64(0, true);
   const frameSize = dv.getBigUint64(8, true);
   if (commitOffset > BigInt(Number.MAX_SAFE_INTEGER) || frameSize > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
@@ -188,7 +190,13 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
   const indexCount = r.u32();
   const metaCount = r.u32();
   const journalSize = r.u64("journalSize");
-  r.skip(8);
+  r.skip(4);
+  const zero = (n: number, what: string): void => {
+    const at = firstNonZero(body, r.offset, r.offset + n);
+    if (at >= 0) throw corrupt(`${what} byte ${at} is ${body[at]}, expected 0`);
+    r.skip(n);
+  };
+  zero(4, "reserved");
   if (prevCommit >= offset || fullIndexAt > offset || journalFrom > offset) {
     throw corrupt(`back pointers ${prevCommit}/${fullIndexAt}/${journalFrom} not before ${offset}`);
   }
@@ -219,9 +227,9 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
     if (e instanceof TypeError) throw corrupt("meta is not valid UTF-8");
     throw e;
   }
-  r.skip(alignUp(r.offset, 8) - r.offset);
+  zero(alignUp(r.offset, 8) - r.offset, "meta padding");
   const journal = r.bytesView(journalSize);
-  r.skip(alignUp(r.offset, 8) - r.offset);
+  zero(alignUp(r.offset, 8) - r.offset, "journal padding");
   if (r.remaining !== 0) throw corrupt(`${r.remaining} unexplained bytes at the end of the body`);
   return {
     offset,

@@ -13,7 +13,7 @@
  *  24  level     i32
  *  28  shuffle   u32
  *  32  reserved  28 zero bytes
- *  60  crc32     u32 over bytes 0..59
+ *  60  crc32     u32 over bytes [0, 60)
  */
 import {
   ChecksumError,
@@ -22,7 +22,7 @@ import {
   TruncatedError,
   UnsupportedVersionError,
 } from "../errors.js";
-import { ByteReader, ByteWriter } from "./bytes.js";
+import { ByteReader, ByteWriter, firstNonZero } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 
 /** PNG-style magic: a high byte catches 7-bit transfers, CR LF / LF catch newline translation, ^Z stops DOS `type`. */
@@ -65,7 +65,9 @@ export function encodeFileHeader(s: FileSettings): Uint8Array {
  * Decode and check a file header. `bytes` may be shorter than 64 (a short
  * file): a prefix of the magic gives TruncatedError, anything else
  * NotAnArchiveError. The version is checked before the CRC so that a newer
- * format with another header layout is reported as such.
+ * format with another header layout is reported as such. Order of checks
+ * (docs/FORMAT.md): magic, version, header size, length, CRC, flags,
+ * reserved bytes, then the settings' ranges.
  */
 export function decodeFileHeader(bytes: Uint8Array, path = "<memory>"): FileSettings {
   const n = Math.min(bytes.length, FILE_MAGIC.length);
@@ -86,6 +88,10 @@ export function decodeFileHeader(bytes: Uint8Array, path = "<memory>"): FileSett
   const flags = r.u32();
   if (flags !== 0) throw new CorruptError("file header", `unknown flags 0x${flags.toString(16)}`, 12);
   const s: FileSettings = { chunkSize: r.u32(), blockSize: r.u32(), level: r.i32(), shuffle: r.u32() };
+  const reserved = firstNonZero(bytes, 32, 60);
+  if (reserved >= 0) {
+    throw new CorruptError("file header", `reserved byte ${reserved} is ${bytes[reserved]}, expected 0`, reserved);
+  }
   const bad = validateSettings(s);
   if (bad) throw new CorruptError("file header", bad, 16);
   return s;

@@ -10,11 +10,13 @@
  */
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import { stackFrames, type Stacked } from "./collate.js";
-import { resolveOptions, type LoaderOptions, type ResolvedOptions } from "./options.js";
+import { resolveOptions, type LoaderOptions, type ParsedOptions, type ResolvedOptions } from "./options.js";
+import { DEFAULT_CACHE_BYTES, DEFAULT_BLOCK_SIZE } from "../chunks/options.js";
 import { epochOrder, type PlannedRecord } from "./order.js";
 import { ReadAhead } from "./prefetch.js";
 import { planRank, type RankPlan } from "./split.js";
 import { checkStateMatches, recordsFingerprint, validateState, type LoaderState } from "./state.js";
+import { meanBlockBytes, sizeWindows } from "./window.js";
 
 /** One batch: names and decoded values (zero-copy views), in global order. */
 export interface Batch<T> {
@@ -33,8 +35,16 @@ export interface LoaderSource<T> {
   /** Live names with record ids, in storage order. */
   records(): { name: string; id: number }[];
   readonly chunkStore: {
-    /** Where record `id` lives; `block` is the global index of its compressed block. */
-    locate(id: number): { block: number };
+    /**
+     * Where record `id` lives; `block` is the global index of its compressed
+     * block, `offset` and `length` its place in the decompressed block (used
+     * to estimate block sizes; when absent, blocks count as `settings.blockSize`).
+     */
+    locate(id: number): { block: number; offset?: number; length?: number };
+    /** Block size of the store (fallback for the window sizing). */
+    readonly settings?: { readonly blockSize: number };
+    /** Per-open options of the store; its block cache budget is the default `cacheBytes` of the loader. */
+    readonly openOptions?: { readonly cacheBytes: number };
     /** Record bytes in request order, each needed block decompressed once. */
     getMany(ids: number[]): Promise<Uint8Array[]>;
   };
@@ -65,11 +75,13 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
 
   constructor(source: LoaderSource<T>, options?: LoaderOptions) {
     const resume = options?.resume === undefined ? undefined : validateState(options.resume);
-    const o = resolveOptions(options, resume);
-    this.options = Object.freeze(o);
+    const parsed = resolveOptions(options, resume);
     this.source = source;
     this.store = source.chunkStore;
-    this.records = snapshot(source, o);
+    const { records, ends } = snapshot(source, parsed);
+    this.records = records;
+    const o: ResolvedOptions = { ...parsed, ...windowSizes(source, parsed, records, ends) };
+    this.options = Object.freeze(o);
     const { order, keys } = epochOrder(this.records, o);
     this.order = order;
     this.epochSize = this.records.length;
@@ -92,11 +104,12 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   state(): LoaderState {
     const o = this.options;
     return {
-      version: 1,
+      version: 2,
       seed: o.seed,
       epoch: o.epoch,
       shuffle: o.shuffle,
       blockWindow: o.blockWindow,
+      windows: o.windows,
       position: this.finished ? this.epochSize : this.plan.positionAfter(this.yielded),
       records: this.epochSize,
       fingerprint: this.fingerprint(),
@@ -174,16 +187,21 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   }
 
   private fingerprint(): string {
+    // biome-ignore lint/suspicious/noAssignInExpressions: computed once, on first use
     return (this.fingerprintCache ??= recordsFingerprint(this.records, this.options.shuffle));
   }
 }
 
 /**
- * The records this loader serves, in storage order. Block indices are looked
- * up for the shuffles (the "blocks" order and both rank splits use them);
- * "none" needs none.
+ * The records this loader serves, in storage order, and where each ends in
+ * its decompressed block (for the window sizing; undefined when the source
+ * does not say). Block indices are looked up for the shuffles (the "blocks"
+ * order and both rank splits use them); "none" needs none.
  */
-function snapshot<T>(source: LoaderSource<T>, o: ResolvedOptions): PlannedRecord[] {
+function snapshot<T>(
+  source: LoaderSource<T>,
+  o: ParsedOptions,
+): { records: PlannedRecord[]; ends: Float64Array | undefined } {
   let list = source.records();
   if (o.names !== undefined) {
     const wanted = new Set<string>();
@@ -203,6 +221,36 @@ function snapshot<T>(source: LoaderSource<T>, o: ResolvedOptions): PlannedRecord
     }
   }
   const store = source.chunkStore;
-  const withBlocks = o.shuffle !== "none";
-  return list.map((r) => ({ name: r.name, id: r.id, block: withBlocks ? store.locate(r.id).block : -1 }));
+  if (o.shuffle === "none") {
+    return { records: list.map((r) => ({ name: r.name, id: r.id, block: -1 })), ends: undefined };
+  }
+  let ends: Float64Array | undefined = new Float64Array(list.length);
+  const records = list.map((r, i) => {
+    const at = store.locate(r.id);
+    if (ends !== undefined) {
+      if (typeof at.offset === "number" && typeof at.length === "number") ends[i] = at.offset + at.length;
+      else ends = undefined;
+    }
+    return { name: r.name, id: r.id, block: at.block };
+  });
+  return { records, ends };
+}
+
+/**
+ * The window sizes in force: from the options or the resumed state when
+ * given, else sized from the cache budget and the mean block size (window.ts).
+ * Only "blocks" uses them; the other modes record the same rule's values.
+ */
+function windowSizes<T>(
+  source: LoaderSource<T>,
+  o: ParsedOptions,
+  records: readonly PlannedRecord[],
+  ends: Float64Array | undefined,
+): { blockWindow: number; windows: number } {
+  if (o.blockWindow !== undefined && o.windows !== undefined) return { blockWindow: o.blockWindow, windows: o.windows };
+  const store = source.chunkStore;
+  const cacheBytes = o.cacheBytes ?? store.openOptions?.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const fallback = store.settings?.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const { blockWindow, windows } = sizeWindows(cacheBytes, meanBlockBytes(records, ends, fallback), o);
+  return { blockWindow, windows };
 }

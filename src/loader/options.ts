@@ -14,9 +14,11 @@ export interface LoaderOptions {
   /**
    * Order of the records in an epoch. Default `"blocks"`.
    * - `"none"`: storage order.
-   * - `"blocks"`: permute the compressed blocks, then shuffle records inside
-   *   windows of `blockWindow` consecutive blocks of that permutation; each
-   *   block is decompressed once per epoch.
+   * - `"blocks"`: permute the compressed blocks, cut them into windows of
+   *   `blockWindow` blocks, keep `windows` windows open at once and draw every
+   *   batch from all of them, each block's records spread evenly over its
+   *   window; sized from the cache so each block is decompressed about once
+   *   per epoch.
    * - `"full"`: a uniform permutation of all records; reads touch blocks at
    *   random, so expect about one block decompression per record once the
    *   data outgrows the chunk cache.
@@ -46,12 +48,23 @@ export interface LoaderOptions {
    */
   names?: readonly string[];
   /**
-   * Blocks whose records `"blocks"` shuffles together. Larger windows mix
-   * records from more of the dataset into each batch and need that many
-   * decompressed blocks in the chunk cache (16 x 256 KiB = 4 MiB of the
-   * default 64 MiB). Default 16.
+   * Blocks per window of the `"blocks"` shuffle. Default: sized from the
+   * cache, `floor(open / windows)` where `open` is 3/4 of the blocks
+   * `cacheBytes` holds (docs/LOADER.md, "Window sizing").
    */
   blockWindow?: number;
+  /**
+   * Windows of the `"blocks"` shuffle open at once; every batch draws records
+   * from all of them. Default 4 (fewer when the cache holds fewer than 4
+   * blocks; with an explicit `blockWindow`, as many as fit in `open`, at most 4).
+   */
+  windows?: number;
+  /**
+   * Bytes of decompressed blocks the `"blocks"` shuffle may count on keeping
+   * cached, to size its windows. Default: the block cache budget the Depot's
+   * store was opened with (`chunkStore.openOptions.cacheBytes`), else 64 MiB.
+   */
+  cacheBytes?: number;
   /**
    * `"stack"`: for AtomicFrame records, add `positions` and `forces` as one
    * Float32Array each of shape `[batch, nSites, 3]` (row-major, `shape`
@@ -61,15 +74,21 @@ export interface LoaderOptions {
   collate?: "stack";
   /**
    * Continue from a position returned by `loader.state()`. The state fixes
-   * seed, epoch, shuffle and blockWindow (giving a different value is an
-   * error; leaving them out takes them from the state). batchSize, rank,
-   * worldSize, dropLast and prefetch may change. Default: start of the epoch.
+   * seed, epoch, shuffle and, for `"blocks"`, blockWindow and windows (giving
+   * a different value is an error; leaving them out takes them from the
+   * state, whatever `cacheBytes` is). batchSize, rank, worldSize, dropLast,
+   * prefetch and collate may change. Default: start of the epoch.
    */
   resume?: LoaderState;
 }
 
 /** Options with defaults applied, validated. */
 export interface ResolvedOptions {
+  /** Blocks per window (sized from the cache unless given or resumed). */
+  blockWindow: number;
+  windows: number;
+  /** The cache budget the windows were sized for (undefined: the source's or the default). */
+  cacheBytes: number | undefined;
   batchSize: number;
   shuffle: ShuffleMode;
   seed: number;
@@ -79,7 +98,6 @@ export interface ResolvedOptions {
   worldSize: number;
   prefetch: number;
   names: readonly string[] | undefined;
-  blockWindow: number;
   collate: "stack" | undefined;
   resume: LoaderState | undefined;
 }
@@ -93,15 +111,23 @@ export const DEFAULTS = {
   rank: 0,
   worldSize: 1,
   prefetch: 2,
-  blockWindow: 16,
 } as const;
+
+/** Options before the window sizes are known (they need the record layout: see window.ts). */
+export type ParsedOptions = Omit<ResolvedOptions, "blockWindow" | "windows"> & {
+  blockWindow: number | undefined;
+  windows: number | undefined;
+};
 
 /** Read-ahead past this is almost certainly a mistake (each batch holds decoded views). */
 const MAX_PREFETCH = 1024;
 
-const KNOWN = new Set<string>([...Object.keys(DEFAULTS), "names", "collate", "resume"]);
+const KNOWN = new Set<string>([
+  ...Object.keys(DEFAULTS),
+  ...["names", "collate", "resume", "blockWindow", "windows", "cacheBytes"],
+]);
 
-export function resolveOptions(options: LoaderOptions | undefined, resume: LoaderState | undefined): ResolvedOptions {
+export function resolveOptions(options: LoaderOptions | undefined, resume: LoaderState | undefined): ParsedOptions {
   const o: LoaderOptions = options ?? {};
   if (typeof o !== "object" || o === null) throw new InvalidArgumentError("loader options", `expected an object, got ${typeof o}`);
   for (const key of Object.keys(o)) {
@@ -120,9 +146,11 @@ export function resolveOptions(options: LoaderOptions | undefined, resume: Loade
     throw new InvalidArgumentError("names", `must be an array of strings, got ${describe(o.names)}`);
   }
   // Options the state fixes: explicit values must agree, missing ones come from it.
-  const fixed = <K extends "seed" | "epoch" | "shuffle" | "blockWindow">(key: K): LoaderOptions[K] => {
+  const fixed = <K extends "seed" | "epoch" | "shuffle" | "blockWindow" | "windows">(key: K): LoaderOptions[K] => {
     const given = o[key];
-    if (resume === undefined) return given;
+    // The window sizes shape only the "blocks" order; other states do not fix them.
+    const irrelevant = (key === "blockWindow" || key === "windows") && resume?.shuffle !== "blocks";
+    if (resume === undefined || irrelevant) return given;
     if (given !== undefined && given !== resume[key]) {
       throw new InvalidArgumentError(
         "resume",
@@ -146,7 +174,9 @@ export function resolveOptions(options: LoaderOptions | undefined, resume: Loade
     worldSize,
     prefetch,
     names: o.names,
-    blockWindow: integer("blockWindow", fixed("blockWindow") ?? DEFAULTS.blockWindow, 1, 0xffffffff),
+    blockWindow: optionalInteger("blockWindow", fixed("blockWindow"), 1, 0xffffffff),
+    windows: optionalInteger("windows", fixed("windows"), 1, 0xffffffff),
+    cacheBytes: optionalInteger("cacheBytes", o.cacheBytes, 0, Number.MAX_SAFE_INTEGER),
     collate: o.collate,
     resume,
   };
@@ -157,6 +187,10 @@ function integer(name: string, v: unknown, min: number, max: number): number {
     throw new InvalidArgumentError(name, `must be an integer in ${min}..${max}, got ${describe(v)}`);
   }
   return v;
+}
+
+function optionalInteger(name: string, v: unknown, min: number, max: number): number | undefined {
+  return v === undefined ? undefined : integer(name, v, min, max);
 }
 
 function describe(v: unknown): string {

@@ -1,6 +1,6 @@
 /**
  * The global order of one epoch: a permutation of the record list that
- * depends only on (records, shuffle, seed, epoch, blockWindow), never on the
+ * depends only on (records, shuffle, seed, epoch, blockWindow, windows), never on the
  * rank split. Pure functions, no storage: the Loader feeds them the snapshot
  * it took from the Depot.
  *
@@ -28,8 +28,10 @@ export interface OrderParams {
   seed: number;
   /** Non-negative safe integer. */
   epoch: number;
-  /** Consecutive (permuted) blocks whose records are shuffled together ("blocks" only). */
+  /** Consecutive (permuted) blocks per window ("blocks" only), at least 1. */
   blockWindow: number;
+  /** Windows open at once, every stretch of the order drawing from all of them ("blocks" only), at least 1. */
+  windows: number;
 }
 
 /** Separate seed streams, so no two shuffles of an epoch share a sequence. */
@@ -108,11 +110,27 @@ export function epochOrder(records: readonly PlannedRecord[], params: OrderParam
 }
 
 /**
- * "blocks": permute the blocks, then shuffle the records of each window of
- * `blockWindow` consecutive blocks of that permutation among themselves. A
- * window's records are contiguous in the result, so a reader walking the
- * order needs about one window of decompressed blocks at a time and touches
- * each block during one window only: once per epoch.
+ * Spread of a record's place around its even share of its window (see
+ * `windowOrder`): consecutive records of one block are between `1 - JITTER`
+ * and `1 + JITTER` even shares apart, so they never bunch together yet every
+ * round of a window visits its blocks in a different order.
+ */
+const JITTER = 0.5;
+
+/**
+ * "blocks": permute the blocks and cut the permutation into windows of
+ * `blockWindow` consecutive blocks. Window i goes to lane `i % windows`; a
+ * lane is its windows one after the other. The lanes are interleaved
+ * proportionally (each advances at the same relative pace), so every stretch
+ * of the order, and so every batch, takes records from `windows` open windows
+ * at once, `windows x blockWindow` blocks in all.
+ *
+ * Inside a window each block's records are spread evenly over the window's
+ * span (`windowOrder`), so while a block is open its records come at a steady
+ * pace, about `windows x blockWindow` positions apart: two records of one
+ * block rarely meet in a batch, yet the block is read during its window only,
+ * which is what keeps each block decompressed once per epoch when the open
+ * blocks fit the cache (options.ts sizes them to half of it).
  */
 function blocksOrder(records: readonly PlannedRecord[], params: OrderParams): EpochOrder {
   const groups = groupByBlock(records);
@@ -120,23 +138,111 @@ function blocksOrder(records: readonly PlannedRecord[], params: OrderParams): Ep
   for (let i = 0; i < perm.length; i++) perm[i] = i;
   shuffleInPlace(perm, new Rng(deriveSeed(params.seed, params.epoch, STREAM_BLOCKS)));
 
-  const order = new Uint32Array(records.length);
+  const w = params.blockWindow;
+  const windowCount = Math.ceil(perm.length / w);
+  const lanes = Math.max(1, Math.min(params.windows, windowCount));
   const keys = new Float64Array(records.length);
-  let at = 0;
-  for (let w = 0, first = 0; first < perm.length; w++, first += params.blockWindow) {
-    const start = at;
-    const last = Math.min(first + params.blockWindow, perm.length);
-    for (let k = first; k < last; k++) {
-      for (const i of groups[perm[k]!]!) {
-        order[at++] = i;
-        keys[i] = (k - first) / (last - first);
-      }
-    }
-    // Each window has its own seed: its order does not depend on how many
-    // draws earlier windows used.
-    shuffleInPlace(order.subarray(start, at), new Rng(deriveSeed(params.seed, params.epoch, STREAM_WINDOW, w)));
+  // Each lane's windows in lane order.
+  const laneWindows: Uint32Array[][] = Array.from({ length: lanes }, () => []);
+  for (let i = 0; i < windowCount; i++) {
+    const lane = i % lanes;
+    const blocks = perm.subarray(i * w, Math.min((i + 1) * w, perm.length));
+    // Each window has its own seed: its order does not depend on how many draws other windows used.
+    const rng = new Rng(deriveSeed(params.seed, params.epoch, STREAM_WINDOW, i));
+    laneWindows[lane]!.push(windowOrder(blocks, groups, rng));
+    blocks.forEach((b, k) => {
+      // Rank split key: lane first, then the block's place in its window.
+      for (const r of groups[b]!) keys[r] = (lane + k / blocks.length) / lanes;
+    });
   }
-  return { order, keys };
+  return { order: interleave(laneWindows.map(concat), records.length), keys };
+}
+
+/**
+ * The records of one window's `blocks`: block b's n records (in shuffled
+ * order) sit at times `(j + u_b + JITTER * (v - 1/2)) / n`, j = 0..n-1, with
+ * a random phase u_b per block and v per record; the window is its records
+ * sorted by time. Every block thus spreads over the whole window whatever its
+ * record count, and no two of its records are closer than `(1 - JITTER) / n`.
+ */
+function windowOrder(blocks: Uint32Array, groups: readonly number[][], rng: Rng): Uint32Array {
+  let m = 0;
+  for (const b of blocks) m += groups[b]!.length;
+  const ids = new Uint32Array(m);
+  const times = new Float64Array(m);
+  let k = 0;
+  for (const b of blocks) {
+    const members = ids.subarray(k, k + groups[b]!.length);
+    members.set(groups[b]!);
+    shuffleInPlace(members, rng);
+    const n = members.length;
+    const phase = rng.float();
+    for (let j = 0; j < n; j++) times[k++] = (j + phase + JITTER * (rng.float() - 0.5)) / n;
+  }
+  return ids.length === 0 ? ids : gather(ids, sortedSlots(times, -JITTER / 2, 1 + JITTER / 2));
+}
+
+/**
+ * Slots 0..n-1 ordered by `values` (each in [lo, hi)), ties by slot. Sorts
+ * one Float64Array natively: each value is quantised to the bits a double
+ * has left beside the slot number and packed with it, so no comparator runs.
+ */
+function sortedSlots(values: Float64Array, lo: number, hi: number): Float64Array {
+  const n = values.length;
+  const slotBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const levels = 2 ** (53 - slotBits);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const q = Math.min(levels - 1, Math.floor(((values[i]! - lo) / (hi - lo)) * levels));
+    keys[i] = q * 2 ** slotBits + i;
+  }
+  keys.sort();
+  const mask = 2 ** slotBits;
+  for (let i = 0; i < n; i++) keys[i] = keys[i]! % mask;
+  return keys;
+}
+
+function gather(from: Uint32Array, slots: Float64Array): Uint32Array {
+  const out = new Uint32Array(slots.length);
+  for (let i = 0; i < slots.length; i++) out[i] = from[slots[i]!]!;
+  return out;
+}
+
+/**
+ * Merge the lanes so each advances at the same relative pace: record q of a
+ * lane of length L is due at time (q + 1/2) / L, and the order is all records
+ * by time, ties by lane. Within a lane dues increase, so sorting (due, lane)
+ * pairs says which lane hands out its next record at each position.
+ */
+function interleave(lanes: readonly Uint32Array[], n: number): Uint32Array {
+  const dues = new Float64Array(n);
+  const laneAt = new Uint32Array(n);
+  let k = 0;
+  lanes.forEach((lane, l) => {
+    for (let q = 0; q < lane.length; q++, k++) {
+      dues[k] = (q + 0.5) / lane.length;
+      laneAt[k] = l;
+    }
+  });
+  // Slots are laid out lane by lane, so a tie in due goes to the lower slot, i.e. the lower lane.
+  const slots = sortedSlots(dues, 0, 1);
+  const order = new Uint32Array(n);
+  const next = new Uint32Array(lanes.length);
+  for (let p = 0; p < n; p++) {
+    const l = laneAt[slots[p]!]!;
+    order[p] = lanes[l]![next[l]!++]!;
+  }
+  return order;
+}
+
+function concat(parts: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

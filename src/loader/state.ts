@@ -20,12 +20,19 @@ import { SHUFFLE_MODES, type PlannedRecord, type ShuffleMode } from "./order.js"
  * records dropped by `dropLast`).
  */
 export interface LoaderState {
-  /** Layout version of this object. */
-  version: 1;
+  /**
+   * Layout version of this object: 2 since the `"blocks"` order became
+   * multi-window. A version 1 state of `"none"` or `"full"` still resumes
+   * (those orders did not change); one of `"blocks"` is refused.
+   */
+  version: 2;
   seed: number;
   epoch: number;
   shuffle: ShuffleMode;
+  /** Blocks per window ("blocks" order; recorded for every mode). */
   blockWindow: number;
+  /** Windows open at once ("blocks" order; recorded for every mode). */
+  windows: number;
   /** Records of the global order already served (0..records). */
   position: number;
   /** Records in the epoch's global order. */
@@ -67,7 +74,16 @@ export function validateState(v: unknown): LoaderState {
   };
   if (typeof v !== "object" || v === null || Array.isArray(v)) return bad(`got ${v === null ? "null" : typeof v}`);
   const s = v as Record<string, unknown>;
-  if (s.version !== 1) bad(`unsupported state version ${JSON.stringify(s.version)}; this vlstore reads version 1`);
+  if (s.version === 1 && s.shuffle === "blocks") {
+    bad(
+      'this state (version 1) was taken under the older "blocks" order, which this vlstore no longer produces, ' +
+        "so its position cannot be continued; restart the epoch (or finish it with the vlstore that wrote the state)",
+    );
+  }
+  if (s.version !== 1 && s.version !== 2) {
+    const v = JSON.stringify(s.version);
+    bad(`unsupported state version ${v}; this vlstore reads version 2 (and 1 for "none"/"full")`);
+  }
   const int = (key: string, max: number): number => {
     const x = s[key];
     if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > max) bad(`${key} must be an integer in 0..${max}, got ${JSON.stringify(x)}`);
@@ -76,17 +92,21 @@ export function validateState(v: unknown): LoaderState {
   const seed = int("seed", 0xffffffff);
   const epoch = int("epoch", Number.MAX_SAFE_INTEGER);
   const blockWindow = int("blockWindow", 0xffffffff);
+  // Version 1 had no windows: it only matters to "blocks", which version 1 cannot resume.
+  const windows = s.version === 1 && s.windows === undefined ? 1 : int("windows", 0xffffffff);
   const records = int("records", Number.MAX_SAFE_INTEGER);
   const position = int("position", records);
   if (blockWindow < 1) bad("blockWindow must be at least 1");
+  if (windows < 1) bad("windows must be at least 1");
   if (!SHUFFLE_MODES.includes(s.shuffle as ShuffleMode)) bad(`shuffle ${JSON.stringify(s.shuffle)} is not a shuffle mode`);
   if (typeof s.fingerprint !== "string" || !/^[0-9a-f]{16}$/.test(s.fingerprint)) bad("fingerprint must be 16 hex digits");
   return {
-    version: 1,
+    version: 2,
     seed,
     epoch,
     shuffle: s.shuffle as ShuffleMode,
     blockWindow,
+    windows,
     position,
     records,
     fingerprint: s.fingerprint as string,

@@ -3,7 +3,6 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { fileBackingFlags } from "../../src/chunks/file-backing.js";
 import { equalBytes, ljRecords, tempDir } from "./helpers.js";
 
 const dir = tempDir();
@@ -70,7 +69,7 @@ test("a sequential scan reads ahead and stays correct; a tiny cache still works"
   }
 });
 
-test("level 0 on a file: get returns views straight into the memory map", async () => {
+test("level 0 on a file: get returns 8-aligned raw blocks without decompressing", async () => {
   const path = join(dir, "raw.vls");
   const s = await ChunkStore.open(path, { level: 0, chunkSize: 1 << 20 });
   for (const f of frames.slice(0, 40)) await s.put(f);
@@ -81,7 +80,7 @@ test("level 0 on a file: get returns views straight into the memory map", async 
     const v = await r.get(id);
     assert.ok(equalBytes(v, frames[id]!));
     assert.equal(v.byteOffset % 8, 0);
-    assert.equal(v.buffer.byteLength, size, "the view's buffer is the whole mapped file");
+    assert.ok(v.buffer.byteLength < size, "a copy of the block, not a view pinning the whole file");
     const f32 = new Float32Array(v.buffer, v.byteOffset, v.byteLength / 4); // no copy needed
     assert.equal(f32.length, 9000);
   }
@@ -89,9 +88,8 @@ test("level 0 on a file: get returns views straight into the memory map", async 
   await r.close();
 });
 
-test("the fs read fallback gives the same records", async () => {
-  fileBackingFlags.disableMmap = true;
-  try {
+test("getMany from a file gives the same records, 8-aligned", async () => {
+  {
     const s = await ChunkStore.open(trajectory, { readOnly: true });
     const ids = [0, 57, 119, 120, 239];
     const got = await s.getMany(ids);
@@ -100,8 +98,6 @@ test("the fs read fallback gives the same records", async () => {
       assert.equal(g.byteOffset % 8, 0);
     });
     await s.close();
-  } finally {
-    fileBackingFlags.disableMmap = false;
   }
 });
 

@@ -299,7 +299,7 @@ describe("import and export", () => {
     assert.equal(existsSync(archive), false, "nothing created when the input is refused");
   });
 
-  test(".npy from numpy, float64 converted with a note; export read back by numpy", { skip: hasNumpy || process.env.CI ? false : "no numpy (CI installs it and never skips)" }, async () => {
+  test(".npy from numpy, float64 converted with a note; export read back by numpy", { skip: hasNumpy || process.env.CI ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it and never skips)" }, async () => {
     const src = join(dir, "numpy-in");
     execFileSync("mkdir", ["-p", src]);
     execFileSync(PYTHON, [

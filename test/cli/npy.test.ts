@@ -122,7 +122,7 @@ describe("npy", () => {
     await assert.rejects(short.close(), /wrote 1 of 4 elements/);
   });
 
-  describe("interoperates with numpy", { skip: hasNumpy || process.env.CI ? false : "no numpy in /usr/bin/python3 (CI installs it and never skips)" }, () => {
+  describe("interoperates with numpy", { skip: hasNumpy || process.env.CI ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it and never skips)" }, () => {
     test("reads what numpy.save writes, including float64, int64 and 2.0 headers", async () => {
       const dir = tempDir();
       execFileSync(PYTHON, [

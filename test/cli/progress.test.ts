@@ -35,11 +35,11 @@ function inTerminal(args: string[], env: Record<string, string> = {}): Promise<{
 
 /** What a terminal would show: cursor escapes removed, carriage returns as line breaks. */
 function plain(screen: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what terminal escape sequences start with
   return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").replace(/\r\n?/g, "\n");
 }
 
-describe("progress bars", { skip: hasScript || process.env.CI ? false : "util-linux script is not installed (CI never skips)" }, () => {
+describe("progress bars", { skip: hasScript || process.env.CI ? false : "script is not installed (Debian package bsdutils; CI installs it and never skips)" }, () => {
   test("a bar with percentage, count, rate and ETA is drawn on a terminal", async () => {
     const out = join(dir, "emb.ckpt");
     const { code, screen } = await inTerminal(["checkpoint", archive, out]);
@@ -49,6 +49,18 @@ describe("progress bars", { skip: hasScript || process.env.CI ? false : "util-li
     assert.match(text, /checkpointed 200 records/);
     const v = plain((await inTerminal(["verify", archive])).screen);
     assert.match(v, /verify \[[█░]+\] 100% \| [\d.]+ kB\/[\d.]+ kB \| [\d.]+ [kMG]?B\/s \| ETA/);
+  });
+
+  test("restore, compact and dump bars move to their totals (fed by the library's onProgress)", async () => {
+    const ckpt = join(dir, "r.ckpt");
+    assert.equal((await vlstore(["checkpoint", archive, ckpt])).code, 0);
+    // Regression: since loadCheckpoint moved to putMany, the restore bar (a wrapped store.put) stayed at 0.
+    const r = plain((await inTerminal(["restore", ckpt, join(dir, "restored.vls")])).screen);
+    assert.match(r, /restore \[█+\] 100% \| 200\/200 records/);
+    const c = plain((await inTerminal(["compact", join(dir, "restored.vls")])).screen);
+    assert.match(c, /compact \[█+\] 100% \| 200\/200 records/);
+    const d = plain((await inTerminal(["dump", archive, join(dir, "w.dat")])).screen);
+    assert.match(d, /dump \[█+\] 100% \| 200\/200 records/);
   });
 
   test("no bar when stderr is not a terminal, or with VLSTORE_PROGRESS=0", async () => {

@@ -4,9 +4,12 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { scanArchive, type ScanResult } from "../../src/cli/scan.js";
-import { AtomicFrame, atomicFrameCodec } from "../../src/codecs/index.js";
+import { ChunkStore } from "../../src/chunks/index.js";
+import { AtomicFrame, atomicFrameCodec, bytesCodec } from "../../src/codecs/index.js";
+import { COMMIT_JOURNAL_ZSTD } from "../../src/format/commit.js";
 import { Depot } from "../../src/depot/index.js";
 import { LennardJonesFluid } from "../../src/demo/lennard-jones.js";
+import { Rng } from "../../src/random.js";
 import { tempDir } from "../support/tmp.js";
 import { frameName, vlstore } from "./helpers.js";
 
@@ -134,16 +137,129 @@ describe("verify", () => {
     assert.match(r.stdout, new RegExp(`bad commit at offset ${middle.offset}: checksum mismatch in commit frame`));
   });
 
-  test("not an archive, and an empty file", async () => {
+  test("not an archive, and an empty file: 'not a vlstore archive', exit 1, no advice to recover", async () => {
     const text = join(dir, "text.vls");
     writeFileSync(text, "plain text, long enough to be more than a header would be..........\n");
     const r = await vlstore(["verify", text]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /DAMAGED/);
-    assert.match(r.stdout, /file header: .* is not a vlstore archive: bad magic/);
+    assert.match(r.stdout, /^\S*text\.vls: not a vlstore archive \(.*bad magic/);
+    assert.doesNotMatch(r.stdout, /DAMAGED|recover/);
     const empty = join(dir, "empty.vls");
     writeFileSync(empty, "");
-    assert.equal((await vlstore(["verify", empty])).code, 1);
+    const e = await vlstore(["verify", empty]);
+    assert.equal(e.code, 1);
+    assert.match(e.stdout, /empty\.vls: not a vlstore archive/);
+    assert.doesNotMatch(e.stdout, /recover/);
+  });
+
+  test("only the 8 magic bytes damaged: DAMAGED, and recover rebuilds every name with the header's settings", async () => {
+    const path = damaged("magic.vls", (b) => {
+      b.fill(0x20, 0, 8);
+    });
+    const v = await vlstore(["verify", path]);
+    assert.equal(v.code, 1, v.stdout);
+    assert.match(v.stdout, /file header: .*not a vlstore archive: bad magic.*settings for a rebuild: chunk size 8192, block size 2048/);
+    const out = join(dir, "magic.out.vls");
+    const r = await vlstore(["recover", path, "-o", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^recovered ${FRAMES} of ${FRAMES} names`));
+    assert.match(r.stdout, /settings: chunk size 8192, block size 2048, level \d+, shuffle \d+ \(from the header, whose only damage is its magic\)/);
+    const got = await recoveredFrames(out);
+    assert.equal(got.size, FRAMES);
+    for (let i = 0; i < FRAMES; i++) assert.ok(sameFrame(got.get(frameName(i))!, frames[i]!));
+  });
+});
+
+/** A Depot archive copied while its writer runs (three flushes, never closed), with its commits located. */
+async function unclosedDepot(name: string): Promise<{ path: string; bytes: Buffer; scan: ScanResult }> {
+  const path = join(dir, `${name}.live.vls`);
+  const depot = await Depot.open(path, atomicFrameCodec, { chunkSize: 8192, blockSize: 2048 });
+  for (let i = 0; i < FRAMES; i++) {
+    await depot.put(frameName(i), frames[i]!);
+    if ((i + 1) % 12 === 0) await depot.flush();
+  }
+  const bytes = readFileSync(path);
+  await depot.close();
+  const copy = join(dir, `${name}.vls`);
+  writeFileSync(copy, bytes);
+  return { path: copy, bytes, scan: await scanArchive(copy, { codec: atomicFrameCodec }) };
+}
+
+describe("a damaged last commit of an unclosed archive", () => {
+  test("verify: exit 1, the commit, its offset and what it covers; recover salvages every record", async () => {
+    const { path, scan } = await unclosedDepot("unclosed");
+    const last = scan.commits.at(-1)!;
+    const prev = scan.commits.at(-2)!;
+    const bytes = readFileSync(path);
+    bytes[last.offset + 60]! ^= 0x08;
+    writeFileSync(path, bytes);
+    const v = await vlstore(["verify", path]);
+    assert.equal(v.code, 1, v.stdout);
+    const covered = last.recordCount - prev.recordCount;
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `damaged commit ${last.sequence} at offset ${last.offset}: .*it covers ${covered} records \\(ids ${prev.recordCount}\\.\\.${last.recordCount - 1}\\) and up to ${covered} names`,
+      ),
+    );
+    assert.match(v.stdout, /does not open: .*commit \d+ at file offset \d+ is damaged/);
+    assert.equal(readFileSync(path).length, bytes.length, "verify and the refused open cut nothing");
+
+    const out = join(dir, "unclosed.out.vls");
+    const r = await vlstore(["recover", path, "-o", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.recovered, prev.recordCount, "every name of the valid commits");
+    assert.equal(j.keptUnnamed, covered, "the damaged commit's records, by id");
+    const got = await recoveredFrames(out);
+    assert.equal(got.size, FRAMES);
+    for (let i = 0; i < FRAMES; i++) {
+      const name = i < prev.recordCount ? frameName(i) : `recovered/${i}`;
+      assert.ok(sameFrame(got.get(name)!, frames[i]!), `${name}`);
+    }
+  });
+});
+
+describe("recover a bare ChunkStore archive (no Depot names)", () => {
+  test("every intact record by id; a lost block's ids stay as empty placeholders; never an empty archive", async () => {
+    const path = join(dir, "bare.vls");
+    const rng = new Rng(77);
+    const records = Array.from({ length: 300 }, (_, i) => Uint8Array.from({ length: 20 + rng.int(900) }, () => (i * 31 + rng.int(256)) & 0xff));
+    const store = await ChunkStore.open(path, { chunkSize: 16 << 10, blockSize: 4 << 10 });
+    for (const rec of records) await store.put(rec);
+    store.setMeta("origin", "bare-test");
+    await store.close();
+
+    const intact = join(dir, "bare.out.vls");
+    const r = await vlstore(["recover", path, "-o", intact]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^recovered 300 of 300 records by id .*\(a bare ChunkStore: no names\)/);
+    const back = await ChunkStore.open(intact, { readOnly: true });
+    assert.equal(back.recordCount, 300);
+    for (let id = 0; id < 300; id++) assert.ok(Buffer.from(await back.get(id)).equals(Buffer.from(records[id]!)), `record ${id}`);
+    assert.equal(back.meta.get("origin"), "bare-test");
+    await back.close();
+
+    const scan = await scanArchive(path);
+    const block = scan.chunks[2]!.blocks[0]!;
+    const bytes = readFileSync(path);
+    bytes[block.offset + 5]! ^= 0x01;
+    const bad = join(dir, "bare-bad.vls");
+    writeFileSync(bad, bytes);
+    const out = join(dir, "bare-bad.out.vls");
+    const d = await vlstore(["recover", bad, "-o", out, "--json"]);
+    assert.equal(d.code, 0, d.stderr);
+    const j = JSON.parse(d.stdout);
+    const lost = Array.from({ length: block.recordCount }, (_, k) => block.firstRecord + k);
+    assert.deepEqual(j.lostIds, lost);
+    assert.equal(j.recovered, 300 - lost.length);
+    const got = await ChunkStore.open(out, { readOnly: true });
+    assert.equal(got.recordCount, 300, "ids do not shift");
+    for (let id = 0; id < 300; id++) {
+      const want = lost.includes(id) ? new Uint8Array(0) : records[id]!;
+      assert.ok(Buffer.from(await got.get(id)).equals(Buffer.from(want)), `record ${id}`);
+    }
+    await got.close();
   });
 });
 
@@ -235,3 +351,38 @@ describe("recover", () => {
   });
 });
 
+
+describe("a damaged commit whose compressed journal still decodes", () => {
+  test("verify counts the names it covers; recover keeps them under their names", async () => {
+    const path = join(dir, "journal.live.vls");
+    const depot = await Depot.open(path, bytesCodec, { chunkSize: 16 << 10, blockSize: 4 << 10 });
+    const value = (i: number): Uint8Array => Uint8Array.from({ length: 50 + (i % 70) }, (_, k) => (i * 7 + k) & 0xff);
+    const name = (i: number): string => `sample/${String(i).padStart(6, "0")}/embedding-of-a-longer-document-name`;
+    for (let i = 0; i < 20; i++) await depot.put(name(i), value(i));
+    await depot.flush();
+    for (let i = 20; i < 220; i++) await depot.put(name(i), value(i)); // a journal delta well over 4 KiB: compressed
+    await depot.flush();
+    const bytes = readFileSync(path);
+    await depot.close();
+    const copy = join(dir, "journal.vls");
+    const scan0 = await scanArchive((writeFileSync(copy, bytes), copy));
+    const last = scan0.commits.at(-1)!;
+    assert.ok((last.flags & COMMIT_JOURNAL_ZSTD) !== 0, "the last commit's journal is compressed");
+    bytes[last.offset + 16]! ^= 0x01; // its sequence: the body CRC fails, the journal is untouched
+    writeFileSync(copy, bytes);
+    const scan = await scanArchive(copy);
+    assert.equal(scan.damage?.offset, last.offset);
+    assert.equal(scan.damagedJournalReplayed, true);
+    const v = await vlstore(["verify", copy]);
+    assert.equal(v.code, 1, v.stdout);
+    assert.match(v.stdout, new RegExp(`damaged commit ${last.sequence} at offset ${last.offset}: .*covers 200 records .*and 200 names \\(its journal still decodes\\)`));
+    const out = join(dir, "journal.out.vls");
+    const r = await vlstore(["recover", copy, "-o", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).recovered, 220);
+    const d = await Depot.open(out, bytesCodec, { readOnly: true });
+    assert.equal(d.size, 220);
+    for (let i = 0; i < 220; i += 13) assert.ok(Buffer.from((await d.get(name(i)))!).equals(Buffer.from(value(i))), name(i));
+    await d.close();
+  });
+});

@@ -156,6 +156,12 @@ describe("atomicFrameCodec round trip", () => {
     for (const init of cases) assertFrameEquals(atomicFrameCodec.decode(atomicFrameCodec.encode(init)), init);
   });
 
+  it("keeps a leading U+FEFF in the name (it is text, not a byte order mark; issue 10 item 3)", () => {
+    for (const name of ["\uFEFF", "\uFEFFlj-60", "\uFEFF\uFEFF\u{1F4A7}"]) {
+      assert.equal(atomicFrameCodec.decode(atomicFrameCodec.encode(ljInit(0, name))).name, name);
+    }
+  });
+
   it("keeps typed arrays of the stored type without copying in from()", () => {
     const init = ljInit();
     const f = AtomicFrame.from(init);
@@ -200,6 +206,36 @@ describe("atomicFrameCodec round trip", () => {
   });
 });
 
+describe("atomicFrameCodec float64 input beyond float32 (issue 10 item 12)", () => {
+  for (const field of ["masses", "positions", "forces", "box"] as const) {
+    it(`refuses a finite ${field} element that float32 would store as Infinity, naming the field and index`, () => {
+      const base = ljInit();
+      const values = Array.from(base[field] as Float32Array);
+      const at = values.length - 2;
+      values[at] = field === "forces" ? -1e39 : 1e40;
+      for (const input of [values, Float64Array.from(values)]) {
+        const init = { ...base, [field]: input };
+        assertCodecError(
+          () => atomicFrameCodec.encode(init),
+          new RegExp(`^${field}\\[${at}\\] = -?1e\\+(39|40) is outside the float32 range`),
+          `${field} as ${input.constructor.name}`,
+        );
+      }
+    });
+  }
+
+  it("still accepts NaN and ±Infinity given as float64, and Float32Array input unchanged", () => {
+    const base = ljInit();
+    const positions = Array.from(base.positions as Float32Array);
+    positions[0] = NaN;
+    positions[1] = Infinity;
+    positions[2] = -Infinity;
+    const init = { ...base, positions: Float64Array.from(positions) };
+    const decoded = atomicFrameCodec.decode(atomicFrameCodec.encode(init));
+    assertFrameEquals(decoded, { ...base, positions: Float32Array.from(positions) });
+  });
+});
+
 describe("atomicFrameCodec alignment", () => {
   const rec = atomicFrameCodec.encode(ljInit());
 
@@ -221,6 +257,14 @@ describe("atomicFrameCodec alignment", () => {
       assertFrameEquals(f, ljInit());
       if (off % 4 !== 0) assert.notEqual(f.positions.buffer, placed.buffer);
       else assert.equal(f.positions.buffer, placed.buffer);
+    }
+  });
+
+  it("copies a misaligned Node Buffer too (Buffer.slice is a view, not a copy)", () => {
+    for (const off of [1, 2, 3, 5, 6, 7]) {
+      const placed = placeAt(rec, off);
+      const buf = Buffer.from(placed.buffer, placed.byteOffset, placed.length);
+      assertFrameEquals(atomicFrameCodec.decode(buf), ljInit());
     }
   });
 });

@@ -71,6 +71,15 @@ describe("embeddingCodec round trip", () => {
     assert.deepEqual([...e.weights], [1, 2, 3]);
   });
 
+  it("decodes a misaligned Node Buffer by copying (Buffer.slice is a view, not a copy)", () => {
+    const init = seeded(4, 33);
+    const rec = embeddingCodec.encode(init);
+    for (const off of [1, 2, 3, 6]) {
+      const placed = placeAt(rec, off);
+      assertEmbeddingEquals(embeddingCodec.decode(Buffer.from(placed.buffer, placed.byteOffset, placed.length)), init);
+    }
+  });
+
   it("decodes at every 8-byte aligned offset as views, and copies when misaligned", () => {
     const init = seeded(3, 64);
     const rec = embeddingCodec.encode(init);
@@ -138,4 +147,30 @@ describe("embeddingCodec invalid input to encode", () => {
       assertCodecError(() => embeddingCodec.encode(input as EmbeddingInit), re);
     });
   }
+});
+
+describe("embeddingCodec float64 weights beyond float32 (issue 10 item 12)", () => {
+  it("refuses a finite weight that float32 would store as Infinity, naming the field and index", () => {
+    const rng = new Rng(12);
+    const weights = Array.from({ length: 64 }, () => rng.normal());
+    for (const [at, big] of [[7, 1e40], [63, -3.5e38], [0, Number.MAX_VALUE]] as const) {
+      const w = weights.slice();
+      w[at] = big;
+      const shown = String(big).replace(/[.+]/g, "\\$&");
+      const re = new RegExp(`weights\\[${at}\\] = ${shown} is outside the float32 range`);
+      assertCodecError(() => embeddingCodec.encode({ key: 1n, weights: w }), re, `number[] with ${big}`);
+      const f64 = Float64Array.from(w);
+      assertCodecError(() => Embedding.from({ key: 1n, weights: f64 }), re, `Float64Array with ${big}`);
+    }
+  });
+
+  it("still accepts NaN, ±Infinity given as such, and the largest values that round to a finite float32", () => {
+    const fltMax = 3.4028234663852886e38;
+    const weights = [NaN, Infinity, -Infinity, fltMax, -fltMax, 3.4028235e38, 1e-50, -0];
+    for (const input of [weights, Float64Array.from(weights)]) {
+      const e = embeddingCodec.decode(embeddingCodec.encode({ key: 2n, weights: input }));
+      assertSameBytes(e.weights, Float32Array.from(weights), "weights");
+      assert.equal(e.weights[5], fltMax);
+    }
+  });
 });

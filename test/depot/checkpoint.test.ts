@@ -4,7 +4,16 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Depot } from "../../src/depot/index.js";
-import { bytesCodec, valueCodec } from "../../src/codecs/index.js";
+import {
+  AtomicFrame,
+  atomicFrameCodec,
+  bytesCodec,
+  Embedding,
+  embeddingCodec,
+  valueCodec,
+} from "../../src/codecs/index.js";
+import { frame } from "../../src/codecs/framing.js";
+import { encodeCheckpointHead, encodeCheckpointRecord } from "../../src/depot/checkpoint-format.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
 import { FakeClock, tempDir } from "../support/tmp.js";
@@ -97,6 +106,62 @@ describe("checkpoint / loadCheckpoint", () => {
       assert.deepEqual(await snapshot(dst), before, `damage case ${i} changed nothing`);
     }
     await assert.rejects(Depot.memory(bytesCodec).loadCheckpoint(path), (e) => isVlstoreError(e, "CodecMismatch"));
+  });
+
+  it("refuses valid-CRC records that are not records of the codec, naming the key, storing nothing", async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const enc = new TextEncoder();
+    // A checkpoint built by hand: every CRC is right, one record's bytes are not a valid record of the codec.
+    const file = (codec: string, good: Uint8Array[], bad: [string, Uint8Array]): Buffer => {
+      const meta = { updateCount: 1, createdAt: clock.now, updatedAt: clock.now };
+      const parts = good.map((bytes, i) => encodeCheckpointRecord(enc.encode(`good-${i}`), codec, { ...meta, bytes }));
+      parts.splice(good.length >> 1, 0, encodeCheckpointRecord(enc.encode(bad[0]), codec, { ...meta, bytes: bad[1] }));
+      return Buffer.concat([encodeCheckpointHead(parts.length), ...parts]);
+    };
+    const rng = new Rng(9);
+    const goodValues = Array.from({ length: 6 }, (_, i) => valueCodec.encode({ i, w: [rng.normal(), rng.normal()] }));
+    const longString = valueCodec.encode("x".repeat(200));
+    const valueCases: [string, Uint8Array, RegExp][] = [
+      ["trailing bytes", frame(valueCodec.name, Uint8Array.of(1, 2)), /invalid MessagePack payload: .*end of buffer/],
+      ["bad frame header", Uint8Array.from({ length: 16 }, () => rng.int(256)), /corrupt length header/],
+      ["truncated payload", frame(valueCodec.name, longString.subarray(8, 8 + 100)), /invalid MessagePack payload/],
+      ["empty", new Uint8Array(0), /record is 0 bytes; needs at least the 8-byte length header/],
+    ];
+    const dst = await filled(clock, 5, "keep");
+    const before = await snapshot(dst);
+    for (const [label, bytes, reason] of valueCases) {
+      const name = `bad \uFEFF${label}`;
+      const path = join(dir, `bad-${label}.ckpt`);
+      writeFileSync(path, file(valueCodec.name, goodValues, [name, bytes]));
+      for (const merge of [false, true]) {
+        await assert.rejects(dst.loadCheckpoint(path, { merge }), (e) => {
+          assert.ok(isVlstoreError(e, "Corrupt"), `${label}: ${String(e)}`);
+          assert.ok(e.message.includes(JSON.stringify(name)), `${label}: names the key: ${e.message}`);
+          const want = new RegExp(`record 3 .*is not a valid vlstore\\.msgpack/1 record: ${reason.source}`);
+          assert.match(e.message, want, label);
+          return true;
+        });
+        assert.deepEqual(await snapshot(dst), before, `${label} (merge ${merge}) changed nothing`);
+      }
+    }
+    // The same check for a FlatBuffers codec: an atomic frame inside an embedding checkpoint.
+    const emb = Depot.memory(embeddingCodec);
+    await emb.put("kept", Embedding.from({ key: 1n, weights: [1, 2] }));
+    const oneAtom = { atomTypes: [1], masses: [1], positions: [0, 0, 0], forces: [0, 0, 0] };
+    const frameBytes = atomicFrameCodec.encode(AtomicFrame.from(oneAtom));
+    const goodEmb = [0, 1, 2].map((i) => embeddingCodec.encode({ key: i, weights: [i, i] }));
+    const path = join(dir, "bad-embedding.ckpt");
+    writeFileSync(path, file(embeddingCodec.name, goodEmb, ["frame", frameBytes]));
+    await assert.rejects(
+      emb.loadCheckpoint(path),
+      /record 1 \("frame", \d+ bytes\) is not a valid vlstore\.embedding\/1 record: .*identifier/,
+    );
+    assert.deepEqual(emb.keys(), ["kept"]);
+    // And a valid hand-built file (misaligned record bytes included) still loads.
+    writeFileSync(path, file(embeddingCodec.name, goodEmb, ["ok", embeddingCodec.encode({ key: 9, weights: [9, 9] })]));
+    assert.deepEqual(await emb.loadCheckpoint(path), { records: 4 });
+    assert.equal((await emb.get("ok"))!.key, 9n);
   });
 
   it("a process killed during a load leaves the depot either as it was or fully loaded", async (t) => {

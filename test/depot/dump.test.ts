@@ -2,16 +2,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Depot } from "../../src/depot/index.js";
 import { Embedding, embeddingCodec, bytesCodec } from "../../src/codecs/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
+import { DUMP_HEADER_BYTES, DumpLayoutError, readDump } from "../support/dump-reader.js";
 import { DAY, FakeClock, tempDir } from "../support/tmp.js";
+import { hasPythonModule, PYTHON, SHARED, skipUnless } from "../support/tools.js";
 
 const DIMS = [8, 16, 4, 8]; // dimension of groups 0..3
-const SEED_DOC = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/seeds/000_2bc1ec4511578817.txt");
+/** The embedding store's documentation, whose "Extract Weights" section holds its Python dump reader. */
+const SEED_DOC = join(SHARED, "seeds/000_2bc1ec4511578817.txt");
 
 interface Model {
   key: bigint;
@@ -43,21 +45,21 @@ async function build(dir: string): Promise<{ depot: Depot<Embedding>; model: Map
   return { depot, model, clock };
 }
 
-/** Parse a dump file independently of the writer. */
-function parseDump(bytes: Buffer): { dims: number[]; counts: bigint[]; records: { key: bigint; group: number; weights: number[] }[] } {
-  const dims = Array.from({ length: 256 }, (_, g) => bytes.readInt32LE(4 * g));
-  const counts = Array.from({ length: 256 }, (_, g) => bytes.readBigUInt64LE(1024 + 8 * g));
-  const records = [];
-  let at = 1024 + 2048;
-  while (at < bytes.length) {
-    const key = bytes.readBigUInt64LE(at);
-    const group = bytes.readInt32LE(at + 8);
-    const weights = Array.from({ length: dims[group]! }, (_, i) => bytes.readFloatLE(at + 12 + 4 * i));
-    records.push({ key, group, weights });
-    at += 12 + 4 * dims[group]!;
+/** A dump built byte by byte from the FORMAT.md table (for the reader's own checks). */
+function handBuiltDump(records: { key: bigint; group: number; weights: number[] }[], dims: Record<number, number>): Buffer {
+  const header = Buffer.alloc(DUMP_HEADER_BYTES);
+  for (const [g, d] of Object.entries(dims)) header.writeInt32LE(d, 4 * Number(g));
+  const parts = [header];
+  for (const r of records) {
+    const rec = Buffer.alloc(12 + 4 * r.weights.length);
+    rec.writeBigUInt64LE(r.key, 0);
+    rec.writeInt32LE(r.group, 8);
+    r.weights.forEach((w, i) => rec.writeFloatLE(w, 12 + 4 * i));
+    parts.push(rec);
+    const at = 1024 + 8 * r.group;
+    if (r.group >= 0 && r.group < 256) header.writeBigUInt64LE(header.readBigUInt64LE(at) + 1n, at);
   }
-  assert.equal(at, bytes.length, "records end exactly at the end of the file");
-  return { dims, counts, records };
+  return Buffer.concat(parts);
 }
 
 describe("Depot.dump", () => {
@@ -68,7 +70,7 @@ describe("Depot.dump", () => {
     for (const [i, cond] of cases.entries()) {
       const path = join(dir, `dump-${i}.bin`);
       const summary = await depot.dump(path, cond);
-      const parsed = parseDump(readFileSync(path));
+      const parsed = readDump(readFileSync(path));
       const want = [...model.values()].filter(
         (m) =>
           (cond.expireDays === undefined || clock.now - m.updatedAt <= cond.expireDays * DAY) &&
@@ -83,7 +85,7 @@ describe("Depot.dump", () => {
         const r = byKey.get(m.key);
         assert.ok(r, `key ${m.key} in case ${i}`);
         assert.equal(r.group, m.group);
-        assert.deepEqual(r.weights, Array.from(m.weights));
+        assert.deepEqual(r.weights, m.weights);
       }
       for (let g = 0; g < 256; g++) {
         const n = want.filter((m) => m.group === g).length;
@@ -94,33 +96,39 @@ describe("Depot.dump", () => {
     await depot.close();
   });
 
-  it("is read correctly by the Python reader from the embedding store's documentation", async (t) => {
-    const dir = tempDir();
-    const { depot, model } = await build(dir);
-    const path = join(dir, "weights.dat");
-    await depot.dump(path, { minCount: 2 });
-    await depot.close();
-    // Run the reader exactly as documented, pointed at our file, then print what it collected.
-    const doc = readFileSync(SEED_DOC, "utf8");
-    const snippet = /## Extract Weights\s*```python\n([\s\S]*?)```/.exec(doc)?.[1];
-    assert.ok(snippet, "the seed document's Python reader was found");
-    const script =
-      snippet.replace(/^path = .*$/m, `path = ${JSON.stringify(path)}`) +
-      "\nimport json, sys\n" +
-      "sys.stdout.write('\\nRESULT ' + json.dumps([{str(k): [float(x) for x in v] for k, v in g.items()} for g in weight_dict]) + '\\n')\n";
-    const scriptPath = join(dir, "reader.py");
-    writeFileSync(scriptPath, script);
-    const out = execFileSync("/usr/bin/python3", [scriptPath], { encoding: "utf8", maxBuffer: 64 << 20 });
-    const result = JSON.parse(out.slice(out.lastIndexOf("RESULT ") + 7)) as Record<string, number[]>[];
-    const want = [...model.values()].filter((m) => m.updates >= 2);
-    let seen = 0;
-    for (const m of want) {
-      assert.deepEqual(result[m.group]![String(m.key)], Array.from(m.weights), `key ${m.key}`);
-      seen++;
-    }
-    assert.equal(result.reduce((n, g) => n + Object.keys(g).length, 0), seen);
-    t.diagnostic(`python read ${seen} records`);
-  });
+  it(
+    "is read correctly by the Python reader from the embedding store's documentation",
+    { skip: skipUnless(existsSync(SEED_DOC), `${SEED_DOC} (the seed document, beside the clone as ../shared)`) ||
+        skipUnless(hasPythonModule("numpy"), `numpy for ${PYTHON} (Debian package python3-numpy)`) },
+    async (t) => {
+      const dir = tempDir();
+      const { depot, model } = await build(dir);
+      const path = join(dir, "weights.dat");
+      await depot.dump(path, { minCount: 2 });
+      await depot.close();
+      // Run the reader exactly as documented, pointed at our file, then print what it collected.
+      assert.ok(existsSync(SEED_DOC), `${SEED_DOC} is missing (CI lays ../shared beside the clone)`);
+      const doc = readFileSync(SEED_DOC, "utf8");
+      const snippet = /## Extract Weights\s*```python\n([\s\S]*?)```/.exec(doc)?.[1];
+      assert.ok(snippet, "the seed document's Python reader was found");
+      const script =
+        snippet.replace(/^path = .*$/m, `path = ${JSON.stringify(path)}`) +
+        "\nimport json, sys\n" +
+        "sys.stdout.write('\\nRESULT ' + json.dumps([{str(k): [float(x) for x in v] for k, v in g.items()} for g in weight_dict]) + '\\n')\n";
+      const scriptPath = join(dir, "reader.py");
+      writeFileSync(scriptPath, script);
+      const out = execFileSync(PYTHON, [scriptPath], { encoding: "utf8", maxBuffer: 64 << 20 });
+      const result = JSON.parse(out.slice(out.lastIndexOf("RESULT ") + 7)) as Record<string, number[]>[];
+      const want = [...model.values()].filter((m) => m.updates >= 2);
+      let seen = 0;
+      for (const m of want) {
+        assert.deepEqual(result[m.group]![String(m.key)], Array.from(m.weights), `key ${m.key}`);
+        seen++;
+      }
+      assert.equal(result.reduce((n, g) => n + Object.keys(g).length, 0), seen);
+      t.diagnostic(`python read ${seen} records`);
+    },
+  );
 
   it("refuses a group with two dimensions and a non-embedding depot, writing no file", async () => {
     const dir = tempDir();
@@ -134,5 +142,35 @@ describe("Depot.dump", () => {
     const bytes = Depot.memory(bytesCodec);
     await assert.rejects(bytes.dump(path), (e) => isVlstoreError(e, "InvalidArgument") && /embedding/.test(e.message));
     assert.equal(existsSync(path), false);
+  });
+});
+
+describe("the test suite's own dump reader (test/support/dump-reader.ts, from docs/FORMAT.md)", () => {
+  const records = [
+    { key: 0xfedcba9876543210n, group: 3, weights: [1.5, -2, 0.25] },
+    { key: 7n, group: 0, weights: [4] },
+    { key: 8n, group: 3, weights: [0, 1, 2] },
+  ];
+  const good = handBuiltDump(records, { 0: 1, 3: 3 });
+
+  it("reads a dump built byte by byte from the layout table", () => {
+    const d = readDump(good);
+    assert.deepEqual(d.records.map((r) => [r.key, r.group, Array.from(r.weights)]), records.map((r) => [r.key, r.group, r.weights]));
+    assert.equal(d.counts[3], 2n);
+    assert.equal(d.dims[255], 0);
+  });
+
+  it("refuses truncation, a miscounted group, a record in a zero-dimension group and a stray dimension", () => {
+    const cases: [string, Buffer, RegExp][] = [
+      ["short header", good.subarray(0, 100), /shorter than its 3072-byte header/],
+      ["cut record", good.subarray(0, good.length - 2), /needs 24 bytes, 22 left/],
+      ["count", Buffer.from(good).fill(9, 1024 + 8 * 3, 1024 + 8 * 3 + 1), /group 3: header counts 9 records, file has 2/],
+      ["zero dim", handBuiltDump([{ key: 1n, group: 5, weights: [] }], {}), /group 5 has dimension 0/],
+      ["stray dim", handBuiltDump([], { 9: 4 }), /group 9 has no record but dimension 4/],
+      ["bad group", handBuiltDump([{ key: 1n, group: 300, weights: [] }], {}), /group 300, expected 0..255/],
+    ];
+    for (const [what, bytes, message] of cases) {
+      assert.throws(() => readDump(bytes), (e) => e instanceof DumpLayoutError && message.test(e.message), what);
+    }
   });
 });

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { Depot } from "../../src/depot/index.js";
 import { AtomicFrame, atomicFrameCodec, valueCodec } from "../../src/codecs/index.js";
 import { isVlstoreError } from "../../src/errors.js";
-import { CollateError, createLoader, Loader, type LoaderOptions, type LoaderState } from "../../src/loader/index.js";
+import {
+  CollateError,
+  createLoader,
+  Loader,
+  type LoaderOptions,
+  type LoaderSource,
+  type LoaderState,
+} from "../../src/loader/index.js";
+import { batchMateLocality } from "../../src/loader/locality.js";
 import { FakeClock, tempDir } from "../support/tmp.js";
 import { drain, frameDepot, merge, rowDepot, rowName, type Row } from "./support.js";
 
@@ -152,6 +160,60 @@ describe("Loader reads", () => {
     await d.close();
   });
 
+  const title = 'default "blocks", cache 4x smaller than the data: <= 1.25 decompressions per block per epoch';
+  it(`${title}, batch-mates within 1.5x "full"`, async () => {
+    const path = join(tempDir(), "rows.vls");
+    const w = await rowDepot(4608, { path });
+    const blocks = w.chunkStore.blockCount;
+    const cacheBytes = Math.floor(w.stats().rawBytes / 4);
+    await w.close();
+    const d = await Depot.open(path, valueCodec, { readOnly: true, cacheBytes });
+    const index = (name: string): number => Number(name.slice(1)); // rowName(i) = r0000..: the storage order
+    const epochs = 3;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const l = d.loader({ seed: 1, epoch, cacheBytes, batchSize: 32 });
+      const open = l.options.windows * l.options.blockWindow;
+      assert.ok(open < blocks / 4, `sized from the cache: ${open} open blocks`);
+      const batches = (await drain(l)).map((b) => b.map(index));
+      const full = d.loader({ shuffle: "full", seed: 1, epoch }).globalOrder().map(index);
+      const fullBatches: number[][] = [];
+      for (let p = 0; p < full.length; p += 32) fullBatches.push(full.slice(p, p + 32));
+      const [mine, uniform] = [batchMateLocality(batches), batchMateLocality(fullBatches)];
+      assert.ok(mine <= 1.5 * uniform, `epoch ${epoch}: "blocks" ${mine.toFixed(4)} vs "full" ${uniform.toFixed(4)}`);
+    }
+    const perBlock = d.chunkStore.stats().decompressions / blocks / epochs;
+    assert.ok(perBlock <= 1.25, `${perBlock.toFixed(3)} decompressions per block per epoch (${blocks} blocks)`);
+    await d.close();
+  });
+
+  it("sizes the default window from the cache the source reports, or from the cacheBytes option", async () => {
+    const d = await rowDepot(2000);
+    const source = (cacheBytes: number): LoaderSource<Row> => ({
+      records: () => d.records(),
+      chunkStore: { locate: (id) => d.chunkStore.locate(id), getMany: (ids) => d.chunkStore.getMany(ids), openOptions: { cacheBytes } },
+      codec: d.codec,
+    });
+    // Blocks of about 2 KiB: 64 KiB holds ~32, 3/4 of that open in 4 windows of 6.
+    const small = createLoader(source(64 << 10)).options;
+    assert.deepEqual([small.windows, small.blockWindow], [4, 6]);
+    const large = createLoader(source(1 << 20)).options;
+    assert.ok(large.blockWindow > 8 * small.blockWindow, `${large.blockWindow} vs ${small.blockWindow}`);
+    assert.deepEqual(d.loader({ cacheBytes: 64 << 10 }).options.blockWindow, 6);
+    const two = d.loader({ cacheBytes: 64 << 10, windows: 2 }).options.blockWindow;
+    assert.ok([12, 13].includes(two), `half as many windows, twice as wide: ${two}`);
+    assert.deepEqual(d.loader({ cacheBytes: 64 << 10, blockWindow: 3 }).options.windows, 4);
+    assert.deepEqual(d.loader({ cacheBytes: 64 << 10, blockWindow: 12 }).options.windows, 2);
+    // The state fixes the sizes: resuming under another cache continues the same order.
+    const l = d.loader({ cacheBytes: 64 << 10, batchSize: 10 });
+    const it = l[Symbol.asyncIterator]();
+    await it.next();
+    await it.return!();
+    const resumed = d.loader({ cacheBytes: 1 << 20, resume: l.state(), batchSize: 10 });
+    assert.deepEqual([resumed.options.windows, resumed.options.blockWindow], [4, 6]);
+    assert.deepEqual((await drain(resumed)).flat(), l.globalOrder().slice(10));
+    await d.close();
+  });
+
   it("keeps ranks block-local: with 4 ranks each decompresses well under all the blocks", async () => {
     const path = join(tempDir(), "rows.vls");
     const w = await rowDepot(2000, { path });
@@ -244,6 +306,9 @@ describe("Loader reads", () => {
       [{ rank: -1 }, "rank"],
       [{ prefetch: -1 }, "prefetch"],
       [{ blockWindow: 0 }, "blockWindow"],
+      [{ windows: 0 }, "windows"],
+      [{ windows: 1.5 }, "windows"],
+      [{ cacheBytes: -1 }, "cacheBytes"],
       [{ dropLast: "yes" }, "dropLast"],
       [{ collate: "tensor" }, "collate"],
       [{ names: "r0000" }, "names"],
@@ -269,6 +334,7 @@ describe("Loader reads", () => {
     assert.throws(() => d.loader({ seed: 5, resume: state }), (e) => isVlstoreError(e, "InvalidArgument") && /seed=4/.test(e.message));
     assert.throws(() => d.loader({ shuffle: "full", resume: state }), /shuffle/);
     assert.throws(() => d.loader({ blockWindow: 2, resume: state }), /blockWindow/);
+    assert.throws(() => d.loader({ windows: state.windows + 1, resume: state }), /windows/);
     assert.doesNotThrow(() => d.loader({ seed: 4, epoch: 0, resume: state }), "agreeing options are fine");
     await d.put("new", { i: -1, pad: "" });
     assert.throws(() => d.loader({ resume: state }), (e) => isVlstoreError(e, "InvalidArgument") && /changed since/.test(e.message));

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { deriveSeed, epochOrder as epoch, groupByBlock, type OrderParams, type PlannedRecord } from "../../src/loader/order.js";
+import { batchMateLocality } from "../../src/loader/locality.js";
+import { sizeWindows } from "../../src/loader/window.js";
 
 const epochOrder = (recs: readonly PlannedRecord[], p: OrderParams): Uint32Array => epoch(recs, p).order;
 
@@ -9,7 +11,14 @@ function records(n: number, perBlock: number): PlannedRecord[] {
   return Array.from({ length: n }, (_, i) => ({ name: `r${i}`, id: i, block: Math.floor(i / perBlock) }));
 }
 
-const params = (p: Partial<OrderParams> = {}): OrderParams => ({ shuffle: "blocks", seed: 0, epoch: 0, blockWindow: 4, ...p });
+const params = (p: Partial<OrderParams> = {}): OrderParams => ({
+  shuffle: "blocks",
+  seed: 0,
+  epoch: 0,
+  blockWindow: 4,
+  windows: 1,
+  ...p,
+});
 
 function assertPermutation(order: Uint32Array, n: number): void {
   assert.equal(order.length, n);
@@ -74,6 +83,8 @@ describe("epoch order", () => {
     const recs = records(12, 3);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "full", seed: 42, epoch: 1 }))], PINNED_FULL);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 2 }))], PINNED_BLOCKS);
+    const lanes = params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 1, windows: 2 });
+    assert.deepEqual([...epochOrder(recs, lanes)], PINNED_LANES);
   });
 
   it('"blocks" keeps each window of blockWindow blocks contiguous', () => {
@@ -89,6 +100,86 @@ describe("epoch order", () => {
       assertPermutation(order, n);
       assertWindows(recs, order, window);
     }
+  });
+
+  it('"blocks" keeps at most windows x blockWindow blocks open at any point', () => {
+    for (const [n, perBlock, window, windows] of [
+      [1000, 7, 4, 4],
+      [999, 10, 3, 2],
+      [5000, 5, 20, 4],
+      [2000, 100, 2, 4],
+      [300, 1, 5, 3],
+    ] as const) {
+      const recs = records(n, perBlock);
+      const order = epochOrder(recs, params({ blockWindow: window, windows, seed: n }));
+      assertPermutation(order, n);
+      // A block is open from its first record in the order to its last.
+      const first = new Map<number, number>();
+      const last = new Map<number, number>();
+      order.forEach((i, p) => {
+        const b = recs[i]!.block;
+        if (!first.has(b)) first.set(b, p);
+        last.set(b, p);
+      });
+      const delta = new Int32Array(n + 1);
+      for (const [b, f] of first) {
+        delta[f]!++;
+        delta[last.get(b)! + 1]!--;
+      }
+      let open = 0;
+      let most = 0;
+      for (let p = 0; p < n; p++) most = Math.max(most, (open += delta[p]!));
+      assert.ok(most <= window * windows, `${n}/${perBlock}/${window}x${windows}: ${most} blocks open at once`);
+    }
+  });
+
+  it('"blocks" draws every batch from all open windows, and spreads a block\'s records over its window', () => {
+    const recs = records(4000, 5);
+    const { order, keys } = epoch(recs, params({ blockWindow: 10, windows: 4, seed: 3 }));
+    // The key's integer part (times windows) is the lane, i.e. which of the open windows a record comes from.
+    for (let p = 0; p + 32 <= 4000; p += 32) {
+      const lanes = new Set([...order.subarray(p, p + 32)].map((i) => Math.floor(keys[i]! * 4)));
+      assert.equal(lanes.size, 4, `batch at ${p} draws from ${lanes.size} windows`);
+    }
+    // Consecutive records of a block are about windows x blockWindow = 40 positions apart, never bunched.
+    const prev = new Map<number, number>();
+    const gaps: number[] = [];
+    order.forEach((i, p) => {
+      const b = recs[i]!.block;
+      if (prev.has(b)) gaps.push(p - prev.get(b)!);
+      prev.set(b, p);
+    });
+    const mean = gaps.reduce((a, g) => a + g, 0) / gaps.length;
+    assert.ok(mean > 30 && mean < 50, `mean gap ${mean}`);
+    assert.ok(Math.min(...gaps) >= 10, `smallest gap ${Math.min(...gaps)}`);
+  });
+
+  it('default "blocks", trajectory 4x the cache: batch-mate locality within 1.5x "full", each block read once', () => {
+    // 48 KB frames, 5 to a 256 KiB block (241 KB decompressed), the default 64 MiB cache, 4x as many blocks.
+    const { blockWindow, windows, cacheBlocks } = sizeWindows(64 << 20, 5 * 48_224, {});
+    const recs = records(cacheBlocks * 4 * 5, 5);
+    const locality = (p: OrderParams): number => {
+      const order = epochOrder(recs, p);
+      const batches: number[][] = [];
+      for (let q = 0; q < order.length; q += 32) batches.push([...order.subarray(q, q + 32)]);
+      return batchMateLocality(batches, 4);
+    };
+    for (const e of [0, 1, 2]) {
+      const blocks = locality(params({ blockWindow, windows, epoch: e, seed: 17 }));
+      const full = locality(params({ shuffle: "full", epoch: e, seed: 17 }));
+      assert.ok(blocks <= 1.5 * full, `epoch ${e}: "blocks" ${blocks.toFixed(4)} vs "full" ${full.toFixed(4)}`);
+    }
+    // A block cache of cacheBlocks, least recently used out: every block loaded once.
+    const order = epochOrder(recs, params({ blockWindow, windows, seed: 17 }));
+    const cache = new Map<number, true>();
+    let loads = 0;
+    for (const i of order) {
+      const b = recs[i]!.block;
+      if (!cache.delete(b)) loads++;
+      cache.set(b, true);
+      if (cache.size > cacheBlocks) cache.delete(cache.keys().next().value!);
+    }
+    assert.ok(loads <= 1.25 * cacheBlocks * 4, `${loads} loads for ${cacheBlocks * 4} blocks`);
   });
 
   it('"blocks" with blockWindow 1 keeps every block contiguous, its records shuffled', () => {
@@ -168,4 +259,6 @@ describe("epoch order", () => {
 });
 
 const PINNED_FULL = [2, 11, 5, 4, 7, 10, 0, 1, 8, 3, 9, 6];
-const PINNED_BLOCKS = [2, 4, 1, 5, 0, 3, 10, 7, 9, 11, 8, 6];
+// Changed with state version 2 (multi-window "blocks" with records spread over their window; issue 17).
+const PINNED_BLOCKS = [1, 2, 5, 0, 3, 4, 8, 10, 7, 11, 6, 9];
+const PINNED_LANES = [1, 5, 2, 4, 0, 3, 8, 10, 7, 11, 6, 9];

@@ -121,7 +121,7 @@ describe("rank split", () => {
     /** Mean over ranks of the fraction of all blocks a rank touches in one epoch. */
     const touched = (perBlock: number, worldSize: number, withKeys: boolean): number => {
       const recs: PlannedRecord[] = Array.from({ length: perBlock * 200 }, (_, i) => ({ name: `${i}`, id: i, block: Math.floor(i / perBlock) }));
-      const { order, keys } = epochOrder(recs, { shuffle: "blocks", seed: 1, epoch: 0, blockWindow: 16 });
+      const { order, keys } = epochOrder(recs, { shuffle: "blocks", seed: 1, epoch: 0, blockWindow: 16, windows: 1 });
       const keyAt = withKeys ? (p: number): number => keys[order[p]!]! : undefined;
       let sum = 0;
       for (let rank = 0; rank < worldSize; rank++) {

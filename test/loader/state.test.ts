@@ -7,11 +7,12 @@ import { checkStateMatches, recordsFingerprint, validateState, type LoaderState 
 const recs = (names: string[], blocks?: number[]): PlannedRecord[] => names.map((name, i) => ({ name, id: i, block: blocks?.[i] ?? 0 }));
 
 const good: LoaderState = {
-  version: 1,
+  version: 2,
   seed: 7,
   epoch: 2,
   shuffle: "blocks",
   blockWindow: 16,
+  windows: 4,
   position: 40,
   records: 100,
   fingerprint: "0123456789abcdef",
@@ -27,7 +28,10 @@ describe("loader state", () => {
       null,
       42,
       [],
-      { ...good, version: 2 },
+      { ...good, version: 3 },
+      { ...good, version: 1 },
+      { ...good, windows: 0 },
+      { ...good, windows: undefined },
       { ...good, seed: -1 },
       { ...good, seed: 2 ** 32 },
       { ...good, epoch: 1.5 },
@@ -41,6 +45,18 @@ describe("loader state", () => {
     for (const s of bad) {
       assert.throws(() => validateState(s), (e) => isVlstoreError(e, "InvalidArgument") && e.argument === "resume", JSON.stringify(s));
     }
+  });
+
+  it('reads version 1 states of "none" and "full" (orders unchanged), refuses version 1 "blocks" clearly', () => {
+    const { windows: _, ...v1 } = { ...good, version: 1 };
+    for (const shuffle of ["none", "full"] as const) {
+      assert.deepEqual(validateState({ ...v1, shuffle }), { ...good, shuffle, windows: 1 });
+    }
+    assert.throws(
+      () => validateState(v1),
+      (e) =>
+        isVlstoreError(e, "InvalidArgument") && /version 1/.test(e.message) && /older "blocks" order/.test(e.message),
+    );
   });
 
   it("fingerprints the names in order, and blocks only for the blocks shuffle", () => {

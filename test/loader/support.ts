@@ -18,8 +18,9 @@ export interface SmallDepotOptions {
 
 /** `n` records named r0000.. of about 200 bytes each, 2 KiB blocks (~9 records each), 16 KiB chunks. Flushed. */
 export async function rowDepot(n: number, o: SmallDepotOptions = {}): Promise<Depot<Row>> {
-  const options = { chunkSize: 16 << 10, blockSize: 2 << 10, ...o };
-  const d = o.path === undefined ? Depot.memory(valueCodec, options) : await Depot.open(o.path, valueCodec, options);
+  const { path, ...rest } = o; // path is not a Depot option (Depot.open refuses unknown names)
+  const options = { chunkSize: 16 << 10, blockSize: 2 << 10, ...rest };
+  const d = path === undefined ? Depot.memory(valueCodec, options) : await Depot.open(path, valueCodec, options);
   for (let i = 0; i < n; i++) await d.put(rowName(i), { i, pad: "x".repeat(180) });
   await d.flush();
   return d as Depot<Row>;

@@ -1,7 +1,7 @@
 /**
  * The read commands take an http(s):// or s3:// location as well as a path,
  * through the library's open: the same archive served by nginx answers info,
- * ls, get, export, dump and checkpoint exactly as the local file does.
+ * ls, get, verify, export, dump and checkpoint exactly as the local file does.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
@@ -18,7 +18,7 @@ const path = join(dir, "emb.vls");
 await makeEmbeddings(path, 60);
 if (nginx) copyFileSync(path, join(nginx.root, "emb.vls"));
 
-test("info, ls, get, export, dump and checkpoint of an archive over HTTP equal those of the local file", { skip }, async () => {
+test("info, ls, get, verify, export, dump and checkpoint of an archive over HTTP equal those of the local file", { skip }, async () => {
   const url = nginx!.urlOf("emb.vls");
   const strip = (json: string): unknown => ({ ...JSON.parse(json), file: undefined });
   const [li, ri] = await Promise.all([vlstore(["info", path, "--json"]), vlstore(["info", url, "--json"])]);
@@ -37,6 +37,9 @@ test("info, ls, get, export, dump and checkpoint of an archive over HTTP equal t
     assert.equal(r.code, 0, r.stderr);
     assert.ok(readFileSync(a).equals(readFileSync(b)), `${cmd} output`);
   }
+  const [lv, rv] = await Promise.all([vlstore(["verify", path, "--json"]), vlstore(["verify", url, "--json"])]);
+  assert.equal(rv.code, 0, rv.stderr);
+  assert.deepEqual(strip(rv.stdout), strip(lv.stdout));
   const a = join(dir, "local.jsonl");
   const b = join(dir, "remote.jsonl");
   assert.equal((await vlstore(["export", path, "--jsonl", a])).code, 0);

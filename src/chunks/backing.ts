@@ -30,7 +30,13 @@ export interface Backing extends ByteSource {
 
 /** Throw TruncatedError unless `[offset, offset + length)` lies in `[0, size)`. */
 export function checkRange(offset: number, length: number, size: number, what: string): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > size
+  ) {
     throw new TruncatedError(what, offset + length, size, offset);
   }
 }

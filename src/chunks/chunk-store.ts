@@ -78,13 +78,26 @@ export class ChunkStore implements AsyncDisposable {
     this.tailBytes = tailBytes;
     this.table = new ChunkTable(init.source, init.location);
     this.table.addWritten(state.chunks);
-    this.planner = new ReadPlanner(init.source, this.table, this.cache, init.open.reads ?? {}, init.location, this.counters);
+    this.planner = new ReadPlanner(
+      init.source,
+      this.table,
+      this.cache,
+      init.open.reads ?? {},
+      init.location,
+      this.counters,
+    );
     const ahead = new ReadAhead(this.table, this.planner, state.settings.blockSize);
     if (!this.readOnly && this.backing !== undefined) {
       this.writer = new ChunkWriter(this.backing, this.table, this.cache, state.settings, init.open.blockRecords);
       this.commits = new CommitPlanner(this.writer, this.table, this.metaMap, state, init.open.durable);
     }
-    this.reader = new RecordReader(this.table, this.planner, ahead, () => this.writer?.openChunk, () => this.recordCount);
+    this.reader = new RecordReader(
+      this.table,
+      this.planner,
+      ahead,
+      () => this.writer?.openChunk,
+      () => this.recordCount,
+    );
   }
 
   // ---------------------------------------------------------------- opening
@@ -98,7 +111,10 @@ export class ChunkStore implements AsyncDisposable {
    * An in-memory store over a copy of `bytes` (as produced by toBytes()),
    * appendable. A torn tail after the last commit is dropped.
    */
-  static async fromBytes(bytes: Uint8Array, options: Pick<ChunkStoreOptions, "cacheBytes" | "blockRecords"> = {}): Promise<ChunkStore> {
+  static async fromBytes(
+    bytes: Uint8Array,
+    options: Pick<ChunkStoreOptions, "cacheBytes" | "blockRecords"> = {},
+  ): Promise<ChunkStore> {
     return new ChunkStore(await bytesInit(bytes, options));
   }
 

@@ -96,7 +96,12 @@ export class ChunkWriter {
     };
     this.table.chunks.push(info);
     const nextRecord = open.firstRecord + open.recordCount;
-    this.openChunk = new OpenChunk(nextRecord, open.firstBlock + open.blockCount, this.settings.blockSize, this.blockRecords);
+    this.openChunk = new OpenChunk(
+      nextRecord,
+      open.firstBlock + open.blockCount,
+      this.settings.blockSize,
+      this.blockRecords,
+    );
     this.inFlight++;
     const frame = this.encode(info, sealed);
     frame.catch(noop); // awaited by the writer below; this only marks it handled meanwhile

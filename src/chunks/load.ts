@@ -155,10 +155,15 @@ export interface JournalPiece {
  * The journal payloads of a loaded state, decompressed, with the journal
  * byte accounting (on uncompressed sizes, as the writer counts them).
  */
-export async function inflateJournal(state: LoadedState, inflate: (stored: Uint8Array, where: { what: string; offset: number }) => Promise<Uint8Array>): Promise<Uint8Array[]> {
+export async function inflateJournal(
+  state: LoadedState,
+  inflate: (stored: Uint8Array, where: { what: string; offset: number }) => Promise<Uint8Array>,
+): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const piece of state.journal) {
-    const bytes = piece.compressed ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset }) : piece.bytes;
+    const bytes = piece.compressed
+      ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
+      : piece.bytes;
     if (piece.full) state.accounting.lastJournalFullBytes = bytes.length;
     else state.accounting.journalDeltaBytes += bytes.length;
     if (piece.full || bytes.length > 0) out.push(bytes);
@@ -198,7 +203,12 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       tail = await searchBackForCommit(backing, path);
     }
   }
-  const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
+  const accounting: Accounting = {
+    lastIndexFullBytes: 0,
+    indexDeltaBytes: 0,
+    lastJournalFullBytes: 0,
+    journalDeltaBytes: 0,
+  };
   if (tail === undefined) {
     return {
       settings,
@@ -222,7 +232,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   if (cur.offset > stop) await backing.extend(stop);
   while (cur.offset > stop) {
     const prev = cur.prevCommit;
-    if (prev < FILE_HEADER_SIZE) throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
+    if (prev < FILE_HEADER_SIZE)
+      throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
     let c: CommitAt;
     try {
       c = await readCommit(backing, prev, path);
@@ -264,7 +275,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
       const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
       // Copies: the Depot may keep them, and they must not pin a whole file buffer or outlive a memory map.
-      if (full || c.journal.length > 0) journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
+      if (full || c.journal.length > 0)
+        journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
     }
   }
 
@@ -303,7 +315,12 @@ function checkIndex(chunks: readonly IndexEntry[], tail: CommitAt): void {
       e.recordCount < 1 ||
       e.blockCount < 1 ||
       e.blockCount > e.recordCount;
-    if (bad) throw new CorruptError("chunk index", `entry ${i} (${e.offset}+${e.frameSize}, ${e.recordCount} records, ${e.blockCount} blocks)`, tail.offset);
+    if (bad)
+      throw new CorruptError(
+        "chunk index",
+        `entry ${i} (${e.offset}+${e.frameSize}, ${e.recordCount} records, ${e.blockCount} blocks)`,
+        tail.offset,
+      );
     end = e.offset + e.frameSize;
     records += e.recordCount;
   }

@@ -210,7 +210,8 @@ export class ReadPlanner {
         cur.c === t.c &&
         cur.last === t.b - 1 &&
         cur.zstd &&
-        zstd && cur.end === start &&
+        zstd &&
+        cur.end === start &&
         cur.rawBytes + e.rawSize <= RUN_BYTES &&
         cur.end + e.storedSize - cur.start <= this.plan.maxRequestBytes
       ) {

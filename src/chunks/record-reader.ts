@@ -31,7 +31,6 @@ export class RecordReader {
     private readonly recordCount: () => number,
   ) {}
 
-
   /**
    * Where record `id` lives. Synchronous; NotFoundError for an unknown id.
    * Over a remote source the chunk's header must have been read (by a read

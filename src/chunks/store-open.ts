@@ -89,7 +89,12 @@ export function memoryInit(options: ChunkStoreOptions): StoreInit {
       indexFull: true,
       journalFull: false,
     },
-    accounting: { lastIndexFullBytes: metaBytes(meta), indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 },
+    accounting: {
+      lastIndexFullBytes: metaBytes(meta),
+      indexDeltaBytes: 0,
+      lastJournalFullBytes: 0,
+      journalDeltaBytes: 0,
+    },
     validEnd: bytes.length,
     scanned: false,
   };

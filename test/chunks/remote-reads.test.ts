@@ -70,7 +70,10 @@ test("open over an async source: header and tail in at most 2 requests; records 
   all.forEach((r, i) => assert.ok(equalBytes(r, records[i]!), `record ${i}`));
   for (const i of [0, 17, 599]) assert.ok(equalBytes(await s.get(i), records[i]!));
   await assert.rejects(s.put(new Uint8Array(8)), (e) => isVlstoreError(e, "ReadOnly"));
-  assert.throws(() => s.setMeta("k", "v"), (e) => isVlstoreError(e, "ReadOnly"));
+  assert.throws(
+    () => s.setMeta("k", "v"),
+    (e) => isVlstoreError(e, "ReadOnly"),
+  );
   await s.close();
 });
 
@@ -191,12 +194,18 @@ test("a damaged block read remotely is a ChecksumError naming chunk, block and o
 test("refresh(): a remote reader adopts commits made after it opened; without it the snapshot stays", async () => {
   const w = ChunkStore.memory(layout);
   const records: Uint8Array[] = [];
-  for (let i = 0; i < 150; i++) records.push(wave(i, 700)), await w.put(records[i]!);
+  for (let i = 0; i < 150; i++) {
+    records.push(wave(i, 700));
+    await w.put(records[i]!);
+  }
   let bytes = await w.toBytes();
   const src = new CountingSource(() => bytes);
   const r = await ChunkStore.open(src);
   assert.equal(r.recordCount, 150);
-  for (let i = 150; i < 400; i++) records.push(wave(i, 700)), await w.put(records[i]!);
+  for (let i = 150; i < 400; i++) {
+    records.push(wave(i, 700));
+    await w.put(records[i]!);
+  }
   bytes = await w.toBytes();
   assert.equal(r.recordCount, 150, "the snapshot stays until refresh");
   await assert.rejects(r.get(200), (e) => isVlstoreError(e, "NotFound"));
@@ -257,16 +266,23 @@ test("a Loader epoch over a remote Depot (headers loaded first) serves the same 
   const local = await Depot.open(path, bytesCodec, { readOnly: true, cacheBytes: 256 << 10 });
   const src = CountingSource.of(new Uint8Array(readFileSync(path)));
   const remote = await Depot.open(src, bytesCodec, { cacheBytes: 256 << 10 });
-  assert.throws(() => createLoader(remote, { shuffle: "blocks", seed: 3, batchSize: 16 }), (e) => isVlstoreError(e, "InvalidArgument"));
+  assert.throws(
+    () => createLoader(remote, { shuffle: "blocks", seed: 3, batchSize: 16 }),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
   await remote.chunkStore.loadHeaders();
   const epoch = async (depot: Depot<Uint8Array>): Promise<[string[], Uint8Array[]][]> => {
     const out: [string[], Uint8Array[]][] = [];
-    for await (const b of createLoader(depot, { shuffle: "blocks", seed: 3, epoch: 1, batchSize: 16 })) out.push([b.names, b.values]);
+    for await (const b of createLoader(depot, { shuffle: "blocks", seed: 3, epoch: 1, batchSize: 16 }))
+      out.push([b.names, b.values]);
     return out;
   };
   const a = await epoch(local);
   const b = await epoch(remote);
-  assert.deepEqual(b.map(([n]) => n), a.map(([n]) => n));
+  assert.deepEqual(
+    b.map(([n]) => n),
+    a.map(([n]) => n),
+  );
   b.forEach(([, vs], k) => vs.forEach((v, j) => assert.ok(equalBytes(v, a[k]![1][j]!))));
   assert.equal(new Set(a.flatMap(([n]) => n)).size, 300);
   await local.close();

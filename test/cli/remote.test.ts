@@ -18,18 +18,26 @@ const path = join(dir, "emb.vls");
 await makeEmbeddings(path, 60);
 if (nginx) copyFileSync(path, join(nginx.root, "emb.vls"));
 
-test("info, ls, get, verify, export, dump and checkpoint of an archive over HTTP equal those of the local file", { skip }, async () => {
+test("info, ls, get, verify, export, dump and checkpoint of an archive over HTTP equal those of the local file", {
+  skip,
+}, async () => {
   const url = nginx!.urlOf("emb.vls");
   const strip = (json: string): unknown => ({ ...JSON.parse(json), file: undefined });
   const [li, ri] = await Promise.all([vlstore(["info", path, "--json"]), vlstore(["info", url, "--json"])]);
   assert.equal(ri.code, 0, ri.stderr);
   assert.deepEqual(strip(ri.stdout), strip(li.stdout));
   for (const args of [["ls"], ["ls", "--long"], ["get", "e7"], ["get", "e42"]]) {
-    const [l, r] = await Promise.all([vlstore([args[0]!, path, ...args.slice(1)]), vlstore([args[0]!, url, ...args.slice(1)])]);
+    const [l, r] = await Promise.all([
+      vlstore([args[0]!, path, ...args.slice(1)]),
+      vlstore([args[0]!, url, ...args.slice(1)]),
+    ]);
     assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     assert.equal(r.stdout, l.stdout, args.join(" "));
   }
-  for (const [cmd, ext] of [["dump", "dump"], ["checkpoint", "ckpt"]] as const) {
+  for (const [cmd, ext] of [
+    ["dump", "dump"],
+    ["checkpoint", "ckpt"],
+  ] as const) {
     const a = join(dir, `local.${ext}`);
     const b = join(dir, `remote.${ext}`);
     assert.equal((await vlstore([cmd, path, a])).code, 0);

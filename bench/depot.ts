@@ -17,7 +17,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ChunkStore } from "../src/chunks/index.js";
-import { AtomicFrame, atomicFrameCodec, bytesCodec, Embedding, embeddingCodec, type Codec } from "../src/codecs/index.js";
+import {
+  AtomicFrame,
+  atomicFrameCodec,
+  bytesCodec,
+  Embedding,
+  embeddingCodec,
+  embeddingName,
+  type Codec,
+} from "../src/codecs/index.js";
 import { LennardJonesFluid } from "../src/demo/lennard-jones.js";
 import { Depot } from "../src/depot/index.js";
 import { Rng } from "../src/random.js";
@@ -106,13 +114,13 @@ async function embeddings(n: number): Promise<void> {
   const names: string[] = [];
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < 64; k++) w[k] = rng.normal();
-    const name = String(i * 7919);
+    const name = embeddingName(i % 4, BigInt(i * 7919));
     names.push(name);
     await depot.put(name, Embedding.from({ key: BigInt(i * 7919), group: i % 4, weights: w }));
   }
   await depot.close();
   await readFigures("embeddings", path, embeddingCodec, names, (name, v) => {
-    if (v.key !== BigInt(name)) throw new Error(`wrong value for ${name}`);
+    if (embeddingName(v.group, v.key) !== name) throw new Error(`wrong value for ${name}`);
   });
 }
 

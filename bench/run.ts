@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: vlstore side by side with LMDB, SQLite and LevelDB on the
- * frames and embeddings workloads (issue 5). For each workload the records
+ * `npm run bench`: vlstore side by side with LMDB, SQLite, LevelDB and, on
+ * the trajectory workloads, HDF5 and .npy: synthetic Lennard-Jones frames,
+ * real GROMACS water frames (issue 15) and embeddings (issue 5). For each workload the records
  * are generated once from a fixed seed and written to a scratch file; each
  * store then runs in its own child process (bench/lib/worker.ts) that writes,
  * measures and verifies every value it reads. This process gathers the
@@ -13,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs, type BenchArgs, type WorkloadName } from "./lib/args.js";
+import { parseArgs, WORKLOADS, type BenchArgs, type WorkloadName } from "./lib/args.js";
 import { runWorker } from "./lib/children.js";
 import { readDataset, writeDataset } from "./lib/dataset.js";
 import { renderFigures } from "./lib/figures.js";
@@ -24,9 +25,10 @@ import { machineInfo } from "./lib/machine.js";
 import { updateMarkdown } from "./lib/markdown.js";
 import { readPlan } from "./lib/plan.js";
 import type { JsonIndexResult, StoreResult, WorkloadResult } from "./lib/results.js";
-import { REFERENCE_STORE, STORES, storeById } from "./lib/stores/registry.js";
+import { REFERENCE_STORE, storesFor } from "./lib/stores/registry.js";
 import { chartSvg } from "./lib/svg.js";
 import { formatTable } from "./lib/table.js";
+import { defaultCacheDir, waterUnavailable } from "./lib/water.js";
 import { generate } from "./lib/workloads.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -37,16 +39,16 @@ const COLD_METHOD =
 
 async function runWorkload(name: WorkloadName, args: BenchArgs, workDir: string, command: string): Promise<WorkloadResult> {
   const machine = machineInfo(command);
-  const count = name === "frames" ? args.frames : args.embeddings;
+  const count = name === "frames" ? args.frames : name === "water" ? args.water : args.embeddings;
   const datasetPath = join(workDir, `${name}-${count}-seed${args.seed}.dataset`);
   if (!(args.reuseData && existsSync(datasetPath))) {
     process.stderr.write(`${name}: generating ${count} records (seed ${args.seed})...\n`);
-    writeDataset(datasetPath, await generate(name, count, args.seed));
+    writeDataset(datasetPath, await generate(name, count, args.seed, args.cacheDir ?? defaultCacheDir()));
   }
   const data = readDataset(datasetPath);
   process.stderr.write(`${name}: ${data.names.length} records, ${(data.rawBytes / 1e6).toFixed(1)} MB raw\n`);
   const plan = readPlan(name, data.names.length, args.quick, args.seed + 1);
-  const specs = args.stores ? args.stores.map(storeById) : STORES;
+  const specs = storesFor(name, args.stores);
 
   // Rounds go through all stores before repeating any, so a burst of load
   // from elsewhere on the machine hits every store rather than one.
@@ -128,7 +130,7 @@ function writeOutputs(result: WorkloadResult): void {
 /** Recompute the figures quoted in prose (bench/lib/figures.ts) from every bench/results/*.json. */
 function writeFigures(): void {
   const results = new Map<string, WorkloadResult>();
-  for (const name of ["frames", "embeddings"] as const) {
+  for (const name of WORKLOADS) {
     if (existsSync(resultPath(name))) results.set(name, JSON.parse(readFileSync(resultPath(name), "utf8")) as WorkloadResult);
   }
   for (const doc of [join(REPO, "docs", "BENCHMARKS.md"), join(REPO, "README.md")]) {
@@ -155,6 +157,11 @@ async function main(): Promise<number> {
       result = JSON.parse(readFileSync(path, "utf8")) as WorkloadResult;
       result.goals = evaluateGoals(name, result.stores, result.jsonIndex);
     } else {
+      const missing = name === "water" ? waterUnavailable(args.cacheDir ?? defaultCacheDir()) : undefined;
+      if (missing) {
+        process.stderr.write(`water: skipped: ${missing}\n`);
+        continue;
+      }
       result = await runWorkload(name, args, workDir, command);
     }
     report(result);

@@ -4,12 +4,19 @@
  * benchmark described in docs/BENCHMARKS.md.
  */
 
-export type WorkloadName = "frames" | "embeddings";
+export type WorkloadName = "frames" | "water" | "embeddings";
+
+/** Every workload, in run order. */
+export const WORKLOADS: readonly WorkloadName[] = ["frames", "water", "embeddings"];
 
 export interface BenchArgs {
   workloads: WorkloadName[];
   /** Number of trajectory frames. Default 1000 (100 with --quick). */
   frames: number;
+  /** Frames of the real GROMACS trajectory (at most the 1,000 cached). Default 1000 (100 with --quick). */
+  water: number;
+  /** Where the GROMACS trajectory is cached. Default bench/.cache. */
+  cacheDir: string | undefined;
   /** Number of embedding records. Default 200,000 (10,000 with --quick). */
   embeddings: number;
   /** Store ids to run (see stores/registry.ts); default all. */
@@ -33,8 +40,10 @@ export interface BenchArgs {
 }
 
 const USAGE = `usage: npm run bench -- [options]
-  --workload frames|embeddings|all   (default all)
-  --frames N          frames in the frames workload (default 1000, --quick 100)
+  --workload frames|water|embeddings|all   (default all; a comma-separated list also works)
+  --frames N          frames in the Lennard-Jones frames workload (default 1000, --quick 100)
+  --water N           frames of the real GROMACS water trajectory (default 1000 = all cached, --quick 100)
+  --cache-dir DIR     where the GROMACS run and its extracted frames are cached (default bench/.cache)
   --embeddings N      records in the embeddings workload (default 200000, --quick 10000)
   --stores a,b,...    subset of stores (default all; see bench/lib/stores/registry.ts)
   --seed N            data and read-order seed (default 42)
@@ -66,20 +75,23 @@ export function parseArgs(argv: string[]): BenchArgs {
       }
     }
   }
-  const known = new Set(["workload", "frames", "embeddings", "stores", "seed", "quick", "work-dir", "keep", "no-write", "reuse-data", "runs", "render-only"]);
+  const known = new Set(["workload", "frames", "water", "cache-dir", "embeddings", "stores", "seed", "quick", "work-dir", "keep", "no-write", "reuse-data", "runs", "render-only"]);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
 
   const quick = flags.get("quick") === true;
   const workload = str(flags, "workload") ?? "all";
-  let workloads: WorkloadName[];
-  if (workload === "all") workloads = ["frames", "embeddings"];
-  else if (workload === "frames" || workload === "embeddings") workloads = [workload];
-  else throw new Error(`--workload must be frames, embeddings or all, got ${workload}`);
+  const workloads: WorkloadName[] = [];
+  for (const w of workload === "all" ? WORKLOADS : workload.split(",")) {
+    if (!WORKLOADS.includes(w as WorkloadName)) throw new Error(`--workload must be ${WORKLOADS.join(", ")} or all, got ${w}`);
+    workloads.push(w as WorkloadName);
+  }
   const stores = str(flags, "stores")?.split(",").map((s) => s.trim()).filter(Boolean);
 
   return {
     workloads,
     frames: int(flags, "frames") ?? (quick ? 100 : 1000),
+    water: int(flags, "water") ?? (quick ? 100 : 1000),
+    cacheDir: str(flags, "cache-dir"),
     embeddings: int(flags, "embeddings") ?? (quick ? 10_000 : 200_000),
     stores,
     seed: int(flags, "seed") ?? 42,

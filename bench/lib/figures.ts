@@ -73,7 +73,8 @@ export function figure(spec: string, results: Map<string, WorkloadResult>): stri
   const store = (id: string): StoreResult =>
     result.stores.find((s) => s.store === id) ?? fail(`store ${id} not in the ${workload} results`);
   const reference = store(result.reference);
-  const show = (s: StoreResult): number => (form === "x" ? ratio(m, s, reference) : m.value(s));
+  const show = (s: StoreResult): number =>
+    (form === "x" ? ratio(m, s, reference) : m.value(s)) ?? fail(`store ${s.store} has no ${key} in the ${workload} results`);
   const format = (v: number): string => (form === "x" ? `${v.toFixed(2)}x` : withUnit(m, v));
   if (subject === "peers") {
     const values = PEERS.map((id) => show(store(id)));

@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { formatGoalLine } from "./goals.js";
-import { MEASURES, ratio } from "./measures.js";
+import { MEASURES } from "./measures.js";
 import type { WorkloadResult } from "./results.js";
-import { compact } from "./table.js";
+import { cell } from "./table.js";
 
 export function workloadMarkdown(result: WorkloadResult): string {
   const reference = result.stores.find((s) => s.store === result.reference);
@@ -21,14 +21,11 @@ export function workloadMarkdown(result: WorkloadResult): string {
   lines.push(`| measure | ${result.stores.map((s) => s.label).join(" | ")} |`);
   lines.push(`| --- | ${result.stores.map(() => "---:").join(" | ")} |`);
   for (const ms of MEASURES) {
-    const cells = result.stores.map((s) => {
-      const v = compact(ms.value(s));
-      return reference ? `${v} (${ratio(ms, s, reference).toFixed(2)}x)` : v;
-    });
+    const cells = result.stores.map((s) => cell(ms, s, reference));
     lines.push(`| ${ms.label} | ${cells.join(" | ")} |`);
   }
   lines.push("");
-  lines.push("Ratios in brackets are against LMDB and oriented so that above 1 is better (sizes and open times inverted).");
+  lines.push("Ratios in brackets are against LMDB and oriented so that above 1 is better (sizes and open times inverted); Loader epochs (vlstore only) are compared with LMDB's scan; - = not applicable.");
   if (result.jsonIndex) {
     const j = result.jsonIndex;
     lines.push(`JSON index of the ${j.names.toLocaleString("en-US")} names (${(j.jsonBytes / 1e6).toFixed(1)} MB): \`JSON.parse\` takes ${j.parseMs.toFixed(1)} ms (median of 7).`);

@@ -10,7 +10,7 @@ import type { ReadPlan } from "./results.js";
 
 export function readPlan(workload: WorkloadName, records: number, quick: boolean, seed: number): ReadPlan {
   const base: ReadPlan =
-    workload === "frames"
+    workload !== "embeddings"
       ? { coldGets: 100, warmGets: 5000, batch: 64, coldBatches: 3, warmBatches: 100, repeats: 3, minWarmSeconds: 1, warmOpens: 5, seed }
       : { coldGets: 200, warmGets: 100_000, batch: 64, coldBatches: 5, warmBatches: 1000, repeats: 3, minWarmSeconds: 1, warmOpens: 5, seed };
   const plan = quick

@@ -61,7 +61,10 @@ export interface StoreResult {
   open: { coldMs: number; warmMs: number };
   get: ColdWarm;
   getMany: ColdWarm;
+  /** Full pass in the store's natural order (vlstore Depot: `depot.entries()`). */
   scan: ColdWarm;
+  /** A Loader epoch with `shuffle: "none"`, other options at their defaults (vlstore Depot variants only). */
+  epoch?: ColdWarm;
   /** Values read and checked against their CRC. */
   verifiedReads: number;
   /** Bytes of the store's files still in the page cache after the drops (fincore; max over drops), or null if unknown. */

@@ -18,6 +18,8 @@ const COLORS: Record<string, string> = {
   "lmdb-lz4": "#b9b9b9",
   sqlite: "#4e79a7",
   level: "#59a14f",
+  hdf5: "#76b7b2",
+  npy: "#edc948",
   "vlstore-l0": "#f2a93b",
   vlstore: "#d6452f",
   "vlstore-noshuffle": "#b07aa1",
@@ -82,7 +84,7 @@ export function chartSvg(result: WorkloadResult): string {
 
   // Axis domain: powers of two, symmetric around 1.0, 1/4..4 at least, 1/64..64 at most.
   let maxLog = 2;
-  for (const m of measures) for (const s of stores) maxLog = Math.max(maxLog, Math.ceil(Math.abs(Math.log2(ratio(m, s, reference)))));
+  for (const m of measures) for (const s of stores) maxLog = Math.max(maxLog, Math.ceil(Math.abs(Math.log2(ratio(m, s, reference) ?? 1))));
   maxLog = Math.min(maxLog, 6);
   const mid = (PLOT_L + PLOT_R) / 2;
   const xOf = (r: number) => mid + (Math.max(-maxLog, Math.min(maxLog, Math.log2(r))) / maxLog) * ((PLOT_R - PLOT_L) / 2);
@@ -103,16 +105,19 @@ export function chartSvg(result: WorkloadResult): string {
     const y0 = TOP + gi * (groupH + GROUP_GAP);
     if (gi % 2 === 0) parts.push(`<rect x="10" y="${y0 - GROUP_GAP / 2 + 1}" width="${W - 20}" height="${groupH + GROUP_GAP - 2}" fill="#f7f7f7"/>`);
     text(20, y0 + groupH / 2 - 2, m.short, `font-weight="bold" fill="#222" font-size="13"`);
-    text(20, y0 + groupH / 2 + 13, `LMDB: ${compact(m.value(reference))}${unitLabel(m.unit)}`, `fill="#666" font-size="11"`);
+    const base = m.referenceValue ? m.referenceValue(reference) : m.value(reference);
+    text(20, y0 + groupH / 2 + 13, `LMDB${m.referenceValue ? " scan" : ""}: ${compact(base ?? NaN)}${unitLabel(m.unit)}`, `fill="#666" font-size="11"`);
     stores.forEach((s, bi) => {
       const r = ratio(m, s, reference);
+      // A store without the measure (a Loader epoch for the peers) gets no bar.
+      if (r === undefined) return;
       const y = y0 + bi * (BAR_H + BAR_GAP);
       const x1 = xOf(1);
       const x2 = xOf(r);
       const left = Math.min(x1, x2);
       const width = Math.max(1, Math.abs(x2 - x1));
       const clipped = Math.abs(Math.log2(r)) > maxLog;
-      parts.push(`<rect x="${left.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="${BAR_H}" fill="${COLORS[s.store] ?? "#333"}"><title>${esc(`${s.label}: ${compact(m.value(s))}${unitLabel(m.unit)} (${ratioLabel(r)} LMDB)`)}</title></rect>`);
+      parts.push(`<rect x="${left.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="${BAR_H}" fill="${COLORS[s.store] ?? "#333"}"><title>${esc(`${s.label}: ${compact(m.value(s) ?? NaN)}${unitLabel(m.unit)} (${ratioLabel(r)} LMDB)`)}</title></rect>`);
       const label = `${clipped ? (r > 1 ? "▶ " : "◀ ") : ""}${ratioLabel(r)}`;
       const mark = s.store === PRIMARY_VLSTORE ? marks.get(m.key) : undefined;
       const gx = mark === undefined ? undefined : xOf(mark);

@@ -1,5 +1,5 @@
 /** The plain-text table printed on stdout: one row per measure, one column per store, each cell "value (ratio vs LMDB)". */
-import { MEASURES, ratio } from "./measures.js";
+import { MEASURES, ratio, type Measure } from "./measures.js";
 import type { StoreResult } from "./results.js";
 
 /** 1234567 -> "1.23M", 0.0123 -> "0.0123": three significant digits, SI suffix. */
@@ -13,16 +13,21 @@ export function compact(n: number): string {
   return n.toPrecision(3);
 }
 
+/** One table cell: "value (ratio vs LMDB)", or "-" where the store lacks the measure. */
+export function cell(m: Measure, s: StoreResult, reference: StoreResult | undefined): string {
+  const value = m.value(s);
+  if (value === undefined) return "-";
+  const r = reference ? ratio(m, s, reference) : undefined;
+  return r === undefined ? compact(value) : `${compact(value)} (${r.toFixed(2)}x)`;
+}
+
 export function formatTable(stores: StoreResult[], reference: StoreResult | undefined): string {
   const header = ["measure", ...stores.map((s) => s.label)];
   const rows: string[][] = [header];
   for (const m of MEASURES) {
     rows.push([
       m.label,
-      ...stores.map((s) => {
-        const v = compact(m.value(s));
-        return reference ? `${v} (${ratio(m, s, reference).toFixed(2)}x)` : v;
-      }),
+      ...stores.map((s) => cell(m, s, reference)),
     ]);
   }
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -139,12 +139,14 @@ class StoreRun {
     return rate(records, bytes, seconds);
   }
 
-  private async scan(what: string): Promise<Rate> {
+  /** A full pass through `adapter.scan`, or through `adapter.epoch` (a Loader epoch) when `epoch` is set. */
+  private async scan(what: string, epoch = false): Promise<Rate> {
     const names: string[] = [];
     const values: Uint8Array[] = [];
+    const pass = epoch ? this.adapter.epoch!.bind(this.adapter) : this.adapter.scan.bind(this.adapter);
     collectGarbage();
     const t0 = now();
-    await this.adapter.scan((name, value) => {
+    await pass((name, value) => {
       names.push(name);
       values.push(value);
     });
@@ -154,10 +156,11 @@ class StoreRun {
   }
 
   /** Each cold measure: drop + reopen, measure, close; repeated, median kept. */
-  async cold(): Promise<{ get: Rate; getMany: Rate; scan: Rate }> {
+  async cold(): Promise<{ get: Rate; getMany: Rate; scan: Rate; epoch: Rate | undefined }> {
     const gets: Rate[] = [];
     const manys: Rate[] = [];
     const scans: Rate[] = [];
+    const epochs: Rate[] = [];
     for (let r = 0; r < this.plan.repeats; r++) {
       await this.coldOpen();
       gets.push(await this.gets(this.order.coldGets, "cold get"));
@@ -168,8 +171,14 @@ class StoreRun {
       await this.coldOpen();
       scans.push(await this.scan("cold scan"));
       await this.adapter.close();
+      if (this.adapter.epoch) {
+        await this.coldOpen();
+        epochs.push(await this.scan("cold epoch", true));
+        await this.adapter.close();
+      }
     }
-    return { get: medianRate(gets), getMany: medianRate(manys), scan: medianRate(scans) };
+    const epoch = epochs.length ? medianRate(epochs) : undefined;
+    return { get: medianRate(gets), getMany: medianRate(manys), scan: medianRate(scans), epoch };
   }
 
   /** Reopen with the files in the page cache (the cold scans read them all). */
@@ -190,16 +199,18 @@ class StoreRun {
    * repeats until at least `plan.repeats` and `plan.minWarmSeconds` of timed
    * work (short phases are noisy on a shared machine), median kept.
    */
-  async warm(): Promise<{ get: Rate; getMany: Rate; scan: Rate }> {
+  async warm(): Promise<{ get: Rate; getMany: Rate; scan: Rate; epoch: Rate | undefined }> {
     await this.adapter.open();
     await this.scan("warm-up scan");
+    if (this.adapter.epoch) await this.scan("warm-up epoch", true);
     await this.gets(this.order.warmGets, "warm-up get");
     await this.getManys(this.order.warmBatches, "warm-up getMany");
     const get = await this.repeat(() => this.gets(this.order.warmGets, "warm get"));
     const getMany = await this.repeat(() => this.getManys(this.order.warmBatches, "warm getMany"));
     const scan = await this.repeat(() => this.scan("warm scan"));
+    const epoch = this.adapter.epoch ? await this.repeat(() => this.scan("warm epoch", true)) : undefined;
     await this.adapter.close();
-    return { get, getMany, scan };
+    return { get, getMany, scan, epoch };
   }
 
   private async repeat(measure: () => Promise<Rate>): Promise<Rate> {
@@ -246,7 +257,7 @@ async function main(): Promise<void> {
   log(spec.id, `cold: get ${cold.get.recordsPerSec.toFixed(0)}/s, getMany ${cold.getMany.recordsPerSec.toFixed(0)}/s, scan ${cold.scan.mbPerSec.toFixed(0)} MB/s`);
   const warmMs = await run.warmOpen();
   const warm = await run.warm();
-  log(spec.id, `warm: get ${warm.get.recordsPerSec.toFixed(0)}/s, getMany ${warm.getMany.recordsPerSec.toFixed(0)}/s, scan ${warm.scan.mbPerSec.toFixed(0)} MB/s`);
+  log(spec.id, `warm: get ${warm.get.recordsPerSec.toFixed(0)}/s, getMany ${warm.getMany.recordsPerSec.toFixed(0)}/s, scan ${warm.scan.mbPerSec.toFixed(0)} MB/s${warm.epoch ? `, epoch ${warm.epoch.mbPerSec.toFixed(0)} MB/s` : ""}`);
 
   const afterReads = diskUsage(job.dir);
   const pair = (c: Rate, w: Rate): ColdWarm => ({ cold: c, warm: w });
@@ -263,6 +274,7 @@ async function main(): Promise<void> {
     get: pair(cold.get, warm.get),
     getMany: pair(cold.getMany, warm.getMany),
     scan: pair(cold.scan, warm.scan),
+    ...(cold.epoch && warm.epoch ? { epoch: pair(cold.epoch, warm.epoch) } : {}),
     verifiedReads: run.verifiedReads,
     residentAfterDrop: run.residentAfterDrop,
   };

@@ -13,6 +13,7 @@ import { Rng } from "../../src/random.js";
 import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from "../../src/codecs/index.js";
 import { makeDataset, type Dataset } from "./dataset.js";
 import type { WorkloadName } from "./args.js";
+import { loadWater } from "./water.js";
 
 /** Atoms in the frames workload's fluid. */
 export const FRAME_ATOMS = 1500;
@@ -21,9 +22,30 @@ export const EMBEDDING_DIM = 64;
 /** Number of embedding groups. */
 export const EMBEDDING_GROUPS = 4;
 
-/** Generate workload `name` with `count` records. */
-export async function generate(name: WorkloadName, count: number, seed: number): Promise<Dataset> {
+/** Generate workload `name` with `count` records (water: read from the GROMACS cache in `cacheDir`). */
+export async function generate(name: WorkloadName, count: number, seed: number, cacheDir: string): Promise<Dataset> {
+  if (name === "water") return waterFrames(count, cacheDir);
   return name === "frames" ? generateFrames(count, seed) : generateEmbeddings(count, seed);
+}
+
+/**
+ * The real trajectory (water.ts): record = one frame's positions then forces, float32, nothing
+ * else (masses and types are the same in every frame, kept in the cache's meta.json).
+ */
+function waterFrames(count: number, cacheDir: string): Dataset {
+  const water = loadWater(cacheDir);
+  const { meta } = water;
+  if (count > meta.frames) throw new Error(`--water ${count}: the cached trajectory has ${meta.frames} frames`);
+  const width = String(count - 1).length;
+  function* records(): Generator<[string, Uint8Array]> {
+    for (let i = 0; i < count; i++) yield [`frame/${String(i).padStart(width, "0")}`, water.frameBytes(i)];
+  }
+  const description =
+    `GROMACS ${meta.gromacs} SPC water (bench/gromacs/make-water.sh), ${meta.atoms} atoms ` +
+    `(${meta.types.filter((t) => t === 0).length} O + ${meta.types.filter((t) => t !== 0).length} H), ` +
+    `box ${meta.box[0]} nm, PME, v-rescale 300 K, dt 2 fs, every step saved; ${count} frames, ` +
+    `record = positions + forces (float32, ${water.bytesPerFrame} bytes)`;
+  return makeDataset("water", description, records());
 }
 
 async function generateFrames(count: number, seed: number): Promise<Dataset> {

@@ -4,6 +4,6 @@
  */
 export type { Codec, CodecValue } from "./codec.js";
 export { AtomicFrame, atomicFrameCodec, type AtomicFrameInit } from "./atomic-frame.js";
-export { Embedding, embeddingCodec, type EmbeddingInit } from "./embedding.js";
+export { Embedding, embeddingCodec, embeddingName, parseEmbeddingName, type EmbeddingInit } from "./embedding.js";
 export { bytesCodec } from "./bytes.js";
 export { valueCodec } from "./value.js";

@@ -10,7 +10,7 @@
 import { mkdtemp, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from "../codecs/index.js";
+import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec, embeddingName } from "../codecs/index.js";
 import { Depot } from "../depot/index.js";
 import { Rng } from "../random.js";
 import { LennardJonesFluid, type LjFrame } from "./lennard-jones.js";
@@ -159,7 +159,7 @@ async function demoIn(
     const updates = 1 + (i % 5 === 0 ? 4 : i % 3); // 1-5 updates, some names hot
     for (let u = 0; u < updates; u++) {
       w[0] = w[0]! + 0.01 * u;
-      await emb.put(String(key), Embedding.from({ key, group, weights: w }));
+      await emb.put(embeddingName(group, key), Embedding.from({ key, group, weights: w }));
       puts++;
     }
     if (i % (nEmb / 30) === 0) now += DAY_MS;
@@ -192,7 +192,7 @@ async function demoIn(
     await using restored = await Depot.open(restoredPath, embeddingCodec, { clock });
     await restored.loadCheckpoint(ckptPath);
     if (restored.size !== ckpt.records) throw new Error(`checkpoint held ${ckpt.records} records, loaded ${restored.size}`);
-    const probe = String(7n * 2654435761n + 1n);
+    const probe = embeddingName(7 % 4, 7n * 2654435761n + 1n);
     const a = await restored.get(probe);
     if (!a || restored.stat(probe)?.updateCount !== 2) throw new Error("checkpoint did not restore metadata");
   }

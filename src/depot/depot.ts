@@ -38,7 +38,17 @@ import {
   parseCheckpoint,
   type CheckpointRecord,
 } from "./checkpoint-format.js";
-import { DUMP_GROUPS, writeDump, type DumpRecord, type DumpSummary } from "./dump-format.js";
+import { checkpointEncoder, damoCheckpointRecords, loadFormat, type CheckpointOptions } from "./damo-interop.js";
+import { liveGroupDims } from "./damo-dump.js";
+import { checkIdentity, checkLoadedIdentity } from "./damo-identity.js";
+import {
+  DUMP_GROUPS,
+  resolveDumpLayout,
+  writeDump,
+  type DumpLayout,
+  type DumpRecord,
+  type DumpSummary,
+} from "./dump-format.js";
 import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
 import { NameIndex } from "./name-index.js";
@@ -80,15 +90,32 @@ export interface DepotStats extends ChunkStoreStats {
 export interface DumpOptions extends ProgressOptions {
   /** Skip records last updated more than this many days ago. Default: no limit. */
   expireDays?: number;
-  /** Skip records updated fewer than this many times. Default: no limit. */
+  /**
+   * Skip records updated fewer than this many times after their creation
+   * (`stat().updateCount - 1 < minCount`): the
+   * store's `min_count`, whose `update_num` is 0 for a new key. Default: no limit.
+   */
   minCount?: number;
-  /** Keep only this group (0..255). Default: all groups. */
+  /** Keep only this group (0..255). Default: all groups. The header still lists every group's dimension. */
   group?: number;
+  /**
+   * Header layout: `"seed"` (the default; 256 dims then 256 counts, the
+   * store's June 2023 release) or `"damo-2023-11"` (int32 n, then groups,
+   * dims and counts of the n groups the Depot holds). Records are the same.
+   */
+  layout?: DumpLayout;
 }
 
 export interface LoadCheckpointOptions extends ProgressOptions {
   /** false (default): the checkpoint replaces the Depot's contents. true: upsert its records, keep the rest. */
   merge?: boolean;
+  /**
+   * `"vlstore"` (the default): a file from `checkpoint()`. `"damo"`: a
+   * checkpoint of the embedding store, either release (told apart from the
+   * file), into an embedding Depot under the names `embeddingName(group, key)`.
+   * The store's own load upserts: pass `merge: true` for the same effect.
+   */
+  format?: "vlstore" | "damo";
 }
 
 export interface CompactResult {
@@ -235,6 +262,7 @@ export class Depot<T> implements AsyncDisposable {
       this.checkOpen();
       validateName(name);
       const bytes = this.codec.encode(value);
+      checkIdentity(this.codec.name, name, value);
       if (this.barrier) return this.deferWrite([name], [bytes]);
       return this.putEncoded(name, bytes);
     } catch (e) {
@@ -264,6 +292,7 @@ export class Depot<T> implements AsyncDisposable {
         validateName(name);
         names.push(name);
         const bytes = this.codec.encode(value);
+        checkIdentity(this.codec.name, name, value);
         records.push(bytes);
         progress?.step(1, bytes.length);
       }
@@ -292,6 +321,7 @@ export class Depot<T> implements AsyncDisposable {
     if (this.barrier) await this.barrier;
     const bytes = this.codec.encode(value);
     const name = createHash("sha256").update(bytes).digest("hex");
+    checkIdentity(this.codec.name, name, value);
     if (this.liveEntry(name) === undefined) await this.putEncoded(name, bytes);
     return name;
   }
@@ -439,7 +469,7 @@ export class Depot<T> implements AsyncDisposable {
    */
   async dump(path: string, options: DumpOptions = {}): Promise<DumpSummary> {
     this.checkOpen();
-    checkOptionNames("dump options", options, ["expireDays", "minCount", "group", ...PROGRESS_OPTION_NAMES]);
+    checkOptionNames("dump options", options, ["expireDays", "minCount", "group", "layout", ...PROGRESS_OPTION_NAMES]);
     throwIfAborted(options.signal, "dump");
     if (this.codec.name !== embeddingCodec.name) {
       throw new InvalidArgumentError(
@@ -448,6 +478,7 @@ export class Depot<T> implements AsyncDisposable {
       );
     }
     const { expireDays, minCount, group } = options;
+    const layout = resolveDumpLayout(options.layout);
     if (expireDays !== undefined && !(expireDays >= 0)) throw new InvalidArgumentError("expireDays", `must be >= 0, got ${expireDays}`);
     if (minCount !== undefined && !(minCount >= 0)) throw new InvalidArgumentError("minCount", `must be >= 0, got ${minCount}`);
     if (group !== undefined && !(Number.isInteger(group) && group >= 0 && group < DUMP_GROUPS)) {
@@ -455,10 +486,12 @@ export class Depot<T> implements AsyncDisposable {
     }
     const keep = (e: Entry, now: number): boolean =>
       (expireDays === undefined || now - e.updatedAt <= expireDays * DAY_MS) &&
-      (minCount === undefined || e.updateCount >= minCount);
-    const captured = this.captureLive(keep);
+      (minCount === undefined || e.updateCount - 1 >= minCount);
+    const captured = this.captureLive();
     return this.runExclusive(async () => {
-      const { list } = await captured;
+      const { list: live, now } = await captured;
+      const dims = await liveGroupDims(live, (ids) => this.store.getMany(ids));
+      const list = live.filter(([, e]) => keep(e, now));
       const self = this;
       const progress = new ProgressReporter("dump", options);
       async function* records(): AsyncGenerator<DumpRecord> {
@@ -469,7 +502,7 @@ export class Depot<T> implements AsyncDisposable {
           }
         }
       }
-      const summary = await writeDump(path, records());
+      const summary = await writeDump(path, records(), dims, layout);
       progress.done();
       return summary;
     });
@@ -484,11 +517,12 @@ export class Depot<T> implements AsyncDisposable {
    */
   async checkpoint(
     path: string,
-    options: ProgressOptions = {},
+    options: CheckpointOptions & ProgressOptions = {},
   ): Promise<{ path: string; records: number; bytes: number }> {
     this.checkOpen();
-    checkOptionNames("checkpoint options", options, PROGRESS_OPTION_NAMES);
+    checkOptionNames("checkpoint options", options, ["format", "optimizers", ...PROGRESS_OPTION_NAMES]);
     throwIfAborted(options.signal, "checkpoint");
+    const damo = checkpointEncoder(this.codec.name, options);
     const captured = this.captureLive();
     return this.runExclusive(async () => {
       const { list } = await captured;
@@ -501,7 +535,9 @@ export class Depot<T> implements AsyncDisposable {
         let written = 0;
         for await (const batch of this.batches(list, progress)) {
           for (const [name, entry, recordBytes] of batch) {
-            const rec = encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
+            const rec = damo
+              ? damo.encode(name, entry, recordBytes)
+              : encodeCheckpointRecord(textEncoder.encode(name), this.codec.name, { ...entry, bytes: recordBytes });
             bytes += rec.length;
             written++;
             await file.write(rec);
@@ -533,13 +569,17 @@ export class Depot<T> implements AsyncDisposable {
    */
   async loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): Promise<{ records: number }> {
     this.checkOpen();
-    checkOptionNames("loadCheckpoint options", options, ["merge", ...PROGRESS_OPTION_NAMES]);
+    checkOptionNames("loadCheckpoint options", options, ["merge", "format", ...PROGRESS_OPTION_NAMES]);
+    const format = loadFormat(options.format);
     this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
       const progress = new ProgressReporter("loadCheckpoint", options);
       const file = await readFile(path);
       progress.check();
-      const records = parseCheckpoint(file, this.codec.name, path);
+      const records =
+        format === "damo"
+          ? damoCheckpointRecords(file, path, this.codec.name)
+          : parseCheckpoint(file, this.codec.name, path);
       this.checkRecords(records, path);
       progress.setTotals({ records: records.length, bytes: records.reduce((n, r) => n + r.bytes.length, 0) });
       const first = this.store.recordCount;
@@ -799,8 +839,9 @@ export class Depot<T> implements AsyncDisposable {
       // new Uint8Array(view) copies; Buffer.slice() would return a view.
       const bytes = r.bytes.byteOffset % 8 === 0 ? r.bytes : new Uint8Array(r.bytes);
       try {
-        this.codec.decode(bytes);
+        checkLoadedIdentity(this.codec.name, r.name, this.codec.decode(bytes), `checkpoint ${path}`);
       } catch (e) {
+        if (e instanceof CorruptError) throw e;
         const reason = e instanceof CodecError ? e.reason : e instanceof Error ? e.message : String(e);
         throw new CorruptError(
           `checkpoint ${path}`,

@@ -15,6 +15,11 @@ export interface Entry {
 /** Public per-name metadata returned by `Depot.stat`. Times are milliseconds since the Unix epoch. */
 export interface RecordStat {
   bytes: number;
+  /**
+   * Writes of the name, its creation included (1 after the first put). The
+   * embedding store's `update_num` (0 at creation, +1 per update), which
+   * `DumpOptions.minCount` compares, is `updateCount - 1`.
+   */
   updateCount: number;
   createdAt: number;
   updatedAt: number;

@@ -44,8 +44,10 @@ test("the package exports exactly the public API", () => {
     "bytesCodec",
     "createLoader",
     "embeddingCodec",
+    "embeddingName",
     "isVlstoreError",
     "openSource",
+    "parseEmbeddingName",
     "valueCodec",
   ]);
 });

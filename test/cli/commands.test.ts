@@ -9,7 +9,7 @@ import { writeNpy, readNpy } from "../../src/cli/npy.js";
 import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec, valueCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { tempDir } from "../support/tmp.js";
-import { frameName, makeEmbeddings, makeFrames, PYTHON, hasNumpy, vlstore } from "./helpers.js";
+import { embName, frameName, makeEmbeddings, makeFrames, PYTHON, hasNumpy, vlstore } from "./helpers.js";
 
 
 const dir = tempDir("vlstore-cli-");
@@ -120,12 +120,12 @@ describe("inspecting", () => {
     assert.deepEqual(all.stdout.trimEnd().split("\n"), frames.map((_, i) => frameName(i)));
     const some = await vlstore(["ls", framesPath, "--prefix", "frame/00001"]);
     assert.deepEqual(some.stdout.trimEnd().split("\n"), ["frame/000010", "frame/000011"]);
-    const long = await vlstore(["ls", embPath, "--long", "--prefix", "e1"]);
+    const long = await vlstore(["ls", embPath, "--long", "--prefix", embName(1)]);
     const lines = long.stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^BYTES +UPDATES +UPDATED +CREATED +NAME$/);
-    assert.match(lines[1]!, /^ +\d+ +2 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\S+ +e1$/);
-    const j = JSON.parse((await vlstore(["ls", embPath, "--json", "--prefix", "e2"])).stdout);
-    assert.equal(j[0].name, "e2");
+    assert.match(lines[1]!, /^ +\d+ +2 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\S+ +g\/1\/\d+$/);
+    const j = JSON.parse((await vlstore(["ls", embPath, "--json", "--prefix", embName(2)])).stdout);
+    assert.equal(j[0].name, embName(2));
     assert.equal(j[0].updateCount, 3);
     assert.ok(j[0].bytes > 0);
     assert.match(j[0].updatedAt, /^\d{4}-.*Z$/);
@@ -145,7 +145,7 @@ describe("inspecting", () => {
     assert.equal(j.box.length, 9);
     const raw = await vlstore(["get", framesPath, frameName(3), "--raw"]);
     assert.deepEqual(new Uint8Array(raw.raw), atomicFrameCodec.encode(f));
-    const e = JSON.parse((await vlstore(["get", embPath, "e5"])).stdout);
+    const e = JSON.parse((await vlstore(["get", embPath, embName(5)])).stdout);
     assert.equal(e.key, String(5n * 1_000_000_007n + (1n << 60n)));
     assert.equal(e.group, 1);
     assert.equal(e.weights.length, 12);
@@ -187,8 +187,8 @@ describe("maintenance", () => {
     assert.equal(r.code, 0, r.stderr);
     const file = readFileSync(out);
     const counts = Array.from({ length: 256 }, (_, g) => Number(file.readBigUInt64LE(1024 + 8 * g)));
-    // group 1 holds e1, e5, e9, ...: i % 4 == 1, with 1 + i % 3 >= 2 updates unless i % 3 == 0
-    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 4 === 1 && i % 3 !== 0).length;
+    // group 1 holds embeddings 1, 5, 9, ...: i % 4 == 1, written 1 + i % 3 times: i % 3 updates after creation
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 4 === 1 && i % 3 >= 2).length;
     assert.equal(counts[1], expected);
     assert.equal(counts.reduce((a, b) => a + b, 0), expected);
     assert.equal(file.readInt32LE(4), 12, "group 1 dimension");
@@ -214,7 +214,7 @@ describe("maintenance", () => {
     const other = join(dir, "other.vls");
     {
       await using d = await Depot.open(other, embeddingCodec);
-      await d.put("only-here", Embedding.from({ key: 1n, group: 9, weights: [1, 2] }));
+      await d.put("g/9/1", Embedding.from({ key: 1n, group: 9, weights: [1, 2] }));
     }
     const m = await vlstore(["restore", ckpt, other, "--merge"]);
     assert.equal(m.code, 0, m.stderr);

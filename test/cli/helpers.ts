@@ -3,7 +3,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from "../../src/codecs/index.js";
+import { AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec, embeddingName } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { LennardJonesFluid } from "../../src/demo/lennard-jones.js";
 import { Rng } from "../../src/random.js";
@@ -65,6 +65,11 @@ export function frameName(i: number): string {
   return `frame/${String(i).padStart(6, "0")}`;
 }
 
+/** The name makeEmbeddings gives embedding i: embeddingName(group, key). */
+export function embName(i: number): string {
+  return embeddingName(i % 4, BigInt(i) * 1_000_000_007n + (1n << 60n));
+}
+
 /** Embeddings in groups 0..3 (dimension 8 + 4 * group), some updated several times. */
 export async function makeEmbeddings(path: string, count = 40, clock?: () => number): Promise<void> {
   const rng = new Rng(3);
@@ -75,7 +80,7 @@ export async function makeEmbeddings(path: string, count = 40, clock?: () => num
       const weights = Float32Array.from({ length: 8 + 4 * group }, () => rng.normal());
       const updates = 1 + (i % 3);
       for (let u = 0; u < updates; u++) {
-        await depot.put(`e${i}`, Embedding.from({ key: BigInt(i) * 1_000_000_007n + (1n << 60n), group, weights }));
+        await depot.put(embName(i), Embedding.from({ key: BigInt(i) * 1_000_000_007n + (1n << 60n), group, weights }));
       }
     }
   } finally {

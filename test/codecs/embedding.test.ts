@@ -64,7 +64,7 @@ describe("embeddingCodec round trip", () => {
 
     const b = new Builder(16);
     const w = FbEmbedding.createWeightsVector(b, [1, 2, 3]);
-    FbEmbedding.finishEmbeddingBuffer(b, FbEmbedding.createEmbedding(b, 99n, 3, w));
+    FbEmbedding.finishEmbeddingBuffer(b, FbEmbedding.createEmbedding(b, 99n, 3, w, 0));
     const e = embeddingCodec.decode(placeAt(b.asUint8Array(), 0));
     assert.equal(e.key, 99n);
     assert.equal(e.group, 3);

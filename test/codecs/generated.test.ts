@@ -53,6 +53,8 @@ describe("generated FlatBuffers code", () => {
       "atomicFrameCodec",
       "bytesCodec",
       "embeddingCodec",
+      "embeddingName",
+      "parseEmbeddingName",
       "valueCodec",
     ]);
   });

@@ -144,9 +144,9 @@ describe("checkpoint() and loadCheckpoint() follow call order (issue 10 item 6)"
   it("dump() writes the records live at its call", async () => {
     const dir = tempDir();
     const d = Depot.memory(embeddingCodec);
-    for (let i = 0; i < 20; i++) await d.put(`e${i}`, Embedding.from({ key: i, weights: [i, i + 0.5] }));
+    for (let i = 0; i < 20; i++) await d.put(`g/0/${i}`, Embedding.from({ key: i, weights: [i, i + 0.5] }));
     const dumped = d.dump(join(dir, "w.dat"));
-    const after = [d.put("e-late", Embedding.from({ key: 99, weights: [9, 9] })), d.delete("e0")];
+    const after = [d.put("g/0/99", Embedding.from({ key: 99, weights: [9, 9] })), d.delete("g/0/0")];
     const summary = await dumped;
     await Promise.all(after);
     assert.equal(summary.records, 20);

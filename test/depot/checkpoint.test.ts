@@ -147,7 +147,7 @@ describe("checkpoint / loadCheckpoint", () => {
     }
     // The same check for a FlatBuffers codec: an atomic frame inside an embedding checkpoint.
     const emb = Depot.memory(embeddingCodec);
-    await emb.put("kept", Embedding.from({ key: 1n, weights: [1, 2] }));
+    await emb.put("g/0/1", Embedding.from({ key: 1n, weights: [1, 2] }));
     const oneAtom = { atomTypes: [1], masses: [1], positions: [0, 0, 0], forces: [0, 0, 0] };
     const frameBytes = atomicFrameCodec.encode(AtomicFrame.from(oneAtom));
     const goodEmb = [0, 1, 2].map((i) => embeddingCodec.encode({ key: i, weights: [i, i] }));
@@ -157,7 +157,7 @@ describe("checkpoint / loadCheckpoint", () => {
       emb.loadCheckpoint(path),
       /record 1 \("frame", \d+ bytes\) is not a valid vlstore\.embedding\/1 record: .*identifier/,
     );
-    assert.deepEqual(emb.keys(), ["kept"]);
+    assert.deepEqual(emb.keys(), ["g/0/1"]);
     // And a valid hand-built file (misaligned record bytes included) still loads.
     writeFileSync(path, file(embeddingCodec.name, goodEmb, ["ok", embeddingCodec.encode({ key: 9, weights: [9, 9] })]));
     assert.deepEqual(await emb.loadCheckpoint(path), { records: 4 });

@@ -189,7 +189,7 @@ describe("Depot on disk", () => {
   it("refuses another codec and a different TTL on reopen", async () => {
     const path = join(tempDir(), "e.vls");
     const d = await Depot.open(path, embeddingCodec, { ttlSeconds: 3600 });
-    await d.put("1", Embedding.from({ key: 1n, group: 0, weights: [1, 2] }));
+    await d.put("g/0/1", Embedding.from({ key: 1n, group: 0, weights: [1, 2] }));
     await d.close();
     await assert.rejects(Depot.open(path, bytesCodec), (e) => isVlstoreError(e, "CodecMismatch"));
     await assert.rejects(Depot.open(path, embeddingCodec, { ttlSeconds: 60 }), (e) => isVlstoreError(e, "OptionMismatch"));

@@ -62,10 +62,10 @@ describe("unknown option names", () => {
   test("dump, checkpoint, loadCheckpoint, compact and putMany options", async () => {
     const dir = tempDir();
     const d = Depot.memory(embeddingCodec);
-    await d.put("a", Embedding.from({ key: 1n, group: 0, weights: [1] }));
+    await d.put("g/0/1", Embedding.from({ key: 1n, group: 0, weights: [1] }));
     await assert.rejects(
       d.dump(join(dir, "w"), loose({ minCounts: 2 })),
-      unknownOption("minCounts", /valid: expireDays, minCount, group, onProgress, signal/),
+      unknownOption("minCounts", /valid: expireDays, minCount, group, layout, onProgress, signal/),
     );
     assert.equal(existsSync(join(dir, "w")), false);
     const onprogress = loose<object>({ onprogress: () => {} });
@@ -73,10 +73,10 @@ describe("unknown option names", () => {
     assert.equal(existsSync(join(dir, "c")), false);
     await d.checkpoint(join(dir, "c"));
     const merged = loose<object>({ merged: true });
-    await assert.rejects(d.loadCheckpoint(join(dir, "c"), merged), unknownOption("merged", /valid: merge, onProgress/));
+    await assert.rejects(d.loadCheckpoint(join(dir, "c"), merged), unknownOption("merged", /valid: merge, format, onProgress/));
     await assert.rejects(d.compact(loose({ signl: undefined })), unknownOption("signl", /signal/));
     await assert.rejects(d.putMany([], loose({ progress: 1 })), unknownOption("progress", /onProgress/));
-    assert.deepEqual(d.keys(), ["a"]);
+    assert.deepEqual(d.keys(), ["g/0/1"]);
     await d.close();
   });
 

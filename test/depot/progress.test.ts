@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { Embedding, embeddingCodec } from "../../src/codecs/index.js";
+import { Embedding, embeddingCodec, embeddingName } from "../../src/codecs/index.js";
 import type { Progress } from "../../src/chunks/progress.js";
 import { Depot } from "../../src/depot/index.js";
 import { AbortError, isVlstoreError } from "../../src/errors.js";
@@ -29,7 +29,7 @@ async function filled(
   for (let i = 0; i < N; i++) {
     for (let u = 0; u <= (i % 3 === 0 ? 1 : 0); u++) {
       for (let j = 0; j < w.length; j++) w[j] = rng.normal();
-      await depot.put(`e${i}`, Embedding.from({ key: BigInt(i), group: i % 4, weights: w }));
+      await depot.put(embeddingName(i % 4, i), Embedding.from({ key: BigInt(i), group: i % 4, weights: w }));
       clock.advance(1000);
     }
   }
@@ -122,15 +122,15 @@ describe("progress and abort", () => {
 
   it("an already aborted signal changes nothing and rejects at once", async () => {
     const depot = Depot.memory(embeddingCodec);
-    await depot.put("a", Embedding.from({ key: 1n, group: 0, weights: new Float32Array(4) }));
+    await depot.put("g/0/1", Embedding.from({ key: 1n, group: 0, weights: new Float32Array(4) }));
     const signal = AbortSignal.abort("early");
     await assert.rejects(depot.compact({ signal }), AbortError);
     await assert.rejects(depot.checkpoint("/nonexistent/never-written", { signal }), AbortError);
     await assert.rejects(
-      depot.putMany([["b", Embedding.from({ key: 2n, group: 0, weights: new Float32Array(4) })]], { signal }),
+      depot.putMany([["g/0/2", Embedding.from({ key: 2n, group: 0, weights: new Float32Array(4) })]], { signal }),
       AbortError,
     );
-    assert.deepEqual(depot.keys(), ["a"]);
+    assert.deepEqual(depot.keys(), ["g/0/1"]);
     assert.equal(depot.chunkStore.recordCount, 1);
     await depot.close();
   });
@@ -171,7 +171,7 @@ describe("progress and abort", () => {
 
     const dstPath = join(dir, "dst.vls");
     const dst = await Depot.open(dstPath, embeddingCodec, { clock: clock.read, chunkSize: 64 << 10 });
-    await dst.put("mine", Embedding.from({ key: 9n, group: 1, weights: new Float32Array([1, 2]) }));
+    await dst.put("g/1/9", Embedding.from({ key: 9n, group: 1, weights: new Float32Array([1, 2]) }));
     await dst.flush();
     const mine = await state(dst);
     const garbageBefore = dst.stats().garbageBytes;
@@ -210,14 +210,14 @@ describe("progress and abort", () => {
   it("putMany reports every record encoded and an abort from the callback stores nothing", async () => {
     const depot = Depot.memory(embeddingCodec);
     const value = (i: number): Embedding => Embedding.from({ key: BigInt(i), group: 0, weights: new Float32Array(16) });
-    const batch = Array.from({ length: 500 }, (_, i) => [`n${i}`, value(i)] as const);
+    const batch = Array.from({ length: 500 }, (_, i) => [embeddingName(0, i), value(i)] as const);
     const reports: Progress[] = [];
     await depot.putMany(batch, { onProgress: (p) => reports.push(p), progressIntervalMs: 0 });
     assert.equal(reports.at(-1)!.records, 500);
     assert.equal(reports.at(-1)!.totalRecords, 500);
     for (let i = 1; i < reports.length; i++) assert.ok(reports[i]!.records >= reports[i - 1]!.records);
     const stop = abortAt(100);
-    const more = batch.map(([n, v]) => [`m${n}`, v] as const);
+    const more = Array.from({ length: 500 }, (_, i) => [embeddingName(0, 500 + i), value(500 + i)] as const);
     const options = { ...stop.options, progressIntervalMs: 0 };
     await assert.rejects(depot.putMany(more, options), (e) => assertAbort(e, "putMany"));
     assert.equal(depot.size, 500);

@@ -12,7 +12,7 @@ import type { WorkloadResult } from "../../bench/lib/results.js";
 import { ROOT } from "../support/tools.js";
 
 const results = new Map<string, WorkloadResult>(
-  ["frames", "embeddings"].map((w) => [w, JSON.parse(readFileSync(join(ROOT, "bench/results", `${w}.json`), "utf8"))]),
+  ["frames", "water", "embeddings"].map((w) => [w, JSON.parse(readFileSync(join(ROOT, "bench/results", `${w}.json`), "utf8"))]),
 );
 const docs = ["docs/BENCHMARKS.md", "README.md"].map((f) => [f, readFileSync(join(ROOT, f), "utf8")] as const);
 

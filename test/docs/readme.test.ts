@@ -30,7 +30,7 @@ test("the README's usage examples run as written", () => {
       "const train = (..._: unknown[]) => undefined; const save = (_: unknown) => undefined;", loaderExample]
       .join("\n")
       .replaceAll(/^import .*$/gm, "");
-    const src = `import { Depot, AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec } from ${JSON.stringify(join(root, "src/index.ts"))};\n` +
+    const src = `import { Depot, AtomicFrame, atomicFrameCodec, Embedding, embeddingCodec, embeddingName } from ${JSON.stringify(join(root, "src/index.ts"))};\n` +
       `process.chdir(${JSON.stringify(dir)});\n{\n${body}\n}\nconsole.log("README examples ran");\n`;
     const file = join(dir, "readme-example.mts");
     writeFileSync(file, src);

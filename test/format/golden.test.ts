@@ -177,11 +177,11 @@ describe("golden files of format version 1 (test/fixtures)", () => {
     const path = join(tempDir(), a.file);
     copyFileSync(join(DIR, a.file), path);
     const d = await Depot.open(path, embeddingCodec, { clock: () => a.now! });
-    await d.put("new", Embedding.from({ key: 1n, group: 0, weights: new Float32Array(8).fill(0.5) }));
+    await d.put("g/0/1", Embedding.from({ key: 1n, group: 0, weights: new Float32Array(8).fill(0.5) }));
     await d.close();
     const again = await Depot.open(path, embeddingCodec, { readOnly: true, clock: () => a.now! });
     await checkNames(again as Depot<unknown>, a.codec, a.names!, "reopened", 1);
-    assert.deepEqual(Array.from((await again.get("new"))!.weights), new Array(8).fill(0.5));
+    assert.deepEqual(Array.from((await again.get("g/0/1"))!.weights), new Array(8).fill(0.5));
     await again.close();
   });
 

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { bytesCodec, Embedding, embeddingCodec, valueCodec } from "../../src/codecs/index.js";
+import { bytesCodec, Embedding, embeddingCodec, embeddingName, valueCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
@@ -279,18 +279,17 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       const rng = new Rng(n);
       const clock = new FakeClock();
       const writes: [string, Uint8Array][] = [];
+      const ids: { key: bigint; group: number }[] = [];
       for (let i = 0; i < n; i++) {
-        const name = `emb/${(i * 7919) % n}`;
+        const id = { key: (BigInt((i * 7919) % n) * 0x9e3779b97f4a7c15n) % (1n << 64n), group: i % 3 };
         const weights = Float32Array.from({ length: 16 }, () => rng.normal());
-        writes.push([
-          name,
-          embeddingCodec.encode({ key: (BigInt(i) * 0x9e3779b97f4a7c15n) % (1n << 64n), group: i % 3, weights }),
-        ]);
+        ids.push(id);
+        writes.push([embeddingName(id.group, id.key), embeddingCodec.encode({ ...id, weights })]);
       }
-      // Overwrite two names and delete one: their old bytes become garbage.
-      const over = [writes[1]![0], writes[2]![0]];
-      for (const name of over)
-        writes.push([name, embeddingCodec.encode({ key: 7n, group: 1, weights: new Float32Array(8) })]);
+      // Overwrite two names (same identity, shorter weights) and delete one: their old bytes become garbage.
+      for (const i of [1, 2]) {
+        writes.push([writes[i]![0], embeddingCodec.encode({ ...ids[i]!, weights: new Float32Array(8) })]);
+      }
       const file = await fileOf(dir, `emb${n}.vls`, async (p) => {
         const d = await Depot.open(p, embeddingCodec, { ...s, ttlSeconds: 3600, clock: clock.read });
         for (const [name, bytes] of writes) {
@@ -461,7 +460,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       updated: number;
     }[] = [];
     for (let i = 0; i < 20; i++) {
-      const name = `k${i}`;
+      const name = embeddingName(i % 2, BigInt(1000 + i));
       const created = clock.now;
       const count = 1 + (i % 3);
       let weights = new Float32Array(0);

@@ -58,10 +58,10 @@ describe("the packed package", { timeout: 300_000 }, () => {
       `import { Depot, Embedding, embeddingCodec } from "vlstore";
 const path = ${JSON.stringify(join(project, "emb.vls"))};
 const d = await Depot.open(path, embeddingCodec);
-await d.put("7", Embedding.from({ key: 7n, group: 2, weights: new Float32Array([0.5, -1.25]) }));
+await d.put("g/2/7", Embedding.from({ key: 7n, group: 2, weights: new Float32Array([0.5, -1.25]) }));
 await d.close();
 const r = await Depot.open(path, embeddingCodec);
-const e = await r.get("7");
+const e = await r.get("g/2/7");
 console.log(JSON.stringify({ key: String(e.key), group: e.group, weights: Array.from(e.weights) }));
 await r.close();
 `,

@@ -2,7 +2,7 @@
  * An independent reader of the dump file, written from docs/FORMAT.md ("Dump file") and not from
  * src/, so that the tests check the documented layout rather than the writer against itself:
  *
- *   256 x int32   weight dimension of each group (0 for a group with no record in this dump)
+ *   256 x int32   weight dimension of each group (0 for a group the Depot holds no record of)
  *   256 x uint64  number of records of each group in this dump
  *   per record:   uint64 key, int32 group, dim x float32 weights      (all little-endian)
  *
@@ -69,9 +69,6 @@ export function readDump(bytes: Uint8Array): DumpContents {
   }
   for (let g = 0; g < GROUPS; g++) {
     if (seen[g] !== counts[g]) throw new DumpLayoutError(`group ${g}: header counts ${counts[g]} records, file has ${seen[g]}`);
-    if (seen[g] === 0n && dims[g] !== 0) {
-      throw new DumpLayoutError(`group ${g} has no record but dimension ${dims[g]}, expected 0`);
-    }
   }
   return { dims, counts, records };
 }

@@ -22,6 +22,11 @@ export interface StoreAdapter {
   getMany(names: string[]): Promise<(Uint8Array | undefined)[]>;
   /** Visit every record once, in the store's natural order. */
   scan(visit: (name: string, value: Uint8Array) => void): Promise<void>;
+  /**
+   * One training epoch in storage order, where the store has a loader (vlstore: `depot.loader({ shuffle: "none" })`,
+   * library defaults otherwise); stores without one leave it out and the table compares LMDB's scan.
+   */
+  epoch?(visit: (name: string, value: Uint8Array) => void): Promise<void>;
   close(): Promise<void>;
   /** Settings the store was written with, read back from it (vlstore: its file settings), for the results; available after the first `open`. */
   writtenSettings?(): Record<string, unknown> | undefined;
@@ -35,5 +40,9 @@ export interface StoreSpec {
   config: Record<string, unknown>;
   /** Shown in the chart (false for variants only reported in the table, e.g. no-shuffle). */
   chart: boolean;
+  /** Run when no --stores is given (false: only on request). Default true. */
+  byDefault?: boolean;
+  /** Workloads the store can hold (the array peers need equal-length float32 frames). Default all. */
+  workloads?: readonly string[];
   create(dir: string): Promise<StoreAdapter>;
 }

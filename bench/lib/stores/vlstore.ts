@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { Codec } from "../../../src/codecs/codec.js";
 import { ChunkStore, type ChunkStoreOptions, type ChunkStoreSettings } from "../../../src/chunks/index.js";
 import { Depot } from "../../../src/depot/index.js";
+import "../../../src/loader/index.js";
 import type { StoreAdapter } from "./types.js";
 
 /** Identity codec over already-encoded records; `elementWidth` drives the ChunkStore's shuffle. */
@@ -39,6 +40,9 @@ function describe(settings: Readonly<ChunkStoreSettings>, stats: { blocks: numbe
   return { ...settings, chunks: stats.chunks, blocks: stats.blocks };
 }
 
+/** How the Depot adapter writes: one awaited `put` per record, or `putMany` in batches of this many records. */
+export type DepotLoad = "put" | { putMany: number };
+
 export class DepotAdapter implements StoreAdapter {
   private depot: Depot<Uint8Array> | undefined;
   private settings: Record<string, unknown> | undefined;
@@ -47,6 +51,7 @@ export class DepotAdapter implements StoreAdapter {
     readonly dir: string,
     private readonly codec: Codec<Uint8Array>,
     private readonly options: VlstoreOptions,
+    private readonly loadMode: DepotLoad = "put",
   ) {}
 
   private get file(): string {
@@ -61,10 +66,19 @@ export class DepotAdapter implements StoreAdapter {
   async load(names: string[], values: Uint8Array[]): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     const depot = await this.openDepot(false);
-    // One awaited put at a time, as an application loop would write. (Issuing
-    // all puts un-awaited also works, but parks every put beyond the
-    // ChunkStore's in-flight limit in a waiter queue.)
-    for (let i = 0; i < names.length; i++) await depot.put(names[i]!, values[i]!);
+    if (this.loadMode === "put") {
+      // One awaited put at a time, as an application loop would write. (Issuing
+      // all puts un-awaited also works, but parks every put beyond the
+      // ChunkStore's in-flight limit in a waiter queue.)
+      for (let i = 0; i < names.length; i++) await depot.put(names[i]!, values[i]!);
+    } else {
+      const batch = this.loadMode.putMany;
+      for (let start = 0; start < names.length; start += batch) {
+        const pairs: [string, Uint8Array][] = [];
+        for (let i = start; i < Math.min(names.length, start + batch); i++) pairs.push([names[i]!, values[i]!]);
+        await depot.putMany(pairs);
+      }
+    }
     await depot.close();
   }
 
@@ -81,8 +95,16 @@ export class DepotAdapter implements StoreAdapter {
     return this.depot!.getMany(names);
   }
 
+  /** The public scan: `depot.entries()`. */
   async scan(visit: (name: string, value: Uint8Array) => void): Promise<void> {
     for await (const [name, value] of this.depot!.entries()) visit(name, value);
+  }
+
+  /** A Loader epoch in storage order, every other loader option at its default. */
+  async epoch(visit: (name: string, value: Uint8Array) => void): Promise<void> {
+    for await (const batch of this.depot!.loader({ shuffle: "none" })) {
+      for (let k = 0; k < batch.names.length; k++) visit(batch.names[k]!, batch.values[k]!);
+    }
   }
 
   async close(): Promise<void> {

@@ -60,8 +60,27 @@ weightsArray():Float32Array|null {
   return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * Optimizer state beside the weights (absent in records written before it
+ * existed): a whole number of float32 per weight, in the trainer's own order.
+ */
+optimizer(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+optimizerLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+optimizerArray():Float32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startEmbedding(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addKey(builder:flatbuffers.Builder, key:bigint) {
@@ -93,6 +112,27 @@ static startWeightsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addOptimizer(builder:flatbuffers.Builder, optimizerOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, optimizerOffset, 0);
+}
+
+static createOptimizerVector(builder:flatbuffers.Builder, data:number[]|Float32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createOptimizerVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createOptimizerVector(builder:flatbuffers.Builder, data:number[]|Float32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startOptimizerVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endEmbedding(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 8) // weights
@@ -107,11 +147,12 @@ static finishSizePrefixedEmbeddingBuffer(builder:flatbuffers.Builder, offset:fla
   builder.finish(offset, 'VLEM', true);
 }
 
-static createEmbedding(builder:flatbuffers.Builder, key:bigint, group:number, weightsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createEmbedding(builder:flatbuffers.Builder, key:bigint, group:number, weightsOffset:flatbuffers.Offset, optimizerOffset:flatbuffers.Offset):flatbuffers.Offset {
   Embedding.startEmbedding(builder);
   Embedding.addKey(builder, key);
   Embedding.addGroup(builder, group);
   Embedding.addWeights(builder, weightsOffset);
+  Embedding.addOptimizer(builder, optimizerOffset);
   return Embedding.endEmbedding(builder);
 }
 }

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { Embedding, embeddingCodec } from "../../src/codecs/index.js";
+import { Embedding, embeddingCodec, embeddingName } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { createLoader } from "../../src/loader/index.js";
@@ -32,7 +32,7 @@ const path = join(dir, "emb.vls");
   for (let i = 0; i < N; i++) {
     const w = new Float32Array(64);
     for (let k = 0; k < 64; k++) w[k] = rng.normal() * 0.1;
-    await d.put(`emb-${i}`, Embedding.from({ key: BigInt(i), group: i % 4, weights: w }));
+    await d.put(embeddingName(i % 4, i), Embedding.from({ key: BigInt(i), group: i % 4, weights: w }));
   }
   await d.close();
 }
@@ -55,8 +55,11 @@ async function readAll(w: Where): Promise<unknown> {
   const st = d.chunkStore.stats();
   if (w.name !== "path") assert.ok(st.openRequests <= 2, `${w.name}: open cost ${st.openRequests} requests`);
   const rng = new Rng(7);
-  const names = Array.from({ length: 64 }, () => `emb-${rng.int(N)}`);
-  const one = view(await d.get("emb-1234"));
+  const names = Array.from({ length: 64 }, () => {
+    const i = rng.int(N);
+    return embeddingName(i % 4, i);
+  });
+  const one = view(await d.get(embeddingName(1234 % 4, 1234)));
   const many = (await d.getMany(names)).map(view);
   const scan: unknown[] = [];
   for await (const [name, e] of d.entries()) scan.push([name, view(e)]);

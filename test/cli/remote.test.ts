@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { nginxSkip, startNginx } from "../support/nginx.js";
 import { tempDir } from "../support/tmp.js";
-import { makeEmbeddings, vlstore } from "./helpers.js";
+import { embName, makeEmbeddings, vlstore } from "./helpers.js";
 
 const skip = nginxSkip();
 const nginx = skip ? undefined : await startNginx();
@@ -26,7 +26,7 @@ test("info, ls, get, verify, export, dump and checkpoint of an archive over HTTP
   const [li, ri] = await Promise.all([vlstore(["info", path, "--json"]), vlstore(["info", url, "--json"])]);
   assert.equal(ri.code, 0, ri.stderr);
   assert.deepEqual(strip(ri.stdout), strip(li.stdout));
-  for (const args of [["ls"], ["ls", "--long"], ["get", "e7"], ["get", "e42"]]) {
+  for (const args of [["ls"], ["ls", "--long"], ["get", embName(7)], ["get", embName(42)]]) {
     const [l, r] = await Promise.all([
       vlstore([args[0]!, path, ...args.slice(1)]),
       vlstore([args[0]!, url, ...args.slice(1)]),

@@ -1,13 +1,15 @@
 /**
- * Where a store's bytes live. Append-only with random reads, like MCAP's
- * IReadable/IWritable, so memory, file and later remote backings are
- * interchangeable. Reads are synchronous because memory answers at once and
- * a file read is one pread of bytes the page cache usually holds; `locate()`
- * relies on that.
+ * Where a writable store's bytes live: a ByteSource (so every read path
+ * takes one interface) that also appends, truncates and syncs, and always
+ * has the bytes at hand (`readSync` required: memory answers at once and a
+ * file read is one pread of bytes the page cache usually holds), which keeps
+ * `locate()` and the open of local files synchronous in effect. Like MCAP's
+ * IReadable/IWritable.
  */
 import { ClosedError, TruncatedError } from "../errors.js";
+import type { ByteSource, ReadOptions, SourceStats } from "../sources/byte-source.js";
 
-export interface Backing {
+export interface Backing extends ByteSource {
   /** Bytes currently held (what this handle has seen or written). */
   readonly size: number;
   /**
@@ -15,7 +17,7 @@ export interface Backing {
    * The bytes are never modified afterwards, and stay valid after close().
    * Throws TruncatedError when the range goes past `size`.
    */
-  read(offset: number, length: number): Uint8Array;
+  readSync(offset: number, length: number): Uint8Array;
   /** Append `parts` in order at the end. */
   append(parts: readonly Uint8Array[]): Promise<void>;
   /** Cut the backing to `size` bytes (drop a torn tail). */
@@ -28,8 +30,29 @@ export interface Backing {
 
 /** Throw TruncatedError unless `[offset, offset + length)` lies in `[0, size)`. */
 export function checkRange(offset: number, length: number, size: number, what: string): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > size
+  ) {
     throw new TruncatedError(what, offset + length, size, offset);
+  }
+}
+
+/** `readSync` as a promise, for the async half of ByteSource. */
+export function readAsPromise(
+  source: { readSync(offset: number, length: number): Uint8Array },
+  offset: number,
+  length: number,
+  options?: ReadOptions,
+): Promise<Uint8Array> {
+  try {
+    options?.signal?.throwIfAborted();
+    return Promise.resolve(source.readSync(offset, length));
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 
@@ -39,12 +62,15 @@ export function checkRange(offset: number, length: number, size: number, what: s
  * once written never change.
  */
 export class MemoryBacking implements Backing {
+  readonly location: string;
   private buf: Uint8Array;
   private length = 0;
   private closed = false;
+  private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   /** Start with a copy of `initial`. */
-  constructor(initial?: Uint8Array) {
+  constructor(initial?: Uint8Array, location = "memory store") {
+    this.location = location;
     this.buf = new Uint8Array(Math.max(4096, initial?.length ?? 0));
     if (initial) this.appendSync([initial]);
   }
@@ -53,10 +79,20 @@ export class MemoryBacking implements Backing {
     return this.length;
   }
 
-  read(offset: number, length: number): Uint8Array {
+  readSync(offset: number, length: number): Uint8Array {
     if (this.closed) throw new ClosedError("memory backing");
     checkRange(offset, length, this.length, "memory store");
+    this.counters.requests++;
+    this.counters.bytesFetched += length;
     return this.buf.subarray(offset, offset + length);
+  }
+
+  read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+    return readAsPromise(this, offset, length, options);
+  }
+
+  stats(): SourceStats {
+    return { ...this.counters };
   }
 
   appendSync(parts: readonly Uint8Array[]): void {

@@ -15,7 +15,8 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
-import { checkRange, type Backing } from "./backing.js";
+import type { ReadOptions, SourceStats } from "../sources/byte-source.js";
+import { checkRange, readAsPromise, type Backing } from "./backing.js";
 import { renameDurable } from "./fsync-dir.js";
 import { noSuchDirectory } from "./missing-dir.js";
 import { ownerTag } from "./process-identity.js";
@@ -23,6 +24,7 @@ import { ownerTag } from "./process-identity.js";
 export class FileBacking implements Backing {
   private length: number;
   private closed = false;
+  private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   private constructor(
     private readonly handle: fs.promises.FileHandle,
@@ -31,6 +33,11 @@ export class FileBacking implements Backing {
     size: number,
   ) {
     this.length = size;
+  }
+
+  /** The path (ByteSource.location). */
+  get location(): string {
+    return this.path;
   }
 
   /** Open an existing file. `readOnly` opens it with "r" (appends then throw). */
@@ -55,9 +62,11 @@ export class FileBacking implements Backing {
   }
 
   /** A fresh copy of the bytes (8-aligned, as raw blocks need), never shared or reused. */
-  read(offset: number, length: number): Uint8Array {
+  readSync(offset: number, length: number): Uint8Array {
     if (this.closed) throw new ClosedError(this.path);
     checkRange(offset, length, this.length, this.path);
+    this.counters.requests++;
+    this.counters.bytesFetched += length;
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
@@ -66,6 +75,24 @@ export class FileBacking implements Backing {
       done += n;
     }
     return out;
+  }
+
+  read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+    return readAsPromise(this, offset, length, options);
+  }
+
+  stats(): SourceStats {
+    return { ...this.counters };
+  }
+
+  /** Adopt the file's current size (a reader following a writer). Resolves true when it changed. */
+  async refresh(options?: ReadOptions): Promise<boolean> {
+    if (this.closed) throw new ClosedError(this.path);
+    options?.signal?.throwIfAborted();
+    const { size } = await this.handle.stat();
+    if (size === this.length) return false;
+    this.length = size;
+    return true;
   }
 
   async append(parts: readonly Uint8Array[]): Promise<void> {
@@ -98,7 +125,7 @@ export class FileBacking implements Backing {
   /**
    * Close the file descriptor: nothing of the file stays open or mapped, so an
    * unlinked file's space is freed and its filesystem can be unmounted. Views
-   * returned by read() are copies and stay valid; read() itself then throws
+   * returned by readSync() and read() are copies and stay valid; read() itself then throws
    * ClosedError.
    */
   async close(): Promise<void> {

@@ -4,7 +4,9 @@ export {
   type ChunkStoreSettings,
   type CommitJournal,
   type RecordLocation,
+  type StoreLocation,
 } from "./chunk-store.js";
+export type { ReadPlanOptions } from "./read-planner.js";
 export type { ChunkStoreOptions, OpenOptions } from "./options.js";
 export { STORE_DEFAULTS } from "./options.js";
 export type { Progress, ProgressOptions } from "./progress.js";

@@ -3,9 +3,15 @@
  * trailer at the tail, else by walking frames forward from the header, which
  * also tells a torn tail from damage: see frame-walker.ts), then
  * walk commits back to the last full index and the start of the journal.
- * Everything here is synchronous (backings read synchronously) and bounded:
- * every offset is checked before it is followed, and walks move strictly
- * backwards, so no input can make it loop or read out of range.
+ *
+ * Over a source without synchronous reads (HTTP, S3) the open costs one read
+ * of the tail (TAIL_BYTES, or the whole object if smaller; the header is read
+ * beside it when it lies outside) and at most one more: for a last commit
+ * larger than the tail, or for the commits an unclosed archive's chain walks
+ * back through. Sources with readSync (memory, mmap) read in place.
+ *
+ * Bounded: every offset is checked before it is followed, and walks move
+ * strictly backwards, so no input can make it loop or read out of range.
  */
 import { CorruptError, DamagedCommitError, isVlstoreError } from "../errors.js";
 import { CHUNK_FIXED_SIZE } from "../format/chunk-frame.js";
@@ -19,12 +25,85 @@ import {
   INDEX_ENTRY_SIZE,
   metaBytes,
   peekCommitSize,
+  TAIL_MAGIC,
   TRAILER_SIZE,
   type CommitAt,
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
-import type { Backing } from "./backing.js";
+import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
+
+/** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
+export const TAIL_BYTES = 64 << 10; // 64 KiB
+/** The commits an unclosed archive walks back through are fetched in one read when they span at most this. */
+const WALK_READ_MAX = 8 << 20; // 8 MiB
+
+/**
+ * Reads for the open: in place for sync sources; for async ones, from one
+ * window of bytes fetched at the tail (grown at most once), else by a read.
+ */
+class OpenReader {
+  private start = 0;
+  private bytes: Uint8Array | undefined;
+  /** Reads sent to an async source. */
+  requests = 0;
+
+  constructor(
+    readonly source: ByteSource,
+    private readonly options: ReadOptions | undefined,
+  ) {}
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Fetch [start, size) as the window, and the header beside it when outside (concurrently). */
+  async prime(tailBytes: number, headerSize: number): Promise<Uint8Array | undefined> {
+    if (this.source.readSync !== undefined) return undefined;
+    const size = this.source.size;
+    const start = Math.max(0, size - tailBytes);
+    const header = start > 0 ? this.fetch(0, Math.min(headerSize, size)) : undefined;
+    const [h, tail] = await Promise.all([header, this.fetch(start, size - start)]);
+    this.start = start;
+    this.bytes = tail;
+    return h;
+  }
+
+  /** Extend the window down to `from` with one read, when that is worth it. */
+  async extend(from: number, limit = WALK_READ_MAX): Promise<void> {
+    if (this.bytes === undefined || from >= this.start || this.start - from > limit) return;
+    const more = await this.fetch(from, this.start - from);
+    const joined = new Uint8Array(more.length + this.bytes.length);
+    joined.set(more);
+    joined.set(this.bytes, more.length);
+    this.start = from;
+    this.bytes = joined;
+  }
+
+  get windowStart(): number {
+    return this.bytes === undefined ? 0 : this.start;
+  }
+
+  /** The window's bytes (async sources, after prime). */
+  get window(): Uint8Array {
+    return this.bytes ?? new Uint8Array(0);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const sync = this.source.readSync;
+    if (sync !== undefined) return sync.call(this.source, offset, length);
+    const w = this.bytes;
+    if (w !== undefined && offset >= this.start && offset + length <= this.start + w.length) {
+      return w.subarray(offset - this.start, offset - this.start + length);
+    }
+    return this.fetch(offset, length);
+  }
+
+  private fetch(offset: number, length: number): Promise<Uint8Array> {
+    this.requests++;
+    return this.source.read(offset, length, this.options);
+  }
+}
 import { walkFrames } from "./frame-walker.js";
 
 /** The commit chain's end as the writer continues it. */
@@ -76,10 +155,15 @@ export interface JournalPiece {
  * The journal payloads of a loaded state, decompressed, with the journal
  * byte accounting (on uncompressed sizes, as the writer counts them).
  */
-export async function inflateJournal(state: LoadedState, inflate: (stored: Uint8Array, where: { what: string; offset: number }) => Promise<Uint8Array>): Promise<Uint8Array[]> {
+export async function inflateJournal(
+  state: LoadedState,
+  inflate: (stored: Uint8Array, where: { what: string; offset: number }) => Promise<Uint8Array>,
+): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const piece of state.journal) {
-    const bytes = piece.compressed ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset }) : piece.bytes;
+    const bytes = piece.compressed
+      ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
+      : piece.bytes;
     if (piece.full) state.accounting.lastJournalFullBytes = bytes.length;
     else state.accounting.journalDeltaBytes += bytes.length;
     if (piece.full || bytes.length > 0) out.push(bytes);
@@ -87,19 +171,44 @@ export async function inflateJournal(state: LoadedState, inflate: (stored: Uint8
   return out;
 }
 
-export function loadState(backing: Backing, path?: string): LoadedState {
+/** How an open reads (defaults for a local open). */
+export interface LoadOptions {
+  /** Bytes fetched from the tail of an async source. Default TAIL_BYTES (64 KiB). */
+  tailBytes?: number;
+  /** Cancels the open's reads. Default none. */
+  signal?: AbortSignal;
+}
+
+/** Reads sent to the source by the last loadState over an async source; for tests and stats. */
+export interface LoadResult extends LoadedState {
+  openRequests: number;
+}
+
+export async function loadState(source: ByteSource, path?: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const backing = new OpenReader(source, options.signal === undefined ? undefined : { signal: options.signal });
   const size = backing.size;
-  const settings = decodeFileHeader(backing.read(0, Math.min(size, FILE_HEADER_SIZE)), path);
-  let tail = tailCommit(backing, path);
+  const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
+  const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
+  let tail = await tailCommit(backing, path);
   const scanned = tail === undefined;
   if (tail === undefined) {
-    const verdict = walkFrames(backing, path);
-    // Damage after the last valid commit: falling back to it would drop committed records, and a writer would cut them.
-    const d = verdict.damage;
-    if (d) throw new DamagedCommitError(path, d.offset, d.sequence, d.reason);
-    tail = verdict.last;
+    if (source.readSync !== undefined) {
+      const verdict = walkFrames({ size: source.size, read: (o, n) => source.readSync!(o, n) }, path);
+      // Damage after the last valid commit: falling back to it would drop committed records, and a writer would cut them.
+      const d = verdict.damage;
+      if (d) throw new DamagedCommitError(path, d.offset, d.sequence, d.reason);
+      tail = verdict.last;
+    } else {
+      // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
+      tail = await searchBackForCommit(backing, path);
+    }
   }
-  const accounting: Accounting = { lastIndexFullBytes: 0, indexDeltaBytes: 0, lastJournalFullBytes: 0, journalDeltaBytes: 0 };
+  const accounting: Accounting = {
+    lastIndexFullBytes: 0,
+    indexDeltaBytes: 0,
+    lastJournalFullBytes: 0,
+    journalDeltaBytes: 0,
+  };
   if (tail === undefined) {
     return {
       settings,
@@ -111,6 +220,7 @@ export function loadState(backing: Backing, path?: string): LoadedState {
       accounting,
       validEnd: FILE_HEADER_SIZE,
       scanned,
+      openRequests: backing.requests,
     };
   }
 
@@ -118,12 +228,15 @@ export function loadState(backing: Backing, path?: string): LoadedState {
   const stop = Math.min(tail.fullIndexAt, tail.journalFrom === 0 ? Infinity : tail.journalFrom);
   const chain: CommitAt[] = [tail];
   let cur = tail;
+  // Not self-contained (an unclosed archive): the older commits it needs, in one read when they are near.
+  if (cur.offset > stop) await backing.extend(stop);
   while (cur.offset > stop) {
     const prev = cur.prevCommit;
-    if (prev < FILE_HEADER_SIZE) throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
+    if (prev < FILE_HEADER_SIZE)
+      throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
     let c: CommitAt;
     try {
-      c = readCommit(backing, prev, path);
+      c = await readCommit(backing, prev, path);
     } catch (e) {
       if (!isVlstoreError(e)) throw e;
       const reason = `commit ${cur.sequence} needs it: ${e.message}`;
@@ -162,7 +275,8 @@ export function loadState(backing: Backing, path?: string): LoadedState {
       const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
       const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
       // Copies: the Depot may keep them, and they must not pin a whole file buffer or outlive a memory map.
-      if (full || c.journal.length > 0) journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
+      if (full || c.journal.length > 0)
+        journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
     }
   }
 
@@ -184,6 +298,7 @@ export function loadState(backing: Backing, path?: string): LoadedState {
     accounting,
     validEnd: tail.offset + tail.frameSize,
     scanned,
+    openRequests: backing.requests,
   };
 }
 
@@ -200,7 +315,12 @@ function checkIndex(chunks: readonly IndexEntry[], tail: CommitAt): void {
       e.recordCount < 1 ||
       e.blockCount < 1 ||
       e.blockCount > e.recordCount;
-    if (bad) throw new CorruptError("chunk index", `entry ${i} (${e.offset}+${e.frameSize}, ${e.recordCount} records, ${e.blockCount} blocks)`, tail.offset);
+    if (bad)
+      throw new CorruptError(
+        "chunk index",
+        `entry ${i} (${e.offset}+${e.frameSize}, ${e.recordCount} records, ${e.blockCount} blocks)`,
+        tail.offset,
+      );
     end = e.offset + e.frameSize;
     records += e.recordCount;
   }
@@ -213,21 +333,58 @@ function checkIndex(chunks: readonly IndexEntry[], tail: CommitAt): void {
   }
 }
 
-function readCommit(backing: Backing, offset: number, path?: string): CommitAt {
-  const frameSize = peekCommitSize(backing.read(offset, 16), offset);
-  return decodeCommit(backing.read(offset, frameSize), offset, path);
+async function readCommit(backing: OpenReader, offset: number, path?: string): Promise<CommitAt> {
+  const frameSize = peekCommitSize(await backing.read(offset, 16), offset);
+  return decodeCommit(await backing.read(offset, frameSize), offset, path);
 }
 
 /** The commit the trailer at the very end points to, if the tail is clean. */
-function tailCommit(backing: Backing, path?: string): CommitAt | undefined {
+async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
   const size = backing.size;
   if (size < FILE_HEADER_SIZE + COMMIT_FIXED_SIZE + TRAILER_SIZE) return undefined;
-  const t = decodeTrailer(backing.read(size - TRAILER_SIZE, TRAILER_SIZE));
+  const t = decodeTrailer(await backing.read(size - TRAILER_SIZE, TRAILER_SIZE));
   if (t === undefined || t.commitOffset < FILE_HEADER_SIZE || t.commitOffset + t.frameSize !== size) return undefined;
+  // A last commit larger than the tail window: the one more read, for the rest of it.
+  await backing.extend(t.commitOffset, Infinity);
   try {
-    return readCommit(backing, t.commitOffset, path);
+    return await readCommit(backing, t.commitOffset, path);
   } catch (e) {
     if (isVlstoreError(e)) return undefined;
     throw e;
+  }
+}
+
+/**
+ * The last valid commit of an async source whose tail is not a clean
+ * trailer (a writer was mid-append, or bytes were added after the last
+ * commit): search the tail window backwards for a commit trailer whose
+ * commit decodes and ends exactly there; if none, grow the window 8x (one
+ * read each) down to the header. Frames end on 8-byte boundaries, so only
+ * those are tried. Unlike the forward walk this cannot tell a torn tail from
+ * damage; a read-only open ignores what follows the commit either way.
+ */
+async function searchBackForCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
+  let searchedFrom = backing.size;
+  for (;;) {
+    const start = backing.windowStart;
+    const w = backing.window;
+    // Trailer ends e in (start + TRAILER_SIZE .. searchedFrom], multiples of 8, newest first.
+    for (let e = Math.floor(searchedFrom / 8) * 8; e - TRAILER_SIZE >= Math.max(start, FILE_HEADER_SIZE); e -= 8) {
+      const i = e - start;
+      if (w[i - 8] !== TAIL_MAGIC[0] || w[i - 1] !== TAIL_MAGIC[7]) continue;
+      const t = decodeTrailer(w.subarray(i - TRAILER_SIZE, i));
+      if (t === undefined || t.commitOffset < FILE_HEADER_SIZE || t.commitOffset + t.frameSize !== e) continue;
+      try {
+        await backing.extend(t.commitOffset, Infinity);
+        return await readCommit(backing, t.commitOffset, path);
+      } catch (err) {
+        // Bytes that only look like a trailer: keep searching. Anything else (I/O) is real.
+        if (!isVlstoreError(err, "Checksum") && !isVlstoreError(err, "Corrupt")) throw err;
+      }
+    }
+    if (start <= FILE_HEADER_SIZE) return undefined;
+    // Overlap by a trailer, so one cut by the window's start is seen whole next time.
+    searchedFrom = start + TRAILER_SIZE;
+    await backing.extend(Math.max(0, start - Math.max(backing.window.length * 7, TAIL_BYTES)), Infinity);
   }
 }

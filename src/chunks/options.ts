@@ -1,6 +1,8 @@
 /** ChunkStore options, their defaults, and the checks of a reopen against the file. */
 import { CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
 import { validateSettings, type FileSettings } from "../format/header.js";
+import type { SourceOptions } from "../sources/open-source.js";
+import type { ReadPlanOptions } from "./read-planner.js";
 
 export interface ChunkStoreOptions {
   /**
@@ -51,6 +53,15 @@ export interface ChunkStoreOptions {
   readOnly?: boolean;
   /** fsync at every flush, so a flushed commit survives power loss. Per open. Default true. */
   durable?: boolean;
+  /**
+   * Bytes read from the end of an archive at a remote open (one read; a
+   * small archive's whole index fits). Per open. Default 64 KiB.
+   */
+  tailBytes?: number;
+  /** Options passed to openSource for a remote location (endpoint, credentials...). Per open. Default none. */
+  source?: SourceOptions;
+  /** How remote block reads are merged and how many run at once. Per open. Defaults: see ReadPlanOptions. */
+  reads?: ReadPlanOptions;
 }
 
 /**
@@ -84,6 +95,9 @@ export const CHUNK_STORE_OPTION_NAMES: readonly string[] = Object.freeze([
   "cacheBytes",
   "readOnly",
   "durable",
+  "tailBytes",
+  "source",
+  "reads",
 ]);
 
 /**
@@ -108,6 +122,8 @@ export interface OpenOptions {
   blockRecords: number;
   readOnly: boolean;
   durable: boolean;
+  /** Remote read grouping (not part of what a reopen passes on). Default {} (the ReadPlanOptions defaults). */
+  reads?: ReadPlanOptions;
 }
 
 export function resolveOpenOptions(
@@ -126,11 +142,16 @@ export function resolveOpenOptions(
   if (!Number.isSafeInteger(blockRecords) || blockRecords < 0) {
     throw new InvalidArgumentError("blockRecords", `${blockRecords} is not a non-negative integer`);
   }
+  const tail = o.tailBytes;
+  if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 64)) {
+    throw new InvalidArgumentError("tailBytes", `${tail} is not an integer of at least 64`);
+  }
   return {
     cacheBytes,
     blockRecords,
     readOnly: o.readOnly ?? STORE_DEFAULTS.readOnly,
     durable: o.durable ?? STORE_DEFAULTS.durable,
+    reads: o.reads ?? {},
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { ChunkStore, type ChunkStoreOptions } from "../chunks/index.js";
+import { isSourceLocation as isRemoteLocation } from "../chunks/store-open.js";
 import type { Codec } from "../codecs/codec.js";
 import { atomicFrameCodec } from "../codecs/index.js";
 import { Depot, framesCodecFor, openFrames } from "../depot/index.js";
@@ -53,7 +54,8 @@ export async function exists(path: string): Promise<boolean> {
  * `needCodec`, which makes that an InputError.
  */
 export async function openArchive(path: string, options: { write?: boolean; needCodec?: boolean } = {}): Promise<OpenArchive> {
-  await requireFile(path);
+  // http(s):// and s3:// locations open read-only through the library (S3 settings from the AWS environment).
+  if (!isRemoteLocation(path)) await requireFile(path);
   const store = await ChunkStore.open(path, { readOnly: !options.write });
   try {
     const codecName = store.meta.get(CODEC_META);

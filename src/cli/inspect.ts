@@ -2,7 +2,8 @@
 import { INPUT_BYTES_META, describeImport, readImportState } from "../io/import-state.js";
 import { open } from "node:fs/promises";
 import { embeddingCodec, TOPOLOGY_META_PREFIX, type Embedding } from "../codecs/index.js";
-import { FILE_HEADER_SIZE } from "../format/header.js";
+import { isSourceLocation as isRemoteLocation } from "../chunks/store-open.js";
+import { FILE_HEADER_SIZE, FORMAT_VERSION } from "../format/header.js";
 import { NotFoundError } from "../errors.js";
 import { openArchive } from "./archive.js";
 import { flag, str, type CommandSpec } from "./args.js";
@@ -29,7 +30,8 @@ export const infoCommand: CommandSpec = {
   async run(args) {
     const file = args.positionals[0]!;
     return inFile(file, async () => {
-      const version = await formatVersion(file);
+      // A remote archive that opens has the version this vlstore reads (the open checks it).
+      const version = isRemoteLocation(file) ? FORMAT_VERSION : await formatVersion(file);
       const { depot, codecName } = await openArchive(file);
       try {
         const s = depot.stats();

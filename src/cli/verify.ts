@@ -1,9 +1,11 @@
 /** `vlstore verify`: check every checksum and structure of an archive. */
 import { stat } from "node:fs/promises";
 import { openArchive, requireFile } from "./archive.js";
-import { flag, type CommandSpec } from "./args.js";
+import { isSourceLocation as isRemoteLocation } from "../chunks/store-open.js";
+import { flag, type CommandSpec, type ParsedArgs } from "./args.js";
 import type { Codec } from "../codecs/codec.js";
 import { describeImport, readImportState } from "../io/import-state.js";
+import { withLocalCopy } from "./remote-copy.js";
 import { codecByName } from "./codecs.js";
 import { isVlstoreError } from "../errors.js";
 import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
@@ -302,63 +304,70 @@ export const verifyCommand: CommandSpec = {
   examples: ["# after a crash", "vlstore verify frames.vls || vlstore recover frames.vls -o frames.fixed.vls"],
   async run(args) {
     const file = args.positionals[0]!;
+    // A remote archive is scanned from a local copy; the open check and the report use its location.
+    if (isRemoteLocation(file)) return inFile(file, () => withLocalCopy(file, (copy) => verifyAt(file, copy, args)));
     return inFile(file, async () => {
       await requireFile(file);
-      const scan = await scanWithProgress(file, "verify");
-      if (scan.notAnArchive) {
-        if (flag(args, "json")) printJson({ file, ok: false, notAnArchive: true, problem: scan.headerProblem ?? null });
-        else process.stdout.write(`${file}: not a vlstore archive (${scan.headerProblem ?? "no header, no frame"})\n`);
-        return EXIT_DAMAGED;
-      }
-      const a = assess(scan, await openProblem(file));
-      const leftovers = await leftoverReport(file); // files dead processes left beside it: reported, not damage
-      if (flag(args, "json")) {
-        printJson({
-          file,
-          ok: a.ok,
-          formatVersion: scan.formatVersion,
-          codec: scan.meta.get("codec") ?? null,
-          bytes: scan.size,
-          ...a.counts,
-          recordsDecoded: scan.recordsDecoded,
-          lostNames: a.lostNames,
-          findings: a.findings,
-          leftovers: leftovers.json,
-          import: readImportState(scan.meta) ?? null,
-        });
-        return a.ok ? EXIT_OK : EXIT_DAMAGED;
-      }
-      const c = a.counts;
-      const codec = scan.meta.get("codec");
-      const summary =
-        `${formatCount(c.chunks)} chunks, ${formatCount(c.blocks)} blocks, ${formatCount(c.commits)} commits, ` +
-        `${formatCount(c.records)} records` +
-        (scan.recordsDecoded > 0 && codec ? ` (decoded with ${codec})` : "") +
-        `, ${formatCount(c.names)} names`;
-      const out: string[] = [];
-      if (a.ok) out.push(`${file}: ok: ${summary}`);
-      else {
-        out.push(`${file}: DAMAGED`);
-        out.push(
-          `  ${formatCount(c.damagedChunks)} of ${formatCount(c.chunks)} chunks and ${formatCount(c.damagedCommits)} of ` +
-            `${formatCount(c.commits)} commits damaged; ${formatCount(a.lostNames.length)} of ${formatCount(c.names)} names lost`,
-        );
-      }
-      for (const f of a.findings) {
-        out.push(`  ${f.severity === "warning" ? "warning: " : ""}${f.message}`);
-        if (f.names && f.names.length > 0) {
-          const shown = f.names.slice(0, NAMES_SHOWN).join(", ");
-          const more = f.names.length > NAMES_SHOWN ? `, and ${f.names.length - NAMES_SHOWN} more (--json lists all)` : "";
-          out.push(`    live names affected (${f.names.length}): ${shown}${more}`);
-        }
-      }
-      out.push(...leftovers.lines);
-      // A cut import is intact as an archive, but holds only part of its input: say how much.
-      const imported = readImportState(scan.meta);
-      if (imported) out.push(`  ${imported.complete ? "" : "warning: "}import ${describeImport(imported)}`);
-      if (!a.ok) out.push(`  run: vlstore recover ${file}`);
-      process.stdout.write(out.join("\n") + "\n");
-      return a.ok ? EXIT_OK : EXIT_DAMAGED;
+      return verifyAt(file, file, args);
     });
   },
 };
+
+async function verifyAt(file: string, local: string, args: ParsedArgs): Promise<number> {
+  const scan = await scanWithProgress(local, "verify");
+  if (scan.notAnArchive) {
+    if (flag(args, "json")) printJson({ file, ok: false, notAnArchive: true, problem: scan.headerProblem ?? null });
+    else process.stdout.write(`${file}: not a vlstore archive (${scan.headerProblem ?? "no header, no frame"})\n`);
+    return EXIT_DAMAGED;
+  }
+  const a = assess(scan, await openProblem(file));
+  // Files dead processes left beside it: reported, not damage (none beside a remote object).
+  const leftovers = local === file ? await leftoverReport(file) : { json: [], lines: [] };
+  if (flag(args, "json")) {
+    printJson({
+      file,
+      ok: a.ok,
+      formatVersion: scan.formatVersion,
+      codec: scan.meta.get("codec") ?? null,
+      bytes: scan.size,
+      ...a.counts,
+      recordsDecoded: scan.recordsDecoded,
+      lostNames: a.lostNames,
+      findings: a.findings,
+      leftovers: leftovers.json,
+      import: readImportState(scan.meta) ?? null,
+    });
+    return a.ok ? EXIT_OK : EXIT_DAMAGED;
+  }
+  const c = a.counts;
+  const codec = scan.meta.get("codec");
+  const summary =
+    `${formatCount(c.chunks)} chunks, ${formatCount(c.blocks)} blocks, ${formatCount(c.commits)} commits, ` +
+    `${formatCount(c.records)} records` +
+    (scan.recordsDecoded > 0 && codec ? ` (decoded with ${codec})` : "") +
+    `, ${formatCount(c.names)} names`;
+  const out: string[] = [];
+  if (a.ok) out.push(`${file}: ok: ${summary}`);
+  else {
+    out.push(`${file}: DAMAGED`);
+    out.push(
+      `  ${formatCount(c.damagedChunks)} of ${formatCount(c.chunks)} chunks and ${formatCount(c.damagedCommits)} of ` +
+        `${formatCount(c.commits)} commits damaged; ${formatCount(a.lostNames.length)} of ${formatCount(c.names)} names lost`,
+    );
+  }
+  for (const f of a.findings) {
+    out.push(`  ${f.severity === "warning" ? "warning: " : ""}${f.message}`);
+    if (f.names && f.names.length > 0) {
+      const shown = f.names.slice(0, NAMES_SHOWN).join(", ");
+      const more = f.names.length > NAMES_SHOWN ? `, and ${f.names.length - NAMES_SHOWN} more (--json lists all)` : "";
+      out.push(`    live names affected (${f.names.length}): ${shown}${more}`);
+    }
+  }
+  out.push(...leftovers.lines);
+  // A cut import is intact as an archive, but holds only part of its input: say how much.
+  const imported = readImportState(scan.meta);
+  if (imported) out.push(`  ${imported.complete ? "" : "warning: "}import ${describeImport(imported)}`);
+  if (!a.ok) out.push(`  run: vlstore recover ${file}`);
+  process.stdout.write(out.join("\n") + "\n");
+  return a.ok ? EXIT_OK : EXIT_DAMAGED;
+}

@@ -11,7 +11,13 @@ import { randomUUID, createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { renameDurable } from "../chunks/fsync-dir.js";
 import { ownerTag } from "../chunks/process-identity.js";
-import { ChunkStore, type ChunkStoreOptions, type ChunkStoreStats, type CommitJournal } from "../chunks/index.js";
+import {
+  ChunkStore,
+  type ChunkStoreOptions,
+  type ChunkStoreStats,
+  type CommitJournal,
+  type StoreLocation,
+} from "../chunks/index.js";
 import { CHUNK_STORE_OPTION_NAMES, checkOptionNames } from "../chunks/options.js";
 import { PROGRESS_OPTION_NAMES, ProgressReporter, throwIfAborted, type ProgressOptions } from "../chunks/progress.js";
 import type { Codec } from "../codecs/codec.js";
@@ -172,16 +178,39 @@ export class Depot<T> implements AsyncDisposable {
     this.attach(store);
   }
 
-  /** Open (or create) a Depot in a file. Settings of an existing file are read back from it. */
-  static async open<T>(path: string, codec: Codec<T>, options: DepotOptions & ChunkStoreOptions = {}): Promise<Depot<T>> {
+  /**
+   * Open (or create) a Depot in a file, or open one read-only from an
+   * http(s):// or s3:// URL or a ByteSource. Settings of an existing
+   * archive are read back from it.
+   */
+  static async open<T>(
+    location: StoreLocation,
+    codec: Codec<T>,
+    options: DepotOptions & ChunkStoreOptions = {},
+  ): Promise<Depot<T>> {
     const [depotOptions, storeOptions] = splitOptions(options);
-    const store = await ChunkStore.open(path, { ...storeOptions, codec });
+    const store = await ChunkStore.open(location, { ...storeOptions, codec });
     try {
       return new Depot(store, codec, depotOptions);
     } catch (e) {
       await store.close();
       throw e;
     }
+  }
+
+  /**
+   * A read-only Depot: adopt commits made since it opened (or last
+   * refreshed), locally or remotely: new, changed and deleted names.
+   * Resolves true when anything changed. Without it a reader keeps the
+   * snapshot it opened. A writable Depot sees its own writes: false.
+   */
+  async refresh(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    this.checkOpen();
+    if (!(await this.store.refresh(options))) return false;
+    const index = new NameIndex();
+    for (const payload of this.store.journalEntries()) replayJournal(payload, index);
+    this.index = index;
+    return true;
   }
 
   /** A Depot held in memory. */

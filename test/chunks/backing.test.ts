@@ -12,34 +12,34 @@ const dir = tempDir();
 
 test("memory backing: append, views stay valid across growth, truncate, bounds", async () => {
   const m = new MemoryBacking(new Uint8Array([1, 2, 3]));
-  const v = m.read(0, 3);
+  const v = m.readSync(0, 3);
   await m.append([new Uint8Array(10_000).fill(7), new Uint8Array([9])]);
   assert.equal(m.size, 10_004);
   assert.deepEqual([...v], [1, 2, 3]);
-  assert.equal(m.read(10_003, 1)[0], 9);
+  assert.equal(m.readSync(10_003, 1)[0], 9);
   await m.truncate(3);
-  assert.throws(() => m.read(0, 4), (e) => isVlstoreError(e, "Truncated"));
+  assert.throws(() => m.readSync(0, 4), (e) => isVlstoreError(e, "Truncated"));
   await m.append([new Uint8Array([5])]);
-  assert.deepEqual([...m.read(0, 4)], [1, 2, 3, 5]);
+  assert.deepEqual([...m.readSync(0, 4)], [1, 2, 3, 5]);
 });
 
 test("file backing: reads what was appended, truncates, refuses reads after close, writes when read-only", async () => {
   const path = join(dir, "f.bin");
   writeFileSync(path, new Uint8Array([1, 2, 3, 4]));
   const f = await FileBacking.open(path, false);
-  const early = f.read(1, 2);
+  const early = f.readSync(1, 2);
   assert.deepEqual([...early], [2, 3]);
   await f.append([new Uint8Array(5000).fill(8), new Uint8Array([6])]);
   assert.equal(f.size, 5005);
-  assert.equal(f.read(5004, 1)[0], 6);
-  assert.equal(f.read(8, 16).byteOffset % 8, 0);
-  assert.throws(() => f.read(5000, 6), (e) => isVlstoreError(e, "Truncated"));
+  assert.equal(f.readSync(5004, 1)[0], 6);
+  assert.equal(f.readSync(8, 16).byteOffset % 8, 0);
+  assert.throws(() => f.readSync(5000, 6), (e) => isVlstoreError(e, "Truncated"));
   await f.truncate(4);
   assert.equal(f.size, 4);
-  assert.deepEqual([...f.read(0, 4)], [1, 2, 3, 4]);
+  assert.deepEqual([...f.readSync(0, 4)], [1, 2, 3, 4]);
   await f.sync();
   await f.close();
-  assert.throws(() => f.read(0, 1), (e) => isVlstoreError(e, "Closed"));
+  assert.throws(() => f.readSync(0, 1), (e) => isVlstoreError(e, "Closed"));
   assert.deepEqual([...early], [2, 3], "a view read before close keeps its bytes");
   const r = await FileBacking.open(path, true);
   await assert.rejects(r.append([new Uint8Array(1)]), (e) => isVlstoreError(e, "InvalidArgument"));

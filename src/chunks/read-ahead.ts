@@ -1,0 +1,56 @@
+/**
+ * Read-ahead: blocks read in order start a streak, and a streak keeps the
+ * following blocks loading ahead of the reader (doubling with the streak up
+ * to READ_AHEAD_BYTES or a quarter of the cache), so a sequential scan keeps
+ * both cores decompressing, and remote requests in flight, while the caller
+ * consumes. Memory stays bounded by that budget plus the cache.
+ */
+import type { ChunkFrameHeader } from "../format/chunk-frame.js";
+import type { ChunkTable } from "./chunk-table.js";
+import type { ReadPlanner } from "./read-planner.js";
+
+/** Read-ahead stops after this many bytes of blocks beyond the one being read (or a quarter of the cache). */
+export const READ_AHEAD_BYTES = 8 << 20; // 8 MiB
+const noop = (): void => undefined;
+
+export class ReadAhead {
+  private lastKey = -2;
+  private streak = 0;
+
+  constructor(
+    private readonly table: ChunkTable,
+    private readonly planner: ReadPlanner,
+    private readonly blockSize: number,
+  ) {}
+
+  /** Blocks lo..hi are being read. */
+  note(lo: number, hi: number): void {
+    if (lo === hi && hi === this.lastKey) return; // same block again
+    if (lo <= this.lastKey + 1 && hi > this.lastKey) this.streak++;
+    else this.streak = 0;
+    this.lastKey = hi;
+    if (this.streak < 2) return;
+    const budget = Math.min(READ_AHEAD_BYTES, this.planner.cache.budget / 4, this.blockSize * 2 ** this.streak);
+    let bytes = 0;
+    const ahead: number[] = [];
+    for (let key = hi + 1; bytes < budget; key++) {
+      const c = this.table.chunkOfBlock(key);
+      if (c === undefined || c.raw !== undefined || c.offset < 0) break;
+      if (!this.table.headerReady(c)) {
+        // A remote header: fetch it now, so the next step of the streak can plan past it.
+        this.table.header(c).catch(noop);
+        break;
+      }
+      let h: ChunkFrameHeader;
+      try {
+        h = this.table.headerSync(c);
+      } catch {
+        break; // the reader will meet the error itself
+      }
+      bytes += h.blocks[key - c.firstBlock]!.rawSize;
+      if (this.planner.has(key)) continue;
+      ahead.push(key);
+    }
+    for (const p of this.planner.load(ahead).values()) p.catch(noop);
+  }
+}

@@ -45,10 +45,11 @@ import {
   metaBytes,
   type IndexEntry,
 } from "../format/commit.js";
-import { encodeFileHeader, FILE_HEADER_SIZE, MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
+import { encodeFileHeader, FILE_HEADER_SIZE, FILTER_NAMES, MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
 import { MemoryBacking, type Backing } from "./backing.js";
 import { BlockCache } from "./block-cache.js";
 import { compressBlock, compressJournal, decompressBlock, decompressJournal, decompressRun, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
+import { recordsOfBlock } from "./temporal.js";
 import type { ChunkInfo, RecordLayout } from "./chunk-info.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { inflateJournal, loadState, type Accounting, type LoadedState, type TailState } from "./load.js";
@@ -118,6 +119,8 @@ export interface ChunkStoreSettings {
   blockSize: number;
   level: number;
   shuffle: number;
+  /** Block filter, see ChunkStoreOptions.filter. */
+  filter: string;
   codec: string | undefined;
 }
 
@@ -321,6 +324,7 @@ export class ChunkStore implements AsyncDisposable {
       blockSize: s.blockSize,
       level: s.level,
       shuffle: s.shuffle,
+      filter: FILTER_NAMES[s.filter]!,
       codec: this.metaMap.get("codec"),
     });
   }
@@ -474,10 +478,11 @@ export class ChunkStore implements AsyncDisposable {
   }
 
   private async encodeChunk(info: ChunkInfo, sealed: SealedChunk): Promise<{ parts: Uint8Array[]; header: ChunkFrameHeader }> {
-    const { level, shuffle } = this.fileSettings;
+    const { level, shuffle, filter } = this.fileSettings;
     const blocks = await Promise.all(
       sealed.blocks.map(async (raw, b): Promise<BlockInput> => {
-        const { stored, flags } = await compressBlock(raw, level, shuffle);
+        const xor = filter !== 0 ? recordsOfBlock(sealed.layout, sealed.blockRecords, b) : undefined;
+        const { stored, flags } = await compressBlock(raw, level, shuffle, xor);
         return { stored, flags, rawSize: raw.length, recordCount: sealed.blockRecords[b]! };
       }),
     );
@@ -888,7 +893,8 @@ export class ChunkStore implements AsyncDisposable {
       }
       at += e.storedSize;
     }
-    const data = await decompressRun(stored, entries, h.shuffle, { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start });
+    const where = { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start };
+    const data = await decompressRun(stored, entries, h.shuffle, where, (k) => recordsOfBlock(h, h.blocks, first + k));
     this.decompressions += entries.length;
     this.decompressedBytes += entries.reduce((n, e) => n + e.rawSize, 0);
     return data;
@@ -902,7 +908,8 @@ export class ChunkStore implements AsyncDisposable {
     const actual = crc32(stored);
     if (actual !== e.crc) throw new ChecksumError(`chunk ${c.index} block ${b}`, at, e.crc, actual, this.path, c.index);
     if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
-    const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, { what: `chunk ${c.index} block ${b}`, offset: at });
+    const where = { what: `chunk ${c.index} block ${b}`, offset: at };
+    const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, where, recordsOfBlock(h, h.blocks, b));
     this.decompressions++;
     this.decompressedBytes += e.rawSize;
     return data;

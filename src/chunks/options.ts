@@ -1,6 +1,9 @@
 /** ChunkStore options, their defaults, and the checks of a reopen against the file. */
 import { CodecMismatchError, InvalidArgumentError, OptionMismatchError } from "../errors.js";
-import { validateSettings, type FileSettings } from "../format/header.js";
+import { FILTER_NAMES, validateSettings, type FileSettings } from "../format/header.js";
+
+/** Block filter names: "xor-prev" XORs each record with the previous one of its length in the block (lossless). */
+export type BlockFilter = "none" | "xor-prev";
 
 export interface ChunkStoreOptions {
   /**
@@ -27,6 +30,14 @@ export interface ChunkStoreOptions {
    * Stored in the file. Default: `codec.elementWidth`, else 0.
    */
   shuffle?: number;
+  /**
+   * Lossless block filter applied before the shuffle: "xor-prev" XORs each
+   * record with the previous record of the same length in its block (the
+   * first stays as is, so a random read still decodes one block); "none".
+   * Stored in the file (a filtered file is format version 2). Default
+   * "xor-prev" when the shuffle width is 4 (float32 records), else "none".
+   */
+  filter?: BlockFilter;
   /**
    * The codec whose records the store holds. Its name is recorded (meta key
    * "codec"); reopening with another name throws CodecMismatchError. Default: none.
@@ -79,6 +90,7 @@ export const CHUNK_STORE_OPTION_NAMES: readonly string[] = Object.freeze([
   "blockSize",
   "level",
   "shuffle",
+  "filter",
   "codec",
   "blockRecords",
   "cacheBytes",
@@ -137,15 +149,35 @@ export function resolveOpenOptions(
 /** Settings of a new store from its options, validated. */
 export function settingsForNew(o: ChunkStoreOptions): FileSettings {
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const shuffle = o.shuffle ?? o.codec?.elementWidth ?? 0;
   const s: FileSettings = {
     chunkSize,
     blockSize: o.blockSize ?? Math.min(DEFAULT_BLOCK_SIZE, chunkSize),
     level: o.level ?? DEFAULT_LEVEL,
-    shuffle: o.shuffle ?? o.codec?.elementWidth ?? 0,
+    shuffle,
+    filter: filterId(o.filter ?? defaultFilter(shuffle)),
   };
   const bad = validateSettings(s);
   if (bad !== undefined) throw new InvalidArgumentError("options", bad);
   return s;
+}
+
+/** The default block filter for a shuffle width: the temporal filter pays on float32 arrays (see ChunkStoreOptions.filter). */
+export function defaultFilter(shuffle: number): BlockFilter {
+  return shuffle === 4 ? "xor-prev" : "none";
+}
+
+/** ChunkStore options that recreate the stored settings `s` (recovery writes a copy with the same settings). */
+export function optionsOf(s: FileSettings): ChunkStoreOptions {
+  const { chunkSize, blockSize, level, shuffle } = s;
+  return { chunkSize, blockSize, level, shuffle, filter: FILTER_NAMES[s.filter] as BlockFilter };
+}
+
+/** The header id of a filter name; InvalidArgumentError naming the valid ones otherwise. */
+export function filterId(name: string): number {
+  const id = FILTER_NAMES.indexOf(name);
+  if (id < 0) throw new InvalidArgumentError("filter", `unknown filter ${JSON.stringify(name)} (valid: ${FILTER_NAMES.join(", ")})`);
+  return id;
 }
 
 /** Throw when an option given to a reopen disagrees with what the file holds. */
@@ -158,6 +190,9 @@ export function checkReopen(
   for (const k of ["chunkSize", "blockSize", "level", "shuffle"] as const) {
     const given = o[k];
     if (given !== undefined && given !== stored[k]) throw new OptionMismatchError(k, stored[k], given, path);
+  }
+  if (o.filter !== undefined && filterId(o.filter) !== stored.filter) {
+    throw new OptionMismatchError("filter", FILTER_NAMES[stored.filter], o.filter, path);
   }
   if (o.codec !== undefined && storedCodec !== undefined && o.codec.name !== storedCodec) {
     throw new CodecMismatchError(storedCodec, o.codec.name, path);

@@ -94,3 +94,62 @@ export function shuffleSlow(src: Uint8Array, width: number): Uint8Array {
   out.set(src.subarray(n * width), n * width);
   return out;
 }
+
+/**
+ * The temporal filter fused with the 4-byte shuffle, for blocks whose records
+ * all have one length (see src/chunks/temporal.ts): word k in [stride, end)
+ * is XORed with word k - stride as it is loaded, so the block is read once
+ * instead of twice. Same output as xorPrev then shuffle. Needs what the fast
+ * 4x4 path needs (length a multiple of 16, 4-aligned); returns undefined otherwise.
+ */
+export function shuffleXor4(src: Uint8Array, stride: number, end: number): Uint8Array | undefined {
+  const n = src.length >>> 2;
+  if (src.length % 16 !== 0 || src.byteOffset % 4 !== 0 || stride < 1) return undefined;
+  const out = new Uint8Array(src.length);
+  const s = new Uint32Array(src.buffer, src.byteOffset, n);
+  const o = new Uint32Array(out.buffer, out.byteOffset, n);
+  const q = n >>> 2;
+  const x = (k: number): number => (k >= stride && k < end ? s[k]! ^ s[k - stride]! : s[k]!);
+  for (let j = 0; j < q; j++) {
+    const k = j << 2;
+    const a = x(k);
+    const b = x(k + 1);
+    const c = x(k + 2);
+    const d = x(k + 3);
+    o[j] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
+    o[q + j] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+    o[2 * q + j] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+    o[3 * q + j] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+  }
+  return out;
+}
+
+/**
+ * Undo {@link shuffleXor4} in one pass: each word is transposed back, then
+ * XORed with the word `stride` before it, which is already restored (stride >= 1,
+ * words are written in order).
+ */
+export function unshuffleXor4(src: Uint8Array, stride: number, end: number): Uint8Array | undefined {
+  const n = src.length >>> 2;
+  if (src.length % 16 !== 0 || src.byteOffset % 4 !== 0 || stride < 1) return undefined;
+  const out = new Uint8Array(src.length);
+  const s = new Uint32Array(src.buffer, src.byteOffset, n);
+  const o = new Uint32Array(out.buffer, out.byteOffset, n);
+  const q = n >>> 2;
+  for (let j = 0; j < q; j++) {
+    const a = s[j]!;
+    const b = s[q + j]!;
+    const c = s[2 * q + j]!;
+    const d = s[3 * q + j]!;
+    const k = j << 2;
+    o[k] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
+    if (k >= stride && k < end) o[k]! ^= o[k - stride]!;
+    o[k + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+    if (k + 1 >= stride && k + 1 < end) o[k + 1]! ^= o[k + 1 - stride]!;
+    o[k + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+    if (k + 2 >= stride && k + 2 < end) o[k + 2]! ^= o[k + 2 - stride]!;
+    o[k + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+    if (k + 3 >= stride && k + 3 < end) o[k + 3]! ^= o[k + 3 - stride]!;
+  }
+  return out;
+}

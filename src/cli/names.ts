@@ -21,7 +21,7 @@ export interface NameEntry extends RecordStat {
   id: number;
 }
 
-const DEFAULT_SETTINGS: FileSettings = { chunkSize: 4 << 20, blockSize: 256 << 10, level: 3, shuffle: 0 };
+const DEFAULT_SETTINGS: FileSettings = { chunkSize: 4 << 20, blockSize: 256 << 10, level: 3, shuffle: 0, filter: 0 };
 
 /** A codec that is never asked to decode: the Depot only replays names here. */
 const NAMES_ONLY: Codec<unknown> = {

@@ -1,0 +1,114 @@
+/**
+ * The temporal filter ("xor-prev"): inside one block, each record is XORed
+ * with the previous record of the same length in that block; the first record
+ * of each length stays as is. Consecutive trajectory frames share most high
+ * bytes (sign, exponent, top mantissa bits), so the XOR leaves runs of zero
+ * bytes that the byte shuffle lines up for zstd. The reference never leaves
+ * the block, so a random read still decodes one block. Padding between and
+ * after records is left untouched (it is zero in every block a writer seals).
+ *
+ * This file holds the general transform (any lengths, any shuffle width);
+ * src/chunks/shuffle.ts fuses it with the 4-byte shuffle for blocks whose
+ * records all have one length (see {@link uniformStride}).
+ */
+
+/** The records of one block: indices [from, to) into chunk-wide lengths and in-block offsets. */
+export interface BlockRecords {
+  lengths: ArrayLike<number>;
+  offsets: ArrayLike<number>;
+  from: number;
+  to: number;
+}
+
+/**
+ * The records of block `b` of a chunk, given every record's length and
+ * in-block offset and each block's record count (numbers, or block entries).
+ */
+export function recordsOfBlock(
+  layout: { lengths: ArrayLike<number>; offsets: ArrayLike<number> },
+  counts: readonly (number | { recordCount: number })[],
+  b: number,
+): BlockRecords {
+  let from = 0;
+  for (let k = 0; k < b; k++) from += count(counts[k]!);
+  return { lengths: layout.lengths, offsets: layout.offsets, from, to: from + count(counts[b]!) };
+}
+
+function count(c: number | { recordCount: number }): number {
+  return typeof c === "number" ? c : c.recordCount;
+}
+
+/** True when some record of the block has an earlier one of the same length, i.e. the filter changes anything. */
+export function hasReference(r: BlockRecords): boolean {
+  const seen = new Set<number>();
+  for (let i = r.from; i < r.to; i++) {
+    const len = r.lengths[i]!;
+    if (len > 0 && seen.has(len)) return true;
+    seen.add(len);
+  }
+  return false;
+}
+
+/**
+ * When the block holds at least two records, all of one length L that is a
+ * multiple of 4, the record stride in 4-byte words (records then sit at
+ * i * align8(L)), else 0. Such blocks take the fused path in shuffle.ts.
+ */
+export function uniformStride(r: BlockRecords): number {
+  if (r.to - r.from < 2) return 0;
+  const len = r.lengths[r.from]!;
+  if (len === 0 || len % 4 !== 0) return 0;
+  for (let i = r.from + 1; i < r.to; i++) if (r.lengths[i] !== len) return 0;
+  return ((len + 7) & ~7) >>> 2;
+}
+
+/** Byte just past the last record of the block. */
+export function recordsEnd(r: BlockRecords): number {
+  return r.to > r.from ? r.offsets[r.to - 1]! + r.lengths[r.to - 1]! : 0;
+}
+
+/** Apply the filter to `raw` (left unchanged), into a new buffer of the same size. */
+export function xorPrev(raw: Uint8Array, r: BlockRecords): Uint8Array {
+  const out = raw.slice();
+  eachPair(r, (at, ref, len) => xorInto(out, at, raw, ref, len));
+  return out;
+}
+
+/** Undo {@link xorPrev} in place: records are restored in order, so each reference is already restored. */
+export function unXorPrev(buf: Uint8Array, r: BlockRecords): Uint8Array {
+  eachPair(r, (at, ref, len) => xorInto(buf, at, buf, ref, len));
+  return buf;
+}
+
+/** Call `f(offset, referenceOffset, length)` for each record with an earlier record of its length, in order. */
+function eachPair(r: BlockRecords, f: (at: number, ref: number, len: number) => void): void {
+  let lastLen = -1;
+  let lastAt = 0;
+  let byLength: Map<number, number> | undefined;
+  for (let i = r.from; i < r.to; i++) {
+    const len = r.lengths[i]!;
+    const at = r.offsets[i]!;
+    // Most blocks hold one length: compare with the previous record before reaching for the map.
+    let ref = len === lastLen ? lastAt : -1;
+    if (ref < 0 && byLength !== undefined) ref = byLength.get(len) ?? -1;
+    if (ref >= 0 && len > 0) f(at, ref, len);
+    if (lastLen >= 0 && len !== lastLen) (byLength ??= new Map()).set(lastLen, lastAt);
+    lastLen = len;
+    lastAt = at;
+  }
+}
+
+/** dst[at, at+len) ^= src[ref, ref+len), by words where both offsets allow it. */
+function xorInto(dst: Uint8Array, at: number, src: Uint8Array, ref: number, len: number): void {
+  let k = 0;
+  const a = dst.byteOffset + at;
+  const b = src.byteOffset + ref;
+  if (a % 4 === 0 && b % 4 === 0) {
+    const words = len >>> 2;
+    const d = new Uint32Array(dst.buffer, a, words);
+    const s = new Uint32Array(src.buffer, b, words);
+    for (let w = 0; w < words; w++) d[w]! ^= s[w]!;
+    k = words << 2;
+  }
+  for (; k < len; k++) dst[at + k]! ^= src[ref + k]!;
+}

@@ -1,6 +1,7 @@
 /** `vlstore info`, `vlstore ls` and `vlstore get`: looking inside an archive. */
 import { open } from "node:fs/promises";
 import { embeddingCodec, type Embedding } from "../codecs/index.js";
+import { describePrecision, parsePrecision } from "../codecs/precision.js";
 import { FILE_HEADER_SIZE } from "../format/header.js";
 import { NotFoundError } from "../errors.js";
 import { openArchive } from "./archive.js";
@@ -54,7 +55,9 @@ export const infoCommand: CommandSpec = {
             blockSize: settings.blockSize,
             level: settings.level,
             shuffle: settings.shuffle,
+            filter: settings.filter,
           },
+          precision: codecName === undefined ? null : (parsePrecision(codecName) ?? null),
           names: s.names,
           records: s.records,
           expired: s.expired,
@@ -81,8 +84,10 @@ export const infoCommand: CommandSpec = {
             "created with",
             `chunk size ${formatSize(settings.chunkSize)}, block size ${formatSize(settings.blockSize)}, ` +
               `${settings.level === 0 ? "uncompressed" : `zstd level ${settings.level}`}, ` +
-              `${settings.shuffle === 0 ? "no byte shuffle" : `${settings.shuffle}-byte shuffle`}`,
+              `${settings.shuffle === 0 ? "no byte shuffle" : `${settings.shuffle}-byte shuffle`}` +
+              (settings.filter === "none" ? "" : `, ${settings.filter} filter`),
           ],
+          ["precision", (codecName && describePrecision(codecName)) ?? "lossless (records stored as given)"],
           [
             "names",
             `${formatCount(s.names)} live` + (s.expired > 0 ? `, ${formatCount(s.expired)} expired (dropped by compact)` : ""),

@@ -7,3 +7,4 @@ export { AtomicFrame, atomicFrameCodec, type AtomicFrameInit } from "./atomic-fr
 export { Embedding, embeddingCodec, type EmbeddingInit } from "./embedding.js";
 export { bytesCodec } from "./bytes.js";
 export { valueCodec } from "./value.js";
+export { withFloat32Precision, withPrecision, type FramePrecision, type PrecisionBound } from "./precision.js";

@@ -47,6 +47,8 @@ test("the package exports exactly the public API", () => {
     "isVlstoreError",
     "openSource",
     "valueCodec",
+    "withFloat32Precision",
+    "withPrecision",
   ]);
 });
 

@@ -79,7 +79,8 @@ function gridRounder(k: number): (u: number) => number {
     // Exact in float64: q is a power of two and |x / q| < 2^24 whenever rounding changes anything.
     const r = Math.round(x / q) * q;
     f[0] = r === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : r;
-    // A value on the grid's far side of float32 (|x| >= 2^(k+24)) is already a multiple of q: f[0] === x then.
+    // A value with |x| >= 2^(k+23) is already a multiple of q (f[0] === x). The check below never fires
+    // by that argument; it stays as the guarantee's last line (keep the exact value rather than break the bound).
     return Number.isFinite(f[0]) && Math.abs(f[0] - x) <= q / 2 ? bits[0]! : u;
   };
 }
@@ -107,10 +108,7 @@ function toF32(codec: string, field: string, v: unknown): Float32Array {
  * named fields replaced by rounded copies. Name: the inner name plus
  * "+precision/1(field=abs:p;field=bits:m)", fields sorted.
  */
-export function withPrecision<T, I>(
-  inner: Codec<T> & { encode(value: I): Uint8Array },
-  precision: FramePrecision,
-): Codec<T> & { encode(value: I | T): Uint8Array } {
+export function withPrecision<C extends Codec<unknown>>(inner: C, precision: FramePrecision): C {
   const named = Object.keys(precision ?? {});
   for (const k of named) {
     if (!(FIELDS as readonly string[]).includes(k)) {
@@ -120,20 +118,21 @@ export function withPrecision<T, I>(
   const rules = FIELDS.filter((f) => precision[f] !== undefined).map((f) => ({ f, ...compile(f, precision[f]!) }));
   if (rules.length === 0) throw new InvalidArgumentError("precision", "names no field to round");
   const name = `${inner.name}${TAG}(${rules.map((r) => `${r.f}=${r.text}`).join(";")})`;
-  return {
+  const wrapped: Codec<unknown> = {
     name,
     ...(inner.elementWidth !== undefined ? { elementWidth: inner.elementWidth } : {}),
-    encode(value: I | T): Uint8Array {
-      if (typeof value !== "object" || value === null) return inner.encode(value as I);
+    encode(value: unknown): Uint8Array {
+      if (typeof value !== "object" || value === null) return inner.encode(value);
       const init: Record<string, unknown> = { ...(value as object) };
       for (const r of rules) {
         const v = init[r.f];
         if (v !== undefined && v !== null) init[r.f] = roundedCopy(toF32(name, r.f, v), r.round);
       }
-      return inner.encode(init as I);
+      return inner.encode(init);
     },
     decode: (bytes) => inner.decode(bytes),
   };
+  return wrapped as C;
 }
 
 /**

@@ -9,8 +9,8 @@ import { zstdCompress, zstdDecompress } from "./zstd.js";
 import { aligned8 } from "../format/bytes.js";
 import { BLOCK_SHUFFLED, BLOCK_XOR_PREV, BLOCK_ZSTD } from "../format/chunk-frame.js";
 import { CorruptError } from "../errors.js";
-import { shuffle, shuffleXor4, unshuffle, unshuffleXor4 } from "./shuffle.js";
-import { hasReference, recordsEnd, uniformStride, unXorPrev, xorPrev, type BlockRecords } from "./temporal.js";
+import { shuffle, unshuffle } from "./shuffle.js";
+import { hasReference, unXorPrev, xorPrev, type BlockRecords } from "./temporal.js";
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -36,11 +36,14 @@ export async function compressBlock(
   return { stored: packed, flags: BLOCK_ZSTD | (shuffled ? BLOCK_SHUFFLED : 0) | (filtered ? BLOCK_XOR_PREV : 0) };
 }
 
-/** XOR-prev then shuffle (width 0: no shuffle), fused in one pass for uniform 4-byte blocks. */
+/**
+ * XOR-prev then shuffle (width 0: no shuffle), in two passes. A version fused
+ * with the 4x4 tile transpose (one read of the block) measured no faster on
+ * this machine (256 KiB blocks of 36,720-byte frames, best of 25 rounds:
+ * fused 502 µs vs two passes 476 µs forward, 334 vs 259 µs back), so the
+ * simpler form stays.
+ */
 function filterForward(raw: Uint8Array, width: number, r: BlockRecords): Uint8Array {
-  const stride = width === 4 ? uniformStride(r) : 0;
-  const fused = stride > 0 ? shuffleXor4(raw, stride, recordsEnd(r) >>> 2) : undefined;
-  if (fused !== undefined) return fused;
   const x = xorPrev(raw, r);
   return width > 1 ? shuffle(x, width) : x;
 }
@@ -50,9 +53,6 @@ function unfilter(out: Uint8Array, flags: number, width: number, xor: BlockRecor
   const shuffled = (flags & BLOCK_SHUFFLED) !== 0;
   if ((flags & BLOCK_XOR_PREV) === 0) return shuffled ? unshuffle(out, width) : out;
   if (xor === undefined) throw new CorruptError(what, "block flagged XOR_PREV read without its record layout");
-  const stride = shuffled && width === 4 ? uniformStride(xor) : 0;
-  const fused = stride > 0 ? unshuffleXor4(out, stride, recordsEnd(xor) >>> 2) : undefined;
-  if (fused !== undefined) return fused;
   // unXorPrev works in place: unshuffle gives a fresh buffer; an unshuffled block is copied (never a Buffer view).
   return unXorPrev(shuffled ? unshuffle(out, width) : new Uint8Array(out), xor);
 }

@@ -6,10 +6,6 @@
  * bytes that the byte shuffle lines up for zstd. The reference never leaves
  * the block, so a random read still decodes one block. Padding between and
  * after records is left untouched (it is zero in every block a writer seals).
- *
- * This file holds the general transform (any lengths, any shuffle width);
- * src/chunks/shuffle.ts fuses it with the 4-byte shuffle for blocks whose
- * records all have one length (see {@link uniformStride}).
  */
 
 /** The records of one block: indices [from, to) into chunk-wide lengths and in-block offsets. */
@@ -47,24 +43,6 @@ export function hasReference(r: BlockRecords): boolean {
     seen.add(len);
   }
   return false;
-}
-
-/**
- * When the block holds at least two records, all of one length L that is a
- * multiple of 4, the record stride in 4-byte words (records then sit at
- * i * align8(L)), else 0. Such blocks take the fused path in shuffle.ts.
- */
-export function uniformStride(r: BlockRecords): number {
-  if (r.to - r.from < 2) return 0;
-  const len = r.lengths[r.from]!;
-  if (len === 0 || len % 4 !== 0) return 0;
-  for (let i = r.from + 1; i < r.to; i++) if (r.lengths[i] !== len) return 0;
-  return ((len + 7) & ~7) >>> 2;
-}
-
-/** Byte just past the last record of the block. */
-export function recordsEnd(r: BlockRecords): number {
-  return r.to > r.from ? r.offsets[r.to - 1]! + r.lengths[r.to - 1]! : 0;
 }
 
 /** Apply the filter to `raw` (left unchanged), into a new buffer of the same size. */

@@ -1,0 +1,170 @@
+/**
+ * The temporal filter (xor-prev) and the precision filter on trajectory frames
+ * (issue 17 §1, §2):
+ *
+ *   npx tsx bench/filters.ts [water-dir] [ljFrames=240]
+ *
+ * Data: a smooth Lennard-Jones trajectory simulated here (1530 atoms, fixed
+ * seed), and, when present, the real GROMACS water frames (1530 atoms, 1000
+ * frames, each frame's positions then forces as float32) that bench/lib/water.ts
+ * caches in `<dir>/frames.bin` (default: bench/.cache/water-1000, else
+ * ../bench-real/bench/.cache/water-1000). Records are positions + forces
+ * (36,720 bytes), so the ratio is input bytes / file bytes: what a user
+ * compares against their positions + forces arrays.
+ *
+ * Per filter and block size: ratio; write MB/s (put all + close, file store,
+ * durable off); sequential read MB/s (a fresh open, getMany over all ids);
+ * cold random read cost (cache off, so every get decodes its block: µs per
+ * read). Then the precision filter's ratios at 12 / 16 kept mantissa bits and
+ * at an absolute 0.001 on positions. Best of REPEATS runs (the machine is shared).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ChunkStore, type ChunkStoreOptions } from "../src/chunks/index.js";
+import { bytesCodec } from "../src/codecs/index.js";
+import { withFloat32Precision, type PrecisionBound } from "../src/codecs/precision.js";
+import { LennardJonesFluid } from "../src/demo/lennard-jones.js";
+import { Rng } from "../src/random.js";
+
+const REPEATS = 3;
+const RANDOM_READS = 200;
+const MB = 1e6;
+const dir = mkdtempSync(join(tmpdir(), "vlstore-filters-"));
+
+function waterDir(): string | undefined {
+  const given = process.argv[2];
+  const here = join(import.meta.dirname, ".cache", "water-1000");
+  const sibling = join(import.meta.dirname, "..", "..", "bench-real", "bench", ".cache", "water-1000");
+  for (const d of [given, here, sibling]) if (d && existsSync(join(d, "frames.bin"))) return d;
+  return undefined;
+}
+
+function waterFrames(d: string): Uint8Array[] {
+  const meta = JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as { atoms: number; frames: number };
+  const bin = readFileSync(join(d, "frames.bin"));
+  const per = meta.atoms * 3 * 4 * 2;
+  if (bin.byteLength !== per * meta.frames) throw new Error(`${d}/frames.bin: ${bin.byteLength} bytes, expected ${per * meta.frames}`);
+  return Array.from({ length: meta.frames }, (_, i) => new Uint8Array(bin.subarray(i * per, (i + 1) * per)));
+}
+
+function ljFrames(count: number): Uint8Array[] {
+  const lj = new LennardJonesFluid({ atoms: 1530, seed: 11 });
+  const out: Uint8Array[] = [];
+  for (const f of lj.frames(count)) {
+    const rec = new Uint8Array(f.positions.byteLength + f.forces.byteLength);
+    rec.set(new Uint8Array(f.positions.buffer, f.positions.byteOffset, f.positions.byteLength));
+    rec.set(new Uint8Array(f.forces.buffer, f.forces.byteOffset, f.forces.byteLength), f.positions.byteLength);
+    out.push(rec);
+  }
+  return out;
+}
+
+interface Row {
+  ratio: number;
+  writeMBs: number;
+  readMBs: number;
+  randomUs: number;
+}
+
+async function measure(records: Uint8Array[], options: ChunkStoreOptions): Promise<Row> {
+  const input = records.reduce((n, r) => n + r.length, 0);
+  let best: Row = { ratio: 0, writeMBs: 0, readMBs: 0, randomUs: Infinity };
+  for (let rep = 0; rep < REPEATS; rep++) {
+    const path = join(dir, `s${rep}.vls`);
+    rmSync(path, { force: true });
+    let t = performance.now();
+    const s = await ChunkStore.open(path, { ...options, durable: false });
+    for (const r of records) await s.put(r);
+    await s.close();
+    const writeMs = performance.now() - t;
+    const ratio = input / statSync(path).size;
+
+    const r = await ChunkStore.open(path, { readOnly: true });
+    t = performance.now();
+    const all = await r.getMany(records.map((_, i) => i));
+    const readMs = performance.now() - t;
+    if (all.some((got, i) => Buffer.compare(got, records[i]!) !== 0)) throw new Error("read back differs: not lossless");
+    await r.close();
+
+    const cold = await ChunkStore.open(path, { readOnly: true, cacheBytes: 0 });
+    const rng = new Rng(rep + 1);
+    t = performance.now();
+    for (let k = 0; k < RANDOM_READS; k++) await cold.get(rng.int(records.length));
+    const randomUs = ((performance.now() - t) * 1000) / RANDOM_READS;
+    await cold.close();
+    best = {
+      ratio,
+      writeMBs: Math.max(best.writeMBs, input / MB / (writeMs / 1000)),
+      readMBs: Math.max(best.readMBs, input / MB / (readMs / 1000)),
+      randomUs: Math.min(best.randomUs, randomUs),
+    };
+  }
+  return best;
+}
+
+/** Ratio only (one run): records rounded by `round` first. */
+async function ratioOf(records: Uint8Array[], options: ChunkStoreOptions): Promise<number> {
+  const input = records.reduce((n, r) => n + r.length, 0);
+  const s = ChunkStore.memory(options);
+  for (const r of records) await s.put(r);
+  await s.flush();
+  const bytes = await s.toBytes();
+  await s.close();
+  return input / bytes.length;
+}
+
+/** Round the float32 values of each record: positions (first half) and forces (second half) by their own bounds. */
+function rounded(records: Uint8Array[], positions: PrecisionBound | undefined, forces: PrecisionBound | undefined): Uint8Array[] {
+  const p = positions && withFloat32Precision(bytesCodec, positions);
+  const f = forces && withFloat32Precision(bytesCodec, forces);
+  return records.map((rec) => {
+    const half = rec.length / 2;
+    const out = rec.slice();
+    if (p) out.set(p.decode(p.encode(rec.subarray(0, half))), 0);
+    if (f) out.set(f.decode(f.encode(rec.subarray(half))), half);
+    return out;
+  });
+}
+
+function fmt(row: Row): string {
+  return (
+    `ratio ${row.ratio.toFixed(3)}  write ${row.writeMBs.toFixed(0).padStart(4)} MB/s  ` +
+    `read ${row.readMBs.toFixed(0).padStart(4)} MB/s  cold random read ${row.randomUs.toFixed(0).padStart(5)} µs`
+  );
+}
+
+async function report(name: string, records: Uint8Array[]): Promise<void> {
+  const mb = records.reduce((n, r) => n + r.length, 0) / MB;
+  console.log(`\n${name}: ${records.length} frames of ${records[0]!.length} bytes (${mb.toFixed(1)} MB positions + forces)`);
+  for (const blockSize of [256 << 10, 512 << 10, 1 << 20]) {
+    for (const filter of ["none", "xor-prev"] as const) {
+      const row = await measure(records, { shuffle: 4, level: 1, blockSize, filter });
+      console.log(`  block ${String(blockSize >> 10).padStart(4)} KiB  ${filter.padEnd(8)}  ${fmt(row)}`);
+    }
+  }
+  console.log("  precision (lossy), block 512 KiB, shuffle 4, zstd 1, ratio vs the exact input:");
+  for (const [label, pos, frc] of [
+    ["12 mantissa bits (positions, forces)", { mantissaBits: 12 }, { mantissaBits: 12 }],
+    ["16 mantissa bits (positions, forces)", { mantissaBits: 16 }, { mantissaBits: 16 }],
+    ["positions absolute 0.001, forces exact", { absolute: 0.001 }, undefined],
+    ["positions absolute 0.001, forces 16 bits", { absolute: 0.001 }, { mantissaBits: 16 }],
+  ] as const) {
+    const recs = rounded(records, pos, frc);
+    const cells = [];
+    for (const filter of ["none", "xor-prev"] as const) {
+      cells.push(`${filter} ${(await ratioOf(recs, { shuffle: 4, level: 1, blockSize: 512 << 10, filter })).toFixed(3)}`);
+    }
+    console.log(`    ${label.padEnd(42)} ${cells.join("  ")}`);
+  }
+}
+
+const ljCount = Number(process.argv[3] ?? 240);
+const water = waterDir();
+try {
+  if (water) await report(`GROMACS water (${water})`, waterFrames(water));
+  else console.log("no GROMACS water frames found (bench/.cache/water-1000/frames.bin): real-data rows skipped");
+  await report("Lennard-Jones (simulated, seed 11)", ljFrames(ljCount));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -54,7 +54,7 @@ test("toBytes / fromBytes round trip, and the copy is appendable", async () => {
   s.setMeta("ttl", "3600");
   const bytes = await s.toBytes();
   const t = await ChunkStore.fromBytes(bytes);
-  assert.deepEqual(t.settings, { ...small, filter: "xor-prev", codec: "test/1" });
+  assert.deepEqual(t.settings, { ...small, filter: "none", codec: "test/1" });
   assert.equal(t.meta.get("ttl"), "3600");
   await checkAll(t, recs);
   const more = recordFor(999, 77);
@@ -87,7 +87,7 @@ test("file store: reopen with no options reads settings and every record back; a
   assert.equal(existsSync(`${path}.lock`), false, "close releases the lock");
 
   const t = await ChunkStore.open(path);
-  assert.deepEqual(t.settings, { ...small, filter: "xor-prev", codec: "frames" });
+  assert.deepEqual(t.settings, { ...small, filter: "none", codec: "frames" });
   await checkAll(t, recs);
   const extra = [recordFor(1000, 10), recordFor(1001, 6000), recordFor(1002, 0)];
   for (const r of extra) await t.put(r);

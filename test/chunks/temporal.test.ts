@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { compressBlock, decompressBlock, decompressRun } from "../../src/chunks/block-codec.js";
 import { ChunkStore } from "../../src/chunks/index.js";
+import { atomicFrameCodec, embeddingCodec } from "../../src/codecs/index.js";
 import { shuffle, unshuffle } from "../../src/chunks/shuffle.js";
 import { unXorPrev, xorPrev, type BlockRecords } from "../../src/chunks/temporal.js";
 import { isVlstoreError } from "../../src/errors.js";
@@ -100,11 +101,14 @@ test("compressBlock / decompressBlock / decompressRun: filtered blocks round-tri
   await assert.rejects(decompressBlock(stored, a.raw.length, flags, 4, where), (e) => isVlstoreError(e, "Corrupt"));
 });
 
-test("ChunkStore: xor-prev is the default for shuffle 4, recorded in the header (version 2), read back after reopen", async () => {
+test("ChunkStore: xor-prev and 512 KiB blocks are the defaults for atomic frames; the filter is in the header (version 2)", async () => {
   const path = join(dir, "filtered.vls");
   const rng = new Rng(9);
   const records = [...ljRecords(30), ...frames(rng, 40, 500, true), ...ljRecords(5)];
-  const s = await ChunkStore.open(path, { chunkSize: 512 << 10, blockSize: 128 << 10, shuffle: 4 });
+  const frameCodec = { name: atomicFrameCodec.name, elementWidth: 4 };
+  const defaults = ChunkStore.memory({ codec: frameCodec }).settings;
+  assert.deepEqual([defaults.filter, defaults.blockSize, defaults.shuffle], ["xor-prev", 512 << 10, 4]);
+  const s = await ChunkStore.open(path, { chunkSize: 512 << 10, blockSize: 128 << 10, codec: frameCodec });
   assert.equal(s.settings.filter, "xor-prev");
   for (const r of records) await s.put(r);
   await s.close();
@@ -120,7 +124,7 @@ test("ChunkStore: xor-prev is the default for shuffle 4, recorded in the header 
   await assert.rejects(ChunkStore.open(path, { filter: "none" }), (e) => isVlstoreError(e, "OptionMismatch"));
 });
 
-test("ChunkStore: filter 'none' writes version 1 files without XOR blocks; other widths default to none", async () => {
+test("ChunkStore: filter 'none' writes version 1 files without XOR blocks; other codecs default to none", async () => {
   const path = join(dir, "plain.vls");
   const s = await ChunkStore.open(path, { chunkSize: 256 << 10, blockSize: 64 << 10, shuffle: 4, filter: "none" });
   for (const r of ljRecords(12)) await s.put(r);
@@ -132,14 +136,16 @@ test("ChunkStore: filter 'none' writes version 1 files without XOR blocks; other
   while (new DataView(bytes.buffer).getUint32(pos, true) !== 0x4b434c56) pos += 8;
   const h = decodeChunkHeader(bytes.subarray(pos, pos + decodeChunkPrefix(bytes.subarray(pos), pos).headerSize), pos);
   assert.ok(h.blocks.every((b) => (b.flags & BLOCK_XOR_PREV) === 0 && (b.flags & BLOCK_SHUFFLED) !== 0));
-  assert.equal(ChunkStore.memory({ shuffle: 8 }).settings.filter, "none");
+  assert.equal(ChunkStore.memory({ shuffle: 4 }).settings.filter, "none");
+  assert.equal(ChunkStore.memory({ codec: embeddingCodec }).settings.filter, "none");
+  assert.equal(ChunkStore.memory({ codec: embeddingCodec }).settings.blockSize, 256 << 10);
   assert.equal(ChunkStore.memory({ shuffle: 8, filter: "xor-prev" }).settings.filter, "xor-prev");
   assert.throws(() => ChunkStore.memory({ filter: "delta" as "none" }), (e) => isVlstoreError(e, "InvalidArgument"));
 });
 
 test("an unknown filter id in the header is UnsupportedVersionError naming it", async () => {
   const path = join(dir, "unknown-filter.vls");
-  const s = await ChunkStore.open(path, { shuffle: 4 });
+  const s = await ChunkStore.open(path, { shuffle: 4, filter: "xor-prev" });
   await s.put(ljRecords(1)[0]!);
   await s.close();
   const bytes = new Uint8Array(readFileSync(path));
@@ -159,7 +165,7 @@ test("an unknown filter id in the header is UnsupportedVersionError naming it", 
 
 test("a flipped byte in a filtered block is a ChecksumError, as before", async () => {
   const path = join(dir, "flip-filtered.vls");
-  const s = await ChunkStore.open(path, { chunkSize: 256 << 10, blockSize: 128 << 10, shuffle: 4 });
+  const s = await ChunkStore.open(path, { chunkSize: 256 << 10, blockSize: 128 << 10, shuffle: 4, filter: "xor-prev" });
   const records = ljRecords(10);
   for (const r of records) await s.put(r);
   await s.close();

@@ -106,16 +106,16 @@ export interface HeaderFields {
   blockSize: number;
   level: number;
   shuffle: number;
-  /** Block filter; default as the library writes it (FORMAT.md "Block filter"): xor-prev when shuffle is 4. */
+  /** Block filter; default "none" (the library's default except for trajectory codecs). */
   filter?: SpecFilter;
   version?: number;
   flags?: number;
 }
 
 export type SpecFilter = "none" | "xor-prev";
-/** The writers' default filter for a shuffle width. */
-export function specFilter(h: { shuffle: number; filter?: SpecFilter }): SpecFilter {
-  return h.filter ?? (h.shuffle === 4 ? "xor-prev" : "none");
+/** The filter a spec structure uses: "none" unless given. */
+export function specFilter(h: { filter?: SpecFilter }): SpecFilter {
+  return h.filter ?? "none";
 }
 
 /** "File header (64 bytes, offset 0)". */

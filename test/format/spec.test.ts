@@ -188,7 +188,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
 
   it("a bare ChunkStore: header, creation commit, zstd/shuffled and raw blocks, the closing commit", async () => {
     const dir = tempDir();
-    const s: Settings = { chunkSize: 16 << 10, blockSize: 4 << 10, level: 3, shuffle: 4 };
+    const s: Settings = { chunkSize: 16 << 10, blockSize: 4 << 10, level: 3, shuffle: 4, filter: "xor-prev" };
     const rng = new Rng(11);
     // Compressible floats (zstd + shuffled blocks), random bytes (stored raw: zstd cannot shrink them),
     // a record larger than blockSize and one larger than chunkSize, and an empty payload.

@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChunkStore, type ChunkStoreOptions } from "../src/chunks/index.js";
-import { bytesCodec } from "../src/codecs/index.js";
+import { atomicFrameCodec, bytesCodec } from "../src/codecs/index.js";
 import { withFloat32Precision, type PrecisionBound } from "../src/codecs/precision.js";
 import { LennardJonesFluid } from "../src/demo/lennard-jones.js";
 import { Rng } from "../src/random.js";
@@ -134,9 +134,30 @@ function fmt(row: Row): string {
   );
 }
 
+/** Default settings end to end: AtomicFrame records (masses, types and box in every frame), ratio vs positions + forces. */
+async function defaultsRatio(records: Uint8Array[], nSites: number): Promise<string> {
+  const input = records.reduce((n, r) => n + r.length, 0);
+  const masses = Float32Array.from({ length: nSites }, (_, i) => (i % 3 === 0 ? 15.9994 : 1.008));
+  const atomTypes = Int32Array.from({ length: nSites }, (_, i) => (i % 3 === 0 ? 0 : 1));
+  const box = Float32Array.of(2.5, 0, 0, 0, 2.5, 0, 0, 0, 2.5);
+  const s = ChunkStore.memory({ codec: atomicFrameCodec });
+  for (const [i, rec] of records.entries()) {
+    const f = new Float32Array(rec.buffer, rec.byteOffset, rec.length / 4);
+    const half = f.length / 2;
+    const frame = { atomTypes, masses, box, positions: f.subarray(0, half), forces: f.subarray(half), step: i };
+    await s.put(atomicFrameCodec.encode(frame));
+  }
+  await s.flush();
+  const st = s.settings;
+  const size = (await s.toBytes()).length;
+  await s.close();
+  return `ratio ${(input / size).toFixed(3)} vs positions + forces (filter ${st.filter}, block ${st.blockSize >> 10} KiB)`;
+}
+
 async function report(name: string, records: Uint8Array[]): Promise<void> {
   const mb = records.reduce((n, r) => n + r.length, 0) / MB;
   console.log(`\n${name}: ${records.length} frames of ${records[0]!.length} bytes (${mb.toFixed(1)} MB positions + forces)`);
+  console.log(`  AtomicFrame records, default settings: ${await defaultsRatio(records, records[0]!.length / 24)}`);
   for (const blockSize of [256 << 10, 512 << 10, 1 << 20]) {
     for (const filter of ["none", "xor-prev"] as const) {
       const row = await measure(records, { shuffle: 4, level: 1, blockSize, filter });

@@ -45,21 +45,29 @@ export function hasReference(r: BlockRecords): boolean {
   return false;
 }
 
-/** Apply the filter to `raw` (left unchanged), into a new buffer of the same size. */
+/**
+ * Apply the filter to `raw` (left unchanged), into a new buffer of the same
+ * size: one pass, each XORed record written straight from its two sources.
+ */
 export function xorPrev(raw: Uint8Array, r: BlockRecords): Uint8Array {
-  const out = raw.slice();
-  eachPair(r, (at, ref, len) => xorInto(out, at, raw, ref, len));
+  const out = new Uint8Array(raw.length); // zero padding, as in raw
+  eachRecord(r, (at, ref, len) => {
+    if (ref < 0) out.set(raw.subarray(at, at + len), at);
+    else xorInto(out, at, raw, ref, len, raw);
+  });
   return out;
 }
 
 /** Undo {@link xorPrev} in place: records are restored in order, so each reference is already restored. */
 export function unXorPrev(buf: Uint8Array, r: BlockRecords): Uint8Array {
-  eachPair(r, (at, ref, len) => xorInto(buf, at, buf, ref, len));
+  eachRecord(r, (at, ref, len) => {
+    if (ref >= 0) xorInto(buf, at, buf, ref, len);
+  });
   return buf;
 }
 
-/** Call `f(offset, referenceOffset, length)` for each record with an earlier record of its length, in order. */
-function eachPair(r: BlockRecords, f: (at: number, ref: number, len: number) => void): void {
+/** Call `f(offset, referenceOffset, length)` for each record in order; the reference is -1 when it has none. */
+function eachRecord(r: BlockRecords, f: (at: number, ref: number, len: number) => void): void {
   let lastLen = -1;
   let lastAt = 0;
   let byLength: Map<number, number> | undefined;
@@ -69,24 +77,29 @@ function eachPair(r: BlockRecords, f: (at: number, ref: number, len: number) => 
     // Most blocks hold one length: compare with the previous record before reaching for the map.
     let ref = len === lastLen ? lastAt : -1;
     if (ref < 0 && byLength !== undefined) ref = byLength.get(len) ?? -1;
-    if (ref >= 0 && len > 0) f(at, ref, len);
+    if (len > 0) f(at, ref, len);
     if (lastLen >= 0 && len !== lastLen) (byLength ??= new Map()).set(lastLen, lastAt);
     lastLen = len;
     lastAt = at;
   }
 }
 
-/** dst[at, at+len) ^= src[ref, ref+len), by words where both offsets allow it. */
-function xorInto(dst: Uint8Array, at: number, src: Uint8Array, ref: number, len: number): void {
+/**
+ * dst[at, at+len) = base[at, at+len) ^ src[ref, ref+len) (base defaults to dst: in place),
+ * by words where the offsets allow it.
+ */
+function xorInto(dst: Uint8Array, at: number, src: Uint8Array, ref: number, len: number, base = dst): void {
   let k = 0;
   const a = dst.byteOffset + at;
   const b = src.byteOffset + ref;
-  if (a % 4 === 0 && b % 4 === 0) {
+  const c = base.byteOffset + at;
+  if (a % 4 === 0 && b % 4 === 0 && c % 4 === 0) {
     const words = len >>> 2;
     const d = new Uint32Array(dst.buffer, a, words);
     const s = new Uint32Array(src.buffer, b, words);
-    for (let w = 0; w < words; w++) d[w]! ^= s[w]!;
+    const x = new Uint32Array(base.buffer, c, words);
+    for (let w = 0; w < words; w++) d[w] = x[w]! ^ s[w]!;
     k = words << 2;
   }
-  for (; k < len; k++) dst[at + k]! ^= src[ref + k]!;
+  for (; k < len; k++) dst[at + k] = base[at + k]! ^ src[ref + k]!;
 }

@@ -48,20 +48,47 @@ export function hasReference(r: BlockRecords): boolean {
 /**
  * Apply the filter to `raw` (left unchanged), into a new buffer of the same
  * size: one pass, each XORed record written straight from its two sources.
+ * Word loops over one view per buffer (records are 8-aligned in a block);
+ * a view per record measured ~2x slower.
  */
 export function xorPrev(raw: Uint8Array, r: BlockRecords): Uint8Array {
   const out = new Uint8Array(raw.length); // zero padding, as in raw
+  const fast = raw.byteOffset % 4 === 0;
+  const o = new Uint32Array(out.buffer, 0, out.length >>> 2);
+  const x = fast ? new Uint32Array(raw.buffer, raw.byteOffset, raw.length >>> 2) : o;
   eachRecord(r, (at, ref, len) => {
-    if (ref < 0) out.set(raw.subarray(at, at + len), at);
-    else xorInto(out, at, raw, ref, len, raw);
+    if (ref < 0) {
+      out.set(raw.subarray(at, at + len), at);
+      return;
+    }
+    let k = 0;
+    if (fast && at % 4 === 0 && ref % 4 === 0) {
+      const words = len >>> 2;
+      const a = at >>> 2;
+      const b = ref >>> 2;
+      for (let w = 0; w < words; w++) o[a + w] = x[a + w]! ^ x[b + w]!;
+      k = words << 2;
+    }
+    for (; k < len; k++) out[at + k] = raw[at + k]! ^ raw[ref + k]!;
   });
   return out;
 }
 
 /** Undo {@link xorPrev} in place: records are restored in order, so each reference is already restored. */
 export function unXorPrev(buf: Uint8Array, r: BlockRecords): Uint8Array {
+  const fast = buf.byteOffset % 4 === 0;
+  const v = fast ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) : undefined;
   eachRecord(r, (at, ref, len) => {
-    if (ref >= 0) xorInto(buf, at, buf, ref, len);
+    if (ref < 0) return;
+    let k = 0;
+    if (v !== undefined && at % 4 === 0 && ref % 4 === 0) {
+      const words = len >>> 2;
+      const a = at >>> 2;
+      const b = ref >>> 2;
+      for (let w = 0; w < words; w++) v[a + w]! ^= v[b + w]!;
+      k = words << 2;
+    }
+    for (; k < len; k++) buf[at + k]! ^= buf[ref + k]!;
   });
   return buf;
 }
@@ -82,24 +109,4 @@ function eachRecord(r: BlockRecords, f: (at: number, ref: number, len: number) =
     lastLen = len;
     lastAt = at;
   }
-}
-
-/**
- * dst[at, at+len) = base[at, at+len) ^ src[ref, ref+len) (base defaults to dst: in place),
- * by words where the offsets allow it.
- */
-function xorInto(dst: Uint8Array, at: number, src: Uint8Array, ref: number, len: number, base = dst): void {
-  let k = 0;
-  const a = dst.byteOffset + at;
-  const b = src.byteOffset + ref;
-  const c = base.byteOffset + at;
-  if (a % 4 === 0 && b % 4 === 0 && c % 4 === 0) {
-    const words = len >>> 2;
-    const d = new Uint32Array(dst.buffer, a, words);
-    const s = new Uint32Array(src.buffer, b, words);
-    const x = new Uint32Array(base.buffer, c, words);
-    for (let w = 0; w < words; w++) d[w] = x[w]! ^ s[w]!;
-    k = words << 2;
-  }
-  for (; k < len; k++) dst[at + k] = base[at + k]! ^ src[ref + k]!;
 }

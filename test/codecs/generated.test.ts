@@ -54,6 +54,8 @@ describe("generated FlatBuffers code", () => {
       "bytesCodec",
       "embeddingCodec",
       "valueCodec",
+      "withFloat32Precision",
+      "withPrecision",
     ]);
   });
 });

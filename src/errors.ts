@@ -78,11 +78,20 @@ export class NotAnArchiveError extends VlstoreError {
   }
 }
 
-/** The archive was written by a newer (or unknown) format version. */
+/** The archive was written by a newer (or unknown) format version, or uses a feature (`feature`) this reader lacks. */
 export class UnsupportedVersionError extends VlstoreError {
   readonly _tag = "UnsupportedVersion";
-  constructor(readonly path: string, readonly version: number, readonly supported: number) {
-    super(`${path} has format version ${version}; this vlstore reads versions up to ${supported}`);
+  constructor(
+    readonly path: string,
+    readonly version: number,
+    readonly supported: number,
+    readonly feature?: string,
+  ) {
+    super(
+      feature === undefined
+        ? `${path} has format version ${version}; this vlstore reads versions up to ${supported}`
+        : `${path} (format version ${version}) uses ${feature}, which this vlstore does not know`,
+    );
   }
 }
 

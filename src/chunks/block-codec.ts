@@ -1,35 +1,66 @@
 /**
- * Block compression: byte-shuffle then zstd on the libuv thread pool, or the
- * raw bytes when level is 0 or zstd does not make the block smaller (a raw
- * block is exactly the record bytes, so it can be served without a copy).
+ * Block compression: optionally the temporal filter (XOR with the previous
+ * record of the same length, src/chunks/temporal.ts), byte-shuffle, then zstd
+ * on the libuv thread pool; or the raw bytes when level is 0 or zstd does not
+ * make the block smaller (a raw block is exactly the record bytes, so it can
+ * be served without a copy: the filter never applies to raw blocks).
  */
 import { zstdCompress, zstdDecompress } from "./zstd.js";
 import { aligned8 } from "../format/bytes.js";
-import { BLOCK_SHUFFLED, BLOCK_ZSTD } from "../format/chunk-frame.js";
+import { BLOCK_SHUFFLED, BLOCK_XOR_PREV, BLOCK_ZSTD } from "../format/chunk-frame.js";
 import { CorruptError } from "../errors.js";
 import { shuffle, unshuffle } from "./shuffle.js";
+import { hasReference, unXorPrev, xorPrev, type BlockRecords } from "./temporal.js";
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Compress one raw block. Returns the bytes to store and their block flags. */
+/**
+ * Compress one raw block. `xor` (the block's records) turns the temporal
+ * filter on; it is skipped, and the block not flagged, when no record has an
+ * earlier one of its length. Returns the bytes to store and their block flags.
+ */
 export async function compressBlock(
   raw: Uint8Array,
   level: number,
   width: number,
+  xor?: BlockRecords,
 ): Promise<{ stored: Uint8Array; flags: number }> {
   if (level === 0 || raw.length === 0) return { stored: raw, flags: 0 };
   const shuffled = width > 1 && raw.length >= width;
-  const input = shuffled ? shuffle(raw, width) : raw;
+  const filtered = xor !== undefined && hasReference(xor);
+  const input = filtered ? filterForward(raw, shuffled ? width : 0, xor) : shuffled ? shuffle(raw, width) : raw;
   const packed = await zstdCompress(asBuffer(input), level);
   if (packed.length >= raw.length) return { stored: raw, flags: 0 };
-  return { stored: packed, flags: BLOCK_ZSTD | (shuffled ? BLOCK_SHUFFLED : 0) };
+  return { stored: packed, flags: BLOCK_ZSTD | (shuffled ? BLOCK_SHUFFLED : 0) | (filtered ? BLOCK_XOR_PREV : 0) };
+}
+
+/**
+ * XOR-prev then shuffle (width 0: no shuffle), in two passes. A version fused
+ * with the 4x4 tile transpose (one read of the block) measured no faster on
+ * this machine (256 KiB blocks of 36,720-byte frames, best of 25 rounds:
+ * fused 502 µs vs two passes 476 µs forward, 334 vs 259 µs back), so the
+ * simpler form stays.
+ */
+function filterForward(raw: Uint8Array, width: number, r: BlockRecords): Uint8Array {
+  const x = xorPrev(raw, r);
+  return width > 1 ? shuffle(x, width) : x;
+}
+
+/** Undo the shuffle and the temporal filter of a decompressed block, as its flags say. */
+function unfilter(out: Uint8Array, flags: number, width: number, xor: BlockRecords | undefined, what: string): Uint8Array {
+  const shuffled = (flags & BLOCK_SHUFFLED) !== 0;
+  if ((flags & BLOCK_XOR_PREV) === 0) return shuffled ? unshuffle(out, width) : out;
+  if (xor === undefined) throw new CorruptError(what, "block flagged XOR_PREV read without its record layout");
+  // unXorPrev works in place: unshuffle gives a fresh buffer; an unshuffled block is copied (never a Buffer view).
+  return unXorPrev(shuffled ? unshuffle(out, width) : new Uint8Array(out), xor);
 }
 
 /**
  * Decode a stored zstd block back to its raw bytes in an 8-byte aligned
- * buffer. `where` names the block in errors.
+ * buffer. `where` names the block in errors; `xor` gives its records, needed
+ * when the block is flagged XOR_PREV.
  */
 export async function decompressBlock(
   stored: Uint8Array,
@@ -37,12 +68,13 @@ export async function decompressBlock(
   flags: number,
   width: number,
   where: { what: string; offset: number },
+  xor?: BlockRecords,
 ): Promise<Uint8Array> {
   const out = await inflate(stored, where);
   if (out.length !== rawSize) {
     throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${rawSize}`, where.offset);
   }
-  if ((flags & BLOCK_SHUFFLED) !== 0) return unshuffle(out, width);
+  if ((flags & (BLOCK_SHUFFLED | BLOCK_XOR_PREV)) !== 0) return unfilter(out, flags, width, xor, where.what);
   // Hand out a plain Uint8Array, not a Buffer (whose slice() would not copy).
   return aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
 }
@@ -59,6 +91,7 @@ export async function decompressRun(
   blocks: readonly { rawSize: number; flags: number }[],
   width: number,
   where: { what: string; offset: number },
+  xor?: (k: number) => BlockRecords,
 ): Promise<Uint8Array[]> {
   const total = blocks.reduce((n, b) => n + b.rawSize, 0);
   const out = await inflate(stored, where);
@@ -68,11 +101,12 @@ export async function decompressRun(
   const whole = aligned8(new Uint8Array(out.buffer, out.byteOffset, out.length));
   const result: Uint8Array[] = [];
   let at = 0;
-  for (const b of blocks) {
+  for (const [k, b] of blocks.entries()) {
     const raw = whole.subarray(at, at + b.rawSize);
     at += b.rawSize;
     // Unshuffling writes a fresh block, so shuffled runs do not pin the whole output buffer.
-    result.push((b.flags & BLOCK_SHUFFLED) !== 0 ? unshuffle(raw, width) : raw);
+    const filtered = (b.flags & (BLOCK_SHUFFLED | BLOCK_XOR_PREV)) !== 0;
+    result.push(filtered ? unfilter(raw, b.flags, width, xor?.(k), where.what) : raw);
   }
   return result;
 }

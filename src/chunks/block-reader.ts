@@ -10,6 +10,7 @@ import { aligned8 } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
 import { decompressBlock, decompressRun } from "./block-codec.js";
+import { recordsOfBlock } from "./temporal.js";
 import type { ChunkInfo } from "./chunk-info.js";
 
 /** Decompression work done, for stats. */
@@ -46,7 +47,7 @@ export async function decodeBlock(
   checkBlockCrc(c, h, b, stored, at, location);
   if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
   const where = { what: `chunk ${c.index} block ${b}`, offset: at };
-  const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, where);
+  const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, where, recordsOfBlock(h, h.blocks, b));
   counters.decompressions++;
   counters.decompressedBytes += e.rawSize;
   return data;
@@ -73,7 +74,7 @@ export async function decodeRun(
     at += e.storedSize;
   }
   const where = { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start };
-  const data = await decompressRun(stored, entries, h.shuffle, where);
+  const data = await decompressRun(stored, entries, h.shuffle, where, (k) => recordsOfBlock(h, h.blocks, first + k));
   counters.decompressions += entries.length;
   for (const e of entries) counters.decompressedBytes += e.rawSize;
   return data;

@@ -28,7 +28,7 @@ import { ReadPlanner } from "./read-planner.js";
 import { RecordReader } from "./record-reader.js";
 import type { ChunkStoreSettings, ChunkStoreStats, RecordLocation } from "./types.js";
 import { bytesInit, locationInit, memoryInit, type StoreInit, type StoreLocation } from "./store-open.js";
-import type { FileSettings } from "../format/header.js";
+import { FILTER_NAMES, type FileSettings } from "../format/header.js";
 
 export type { CommitJournal } from "./commit-planner.js";
 export { MAX_IN_FLIGHT } from "./chunk-writer.js";
@@ -144,6 +144,7 @@ export class ChunkStore implements AsyncDisposable {
       blockSize: s.blockSize,
       level: s.level,
       shuffle: s.shuffle,
+      filter: FILTER_NAMES[s.filter]!,
       codec: this.metaMap.get("codec"),
     });
   }

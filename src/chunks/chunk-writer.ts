@@ -18,6 +18,7 @@ import { MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
 import type { Backing } from "./backing.js";
 import type { BlockCache } from "./block-cache.js";
 import { compressBlock } from "./block-codec.js";
+import { recordsOfBlock } from "./temporal.js";
 import type { ChunkInfo } from "./chunk-info.js";
 import type { ChunkTable } from "./chunk-table.js";
 import { OpenChunk, type SealedChunk } from "./open-chunk.js";
@@ -124,10 +125,11 @@ export class ChunkWriter {
     info: ChunkInfo,
     sealed: SealedChunk,
   ): Promise<{ parts: Uint8Array[]; header: ChunkFrameHeader }> {
-    const { level, shuffle } = this.settings;
+    const { level, shuffle, filter } = this.settings;
     const blocks = await Promise.all(
       sealed.blocks.map(async (raw, b): Promise<BlockInput> => {
-        const { stored, flags } = await compressBlock(raw, level, shuffle);
+        const xor = filter !== 0 ? recordsOfBlock(sealed.layout, sealed.blockRecords, b) : undefined;
+        const { stored, flags } = await compressBlock(raw, level, shuffle, xor);
         return { stored, flags, rawSize: raw.length, recordCount: sealed.blockRecords[b]! };
       }),
     );

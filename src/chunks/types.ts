@@ -49,5 +49,7 @@ export interface ChunkStoreSettings {
   blockSize: number;
   level: number;
   shuffle: number;
+  /** Block filter, see ChunkStoreOptions.filter. */
+  filter: string;
   codec: string | undefined;
 }

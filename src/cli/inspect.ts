@@ -2,6 +2,7 @@
 import { INPUT_BYTES_META, describeImport, readImportState } from "../io/import-state.js";
 import { open } from "node:fs/promises";
 import { embeddingCodec, TOPOLOGY_META_PREFIX, type Embedding } from "../codecs/index.js";
+import { describePrecision, parsePrecision } from "../codecs/precision.js";
 import { isSourceLocation as isRemoteLocation } from "../chunks/store-open.js";
 import { FILE_HEADER_SIZE, FORMAT_VERSION } from "../format/header.js";
 import { NotFoundError } from "../errors.js";
@@ -65,7 +66,9 @@ export const infoCommand: CommandSpec = {
             blockSize: settings.blockSize,
             level: settings.level,
             shuffle: settings.shuffle,
+            filter: settings.filter,
           },
+          precision: codecName === undefined ? null : (parsePrecision(codecName) ?? null),
           names: s.names,
           records: s.records,
           expired: s.expired,
@@ -96,8 +99,10 @@ export const infoCommand: CommandSpec = {
             "created with",
             `chunk size ${formatSize(settings.chunkSize)}, block size ${formatSize(settings.blockSize)}, ` +
               `${settings.level === 0 ? "uncompressed" : `zstd level ${settings.level}`}, ` +
-              `${settings.shuffle === 0 ? "no byte shuffle" : `${settings.shuffle}-byte shuffle`}`,
+              `${settings.shuffle === 0 ? "no byte shuffle" : `${settings.shuffle}-byte shuffle`}` +
+              (settings.filter === "none" ? "" : `, ${settings.filter} filter`),
           ],
+          ["precision", (codecName && describePrecision(codecName)) ?? "lossless (records stored as given)"],
           [
             "names",
             `${formatCount(s.names)} live` + (s.expired > 0 ? `, ${formatCount(s.expired)} expired (dropped by compact)` : ""),

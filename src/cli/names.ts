@@ -21,12 +21,13 @@ export interface NameEntry extends RecordStat {
   id: number;
 }
 
-/** Settings for archives whose header is unreadable: the library defaults, unshuffled. */
+/** Settings for archives whose header is unreadable: the library defaults, unshuffled, unfiltered. */
 const DEFAULT_SETTINGS: FileSettings = {
   chunkSize: STORE_DEFAULTS.chunkSize,
   blockSize: STORE_DEFAULTS.blockSize,
   level: STORE_DEFAULTS.level,
   shuffle: 0,
+  filter: 0,
 };
 
 /** A codec that is never asked to decode: the Depot only replays names here. */

@@ -13,6 +13,7 @@ import { InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
 import { progress } from "./progress.js";
 import { usableSettings } from "./names.js";
+import { optionsOf } from "../chunks/options.js";
 import { FileReader, readBlock, type ScanResult } from "./scan.js";
 import { settingsText, type Assessment } from "./verify.js";
 
@@ -49,7 +50,7 @@ export async function recoverBare(
   const bar = progress("recover", limit, "records");
   const lost: number[] = [];
   try {
-    const store = await ChunkStore.open(tmp, settings);
+    const store = await ChunkStore.open(tmp, optionsOf(settings));
     try {
       let next = 0;
       const fillTo = async (id: number): Promise<void> => {

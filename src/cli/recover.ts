@@ -24,6 +24,7 @@ import { formatCount, printJson } from "./output.js";
 import { progress } from "./progress.js";
 import { FileReader, readBlock, type ScanResult } from "./scan.js";
 import { usableSettings, type NameEntry } from "./names.js";
+import { optionsOf } from "../chunks/options.js";
 import { assess, openProblem, scanWithProgress, settingsText, type Assessment } from "./verify.js";
 import { isBareStore, recoverBare } from "./recover-bare.js";
 
@@ -191,6 +192,7 @@ async function rebuild(
       blockSize: settings.blockSize,
       level: settings.level,
       shuffle: settings.shuffle,
+      filter: optionsOf(settings).filter,
     });
     try {
       for (const [k, v] of scan.meta) if (k !== "codec") depot.chunkStore.setMeta(k, v);

@@ -18,6 +18,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { decompressBlock, decompressJournal } from "../chunks/block-codec.js";
+import { recordsOfBlock } from "../chunks/temporal.js";
 import type { Codec } from "../codecs/codec.js";
 import { namesFromJournals, type NameEntry } from "./names.js";
 import { ChecksumError, isVlstoreError, TruncatedError } from "../errors.js";
@@ -355,7 +356,8 @@ export async function readBlock(
   const crc = crc32(stored);
   if (crc !== e.crc) throw new ChecksumError(`block ${b}`, at, e.crc, crc);
   if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
-  return decompressBlock(stored, e.rawSize, e.flags, header.shuffle, { what: `block ${b} of the chunk at offset ${pos}`, offset: at });
+  const where = { what: `block ${b} of the chunk at offset ${pos}`, offset: at };
+  return decompressBlock(stored, e.rawSize, e.flags, header.shuffle, where, recordsOfBlock(header, header.blocks, b));
 }
 
 /**

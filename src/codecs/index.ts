@@ -9,3 +9,4 @@ export { bytesCodec } from "./bytes.js";
 export { valueCodec } from "./value.js";
 export type { SiteArray, Topology } from "./atomic-frame.js";
 export { TopologyTable, atomicFrameCodecFor, TOPOLOGY_META_PREFIX, type TopologyTableOptions } from "./topology.js";
+export { withFloat32Precision, withPrecision, type FramePrecision, type PrecisionBound } from "./precision.js";

@@ -20,7 +20,7 @@
  *
  * Block entry: payloadOffset u32 (from frame start), storedSize u32,
  * rawSize u32 (multiple of 16), crc32 u32 (of the stored bytes), recordCount u32,
- * flags u16, reserved u16 (zero). Reserved bytes and padding are checked as zero.
+ * flags u16 (ZSTD 1, SHUFFLED 2, XOR_PREV 4), reserved u16 (zero). Reserved bytes and padding are checked as zero.
  *
  * Record offsets are not stored: inside its block each record starts at the
  * next 8-byte boundary after the previous one, so lengths determine them.
@@ -40,6 +40,11 @@ export const BLOCK_ENTRY_SIZE = 24;
 export const BLOCK_ZSTD = 1;
 /** Block flag: the raw bytes were byte-shuffled at the chunk's element width before compression. */
 export const BLOCK_SHUFFLED = 2;
+/**
+ * Block flag: before shuffling, each record was XORed with the previous record
+ * of the same length in its block (see src/chunks/temporal.ts); only on zstd blocks.
+ */
+export const BLOCK_XOR_PREV = 4;
 /**
  * Raw block sizes are multiples of 16: a 4-byte shuffle then has whole 4x4
  * tiles (the fast transpose in src/chunks/shuffle.ts) on write and on read.
@@ -246,9 +251,9 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
     };
     zero(r.offset, r.offset + 2, `block ${i} reserved`);
     r.skip(2);
-    if ((e.flags & ~(BLOCK_ZSTD | BLOCK_SHUFFLED)) !== 0) throw corrupt(`block ${i} has unknown flags 0x${e.flags.toString(16)}`);
+    if ((e.flags & ~(BLOCK_ZSTD | BLOCK_SHUFFLED | BLOCK_XOR_PREV)) !== 0) throw corrupt(`block ${i} has unknown flags 0x${e.flags.toString(16)}`);
     if ((e.flags & BLOCK_ZSTD) === 0) {
-      if (e.flags !== 0) throw corrupt(`raw block ${i} flagged as shuffled`);
+      if (e.flags !== 0) throw corrupt(`raw block ${i} flagged as shuffled or filtered`);
       if (e.storedSize !== e.rawSize) throw corrupt(`raw block ${i} stores ${e.storedSize} bytes for ${e.rawSize}`);
       if (e.payloadOffset % 8 !== 0) throw corrupt(`raw block ${i} at unaligned offset ${e.payloadOffset}`);
     }

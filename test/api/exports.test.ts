@@ -66,6 +66,8 @@ test("the package exports exactly the public API", () => {
     "readImportState",
     "stackFrames",
     "valueCodec",
+    "withFloat32Precision",
+    "withPrecision",
   ]);
 });
 

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
 import { MAX_IN_FLIGHT } from "../../src/chunks/chunk-store.js";
 import { isVlstoreError } from "../../src/errors.js";
-import { FORMAT_VERSION } from "../../src/format/header.js";
+import { NEWEST_VERSION } from "../../src/format/header.js";
 import { equalBytes, mixedLengths, recordFor, tempDir } from "./helpers.js";
 
 const dir = tempDir();
@@ -54,7 +54,7 @@ test("toBytes / fromBytes round trip, and the copy is appendable", async () => {
   s.setMeta("ttl", "3600");
   const bytes = await s.toBytes();
   const t = await ChunkStore.fromBytes(bytes);
-  assert.deepEqual(t.settings, { ...small, codec: "test/1" });
+  assert.deepEqual(t.settings, { ...small, filter: "none", codec: "test/1" });
   assert.equal(t.meta.get("ttl"), "3600");
   await checkAll(t, recs);
   const more = recordFor(999, 77);
@@ -87,7 +87,7 @@ test("file store: reopen with no options reads settings and every record back; a
   assert.equal(existsSync(`${path}.lock`), false, "close releases the lock");
 
   const t = await ChunkStore.open(path);
-  assert.deepEqual(t.settings, { ...small, codec: "frames" });
+  assert.deepEqual(t.settings, { ...small, filter: "none", codec: "frames" });
   await checkAll(t, recs);
   const extra = [recordFor(1000, 10), recordFor(1001, 6000), recordFor(1002, 0)];
   for (const r of extra) await t.put(r);
@@ -115,7 +115,7 @@ test("invalid options and arguments", async () => {
   assert.throws(() => ChunkStore.memory({ chunkSize: 1024, blockSize: 2048 }), (e) => isVlstoreError(e, "InvalidArgument"));
   assert.equal(ChunkStore.memory({ chunkSize: 1024 }).settings.blockSize, 1024, "blockSize defaults to min(256 KiB, chunkSize)");
   const s = ChunkStore.memory();
-  assert.deepEqual(s.settings, { chunkSize: 4 << 20, blockSize: 256 << 10, level: 1, shuffle: 0, codec: undefined });
+  assert.deepEqual(s.settings, { chunkSize: 4 << 20, blockSize: 256 << 10, level: 1, shuffle: 0, filter: "none", codec: undefined });
   assert.equal(ChunkStore.memory({ codec: { name: "f", elementWidth: 4 } }).settings.shuffle, 4);
   await assert.rejects(s.put("x" as unknown as Uint8Array), (e) => isVlstoreError(e, "InvalidArgument"));
   await assert.rejects(s.get(-1), (e) => isVlstoreError(e, "NotFound"));
@@ -186,7 +186,7 @@ test("not an archive, a newer version and a truncated file give typed errors", a
   await assert.rejects(ChunkStore.open(junk), (e) => isVlstoreError(e, "NotAnArchive"));
   const bytes = await ChunkStore.memory().toBytes();
   const newer = bytes.slice();
-  new DataView(newer.buffer).setUint16(8, FORMAT_VERSION + 1, true);
+  new DataView(newer.buffer).setUint16(8, NEWEST_VERSION + 1, true);
   await assert.rejects(ChunkStore.fromBytes(newer), (e) => isVlstoreError(e, "UnsupportedVersion"));
   const short = join(dir, "short.vls");
   writeFileSync(short, bytes.subarray(0, 30));

@@ -98,9 +98,14 @@ describe("inspecting", () => {
   test("info: text and --json", async () => {
     const r = await vlstore(["info", framesPath]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^format: +vlstore format version 1$/m);
+    // Atomic frames default to the xor-prev filter and 512 KiB blocks: a filtered file is format version 2.
+    assert.match(r.stdout, /^format: +vlstore format version 2$/m);
     assert.match(r.stdout, /^codec: +vlstore\.atomic-frame\/1$/m);
-    assert.match(r.stdout, /^created with: +chunk size 4 MiB, block size 256 KiB, zstd level 1, 4-byte shuffle$/m);
+    assert.match(
+      r.stdout,
+      /^created with: +chunk size 4 MiB, block size 512 KiB, zstd level 1, 4-byte shuffle, xor-prev filter$/m,
+    );
+    assert.match(r.stdout, /^precision: +lossless/m);
     assert.match(r.stdout, /^names: +12 live$/m);
     assert.match(r.stdout, /^TTL: +none/m);
     const j = JSON.parse((await vlstore(["info", embPath, "--json"])).stdout);
@@ -112,7 +117,9 @@ describe("inspecting", () => {
     assert.ok(j.garbageBytes > 0);
     assert.ok(j.ratio > 0);
     assert.deepEqual(j.groups, { "0": 10, "1": 10, "2": 10, "3": 10 });
-    assert.deepEqual(Object.keys(j.settings), ["chunkSize", "blockSize", "level", "shuffle"]);
+    assert.deepEqual(Object.keys(j.settings), ["chunkSize", "blockSize", "level", "shuffle", "filter"]);
+    assert.equal(j.settings.filter, "none");
+    assert.equal(j.precision, null);
   });
 
   test("ls: names, --prefix, --long, --json", async () => {

@@ -59,6 +59,8 @@ describe("generated FlatBuffers code", () => {
       "embeddingName",
       "parseEmbeddingName",
       "valueCodec",
+      "withFloat32Precision",
+      "withPrecision",
     ]);
   });
 });

@@ -30,7 +30,7 @@ describe("unknown option names", () => {
       Depot.open(path, bytesCodec, loose({ levl: 3 })),
       unknownOption(
         "levl",
-        /valid: ttlSeconds, clock, chunkSize, blockSize, level, shuffle, codec, blockRecords, cacheBytes, readOnly/,
+        /valid: ttlSeconds, clock, chunkSize, blockSize, level, shuffle, filter, codec, blockRecords, cacheBytes, readOnly/,
       ),
     );
     assert.equal(existsSync(path), false);

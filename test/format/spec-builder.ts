@@ -106,17 +106,26 @@ export interface HeaderFields {
   blockSize: number;
   level: number;
   shuffle: number;
+  /** Block filter; default "none" (the library's default except for trajectory codecs). */
+  filter?: SpecFilter;
   version?: number;
   flags?: number;
+}
+
+export type SpecFilter = "none" | "xor-prev";
+/** The filter a spec structure uses: "none" unless given. */
+export function specFilter(h: { filter?: SpecFilter }): SpecFilter {
+  return h.filter ?? "none";
 }
 
 /** "File header (64 bytes, offset 0)". */
 export function fileHeader(h: HeaderFields): Uint8Array {
   const b = new Bytes().raw(Uint8Array.of(0x89, 0x56, 0x4c, 0x53, 0x0d, 0x0a, 0x1a, 0x0a));
-  b.u16(h.version ?? 1)
+  const filter = specFilter(h) === "xor-prev" ? 1 : 0;
+  b.u16(h.version ?? (filter === 0 ? 1 : 2))
     .u16(64)
     .u32(h.flags ?? 0);
-  b.u32(h.chunkSize).u32(h.blockSize).i32(h.level).u32(h.shuffle).zeros(28);
+  b.u32(h.chunkSize).u32(h.blockSize).i32(h.level).u32(h.shuffle).u8(filter).zeros(27);
   const head = b.done();
   return concat([head, new Bytes().u32(crc(head)).done()]);
 }
@@ -125,6 +134,7 @@ export function fileHeader(h: HeaderFields): Uint8Array {
 
 export const ZSTD = 1;
 export const SHUFFLED = 2;
+export const XOR_PREV = 4;
 
 export interface SpecBlock {
   stored: Uint8Array;
@@ -159,14 +169,37 @@ export function shuffleBytes(src: Uint8Array, width: number): Uint8Array {
  * of "Chunk frame": level 0 or no gain means raw (flags 0); otherwise
  * shuffled when the width is > 1 and the block holds at least one element.
  */
-export async function storeBlock(records: readonly Uint8Array[], level: number, width: number): Promise<SpecBlock> {
+export async function storeBlock(
+  records: readonly Uint8Array[],
+  level: number,
+  width: number,
+  filter: SpecFilter = "none",
+): Promise<SpecBlock> {
   const raw = rawBlock(records);
   const base = { rawSize: raw.length, recordCount: records.length };
   if (level === 0 || raw.length === 0) return { ...base, stored: raw, flags: 0 };
   const shuffled = width > 1 && raw.length >= width;
-  const packed = new Uint8Array(await zstd.compress(Buffer.from(shuffled ? shuffleBytes(raw, width) : raw), level));
+  // "Block filter": XOR each record with the latest earlier record of its length; flagged only when one has such.
+  const xored = filter === "xor-prev" ? xorPrevRecords(records) : undefined;
+  const input = xored ? rawBlock(xored) : raw;
+  const packed = new Uint8Array(await zstd.compress(Buffer.from(shuffled ? shuffleBytes(input, width) : input), level));
   if (packed.length >= raw.length) return { ...base, stored: raw, flags: 0 };
-  return { ...base, stored: packed, flags: ZSTD | (shuffled ? SHUFFLED : 0) };
+  return { ...base, stored: packed, flags: ZSTD | (shuffled ? SHUFFLED : 0) | (xored ? XOR_PREV : 0) };
+}
+
+/** The records XORed with the previous record of the same length, or undefined when none has one. */
+function xorPrevRecords(records: readonly Uint8Array[]): Uint8Array[] | undefined {
+  let any = false;
+  const out = records.map((r, i) => {
+    for (let j = i - 1; j >= 0; j--) {
+      const p = records[j]!;
+      if (p.length !== r.length || r.length === 0) continue;
+      any = true;
+      return r.map((v, k) => v ^ p[k]!);
+    }
+    return r;
+  });
+  return any ? out : undefined;
 }
 
 /** "Chunk frame": header (with block table and record lengths), then the payload. */

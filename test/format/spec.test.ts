@@ -34,8 +34,11 @@ import {
   rawBlock,
   SHUFFLED,
   snapshotPayload,
+  specFilter,
   storeBlock,
+  type SpecFilter,
   utf8,
+  XOR_PREV,
   ZSTD,
   type SpecBlock,
   type SpecEntry,
@@ -47,6 +50,7 @@ interface Settings {
   blockSize: number;
   level: number;
   shuffle: number;
+  filter?: SpecFilter;
 }
 
 /**
@@ -95,7 +99,7 @@ async function addChunks(
   const index: SpecIndexEntry[] = [];
   let first = firstRecord;
   for (const blocks of chunks) {
-    const stored = await Promise.all(blocks.map((recs) => storeBlock(recs, s.level, s.shuffle)));
+    const stored = await Promise.all(blocks.map((recs) => storeBlock(recs, s.level, s.shuffle, specFilter(s))));
     const lengths = blocks.flat().map((r) => r.length);
     const frame = chunkFrame(first, s.shuffle, stored, lengths);
     const offset = a.add(frame);
@@ -184,7 +188,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
 
   it("a bare ChunkStore: header, creation commit, zstd/shuffled and raw blocks, the closing commit", async () => {
     const dir = tempDir();
-    const s: Settings = { chunkSize: 16 << 10, blockSize: 4 << 10, level: 3, shuffle: 4 };
+    const s: Settings = { chunkSize: 16 << 10, blockSize: 4 << 10, level: 3, shuffle: 4, filter: "xor-prev" };
     const rng = new Rng(11);
     // Compressible floats (zstd + shuffled blocks), random bytes (stored raw: zstd cannot shrink them),
     // a record larger than blockSize and one larger than chunkSize, and an empty payload.
@@ -220,9 +224,9 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     assertSameBytes(file, spec, "bare ChunkStore file");
     // The builder's archive did exercise every kind of block.
     const flags = new Set(
-      (await Promise.all(chunks.flat().map((b) => storeBlock(b, s.level, s.shuffle)))).map((b) => b.flags),
+      (await Promise.all(chunks.flat().map((b) => storeBlock(b, s.level, s.shuffle, specFilter(s))))).map((b) => b.flags),
     );
-    assert.deepEqual([...flags].sort(), [0, ZSTD | SHUFFLED]);
+    assert.deepEqual([...flags].sort(), [0, ZSTD | SHUFFLED, ZSTD | SHUFFLED | XOR_PREV]);
   });
 
   it("flush then close: a delta commit, then the consolidating commit (full index)", async () => {

@@ -36,7 +36,7 @@ for (const [name, fn] of cases) suite.add(name, fn, { maxTime });
 const rows: [string, string, string][] = [];
 suite.on("cycle", (e: Benchmark.Event) => {
   const t = e.target as unknown as Benchmark & { name: string };
-  rows.push([t.name, (t.hz * BLOCK / 1e6).toFixed(0), `±${t.stats.rme.toFixed(1)}%`]);
+  rows.push([t.name, ((t.hz * BLOCK) / 1e6).toFixed(0), `±${t.stats.rme.toFixed(1)}%`]);
 });
 suite.run({ async: false });
 

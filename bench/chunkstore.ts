@@ -28,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), "vlstore-bench-"));
 const MB = 1e6;
 
 function log(s: string): void {
-  process.stderr.write(s + "\n");
+  process.stderr.write(`${s}\n`);
 }
 
 async function best<T>(n: number, f: () => Promise<T>): Promise<{ ms: number; result: T }> {
@@ -96,10 +96,14 @@ const shuffledPath = join(dir, "blocks.shuf");
 const plainPath = join(dir, "blocks.raw");
 writeFileSync(shuffledPath, concat(rawBlocks.map((b) => shuffle(b, 4))));
 writeFileSync(plainPath, concat(rawBlocks));
-const zstdSize = (file: string): number => execFileSync("zstd", [`-${level}`, "-c", file], { maxBuffer: 1 << 30 }).length;
+const zstdSize = (file: string): number =>
+  execFileSync("zstd", [`-${level}`, "-c", file], { maxBuffer: 1 << 30 }).length;
 const zstdBench = (file: string): { c: number; d: number } => {
-  const out = execFileSync("zstd", [`-b${level}`, "-i3", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  const text = out + "";
+  const out = execFileSync("zstd", [`-b${level}`, "-i3", file], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const text = `${out}`;
   const m = [...text.matchAll(/([\d.]+) MB\/s,\s+([\d.]+) MB\/s/g)].pop();
   if (!m) throw new Error(`cannot parse zstd -b output: ${text}`);
   return { c: Number(m[1]), d: Number(m[2]) };
@@ -165,17 +169,55 @@ const rows: [string, string, string, string, string][] = [
   ["measure", "vlstore", "zstd CLI", "ratio", "goal"],
   ["size, shuffled (bytes)", String(fileBytes), String(zShuf), (fileBytes / zShuf).toFixed(4), "<= 1.02"],
   ["  chunk frames only", String(blockBytes), String(zShuf), (blockBytes / zShuf).toFixed(4), ""],
-  ["size vs unshuffled zstd", String(fileBytes), String(zPlain), (fileBytes / zPlain).toFixed(4), "(< 1: shuffle wins)"],
-  ["write MB/s (file, fsync)", mbps(rawBytes, write.ms).toFixed(0), zb.c.toFixed(0), (mbps(rawBytes, write.ms) / zb.c).toFixed(2), ">= 0.80"],
-  ["write MB/s (memory)", mbps(rawBytes, memWrite.ms).toFixed(0), zb.c.toFixed(0), (mbps(rawBytes, memWrite.ms) / zb.c).toFixed(2), ""],
-  ["seq read MB/s (get loop)", mbps(rawBytes, seqGet.ms).toFixed(0), zb.d.toFixed(0), (mbps(rawBytes, seqGet.ms) / zb.d).toFixed(2), ">= 1.00"],
-  ["seq read MB/s (getMany 128)", mbps(rawBytes, seqMany.ms).toFixed(0), zb.d.toFixed(0), (mbps(rawBytes, seqMany.ms) / zb.d).toFixed(2), ">= 1.00"],
+  [
+    "size vs unshuffled zstd",
+    String(fileBytes),
+    String(zPlain),
+    (fileBytes / zPlain).toFixed(4),
+    "(< 1: shuffle wins)",
+  ],
+  [
+    "write MB/s (file, fsync)",
+    mbps(rawBytes, write.ms).toFixed(0),
+    zb.c.toFixed(0),
+    (mbps(rawBytes, write.ms) / zb.c).toFixed(2),
+    ">= 0.80",
+  ],
+  [
+    "write MB/s (memory)",
+    mbps(rawBytes, memWrite.ms).toFixed(0),
+    zb.c.toFixed(0),
+    (mbps(rawBytes, memWrite.ms) / zb.c).toFixed(2),
+    "",
+  ],
+  [
+    "seq read MB/s (get loop)",
+    mbps(rawBytes, seqGet.ms).toFixed(0),
+    zb.d.toFixed(0),
+    (mbps(rawBytes, seqGet.ms) / zb.d).toFixed(2),
+    ">= 1.00",
+  ],
+  [
+    "seq read MB/s (getMany 128)",
+    mbps(rawBytes, seqMany.ms).toFixed(0),
+    zb.d.toFixed(0),
+    (mbps(rawBytes, seqMany.ms) / zb.d).toFixed(2),
+    ">= 1.00",
+  ],
   ["getMany(64 random) rec/s cold", ((40 * 64) / (cold.ms / 1000)).toFixed(0), "", "", ""],
-  ["getMany(64 random) rec/s warm", ((40 * 64) / (warm.ms / 1000)).toFixed(0), "", "", `${warmDecompressions} decompressions`],
+  [
+    "getMany(64 random) rec/s warm",
+    ((40 * 64) / (warm.ms / 1000)).toFixed(0),
+    "",
+    "",
+    `${warmDecompressions} decompressions`,
+  ],
 ];
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-console.log(`\nChunkStore vs zstd ${level}: ${frameCount} LJ frames, ${(rawBytes / MB).toFixed(1)} MB raw, ` +
-  `${st.chunks} chunks, ${st.blocks} blocks, store ratio ${(rawBytes / fileBytes).toFixed(4)}, zstd ratio ${(rawBytes / zShuf).toFixed(4)}\n`);
+console.log(
+  `\nChunkStore vs zstd ${level}: ${frameCount} LJ frames, ${(rawBytes / MB).toFixed(1)} MB raw, ` +
+    `${st.chunks} chunks, ${st.blocks} blocks, store ratio ${(rawBytes / fileBytes).toFixed(4)}, zstd ratio ${(rawBytes / zShuf).toFixed(4)}\n`,
+);
 for (const [i, r] of rows.entries()) {
   console.log(r.map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join("  "));
   if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));

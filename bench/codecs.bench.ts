@@ -81,7 +81,18 @@ function perElementEncode(): Uint8Array {
   const name = b.createString(frame.name);
   FbAtomicFrame.finishAtomicFrameBuffer(
     b,
-    FbAtomicFrame.createAtomicFrame(b, name, frame.nSites, types, masses, positions, forces, box, BigInt(frame.step), frame.time),
+    FbAtomicFrame.createAtomicFrame(
+      b,
+      name,
+      frame.nSites,
+      types,
+      masses,
+      positions,
+      forces,
+      box,
+      BigInt(frame.step),
+      frame.time,
+    ),
   );
   return b.asUint8Array();
 }
@@ -91,7 +102,11 @@ console.log(`AtomicFrame: 1,500 atoms, record ${record.length} bytes (${arrayByt
 
 const frameRows = run("AtomicFrame (1,500 atoms)", [
   ["baseline: Float32Array.set, same bytes, preallocated", record.length, () => copyDst.set(copySrc)],
-  ["baseline: new Float32Array + set, same bytes", record.length, () => (sink = new Float32Array(copySrc.length)).set(copySrc)],
+  [
+    "baseline: new Float32Array + set, same bytes",
+    record.length,
+    () => (sink = new Float32Array(copySrc.length)).set(copySrc),
+  ],
   ["atomicFrameCodec.encode(AtomicFrame)", record.length, () => (sink = atomicFrameCodec.encode(frame))],
   ["atomicFrameCodec.encode(plain init, validated)", record.length, () => (sink = atomicFrameCodec.encode(init))],
   ["generated per-element builder (for contrast)", record.length, () => (sink = perElementEncode())],
@@ -167,5 +182,7 @@ const valueRows = run("Plain values (metadata objects)", [
   ["valueCodec.decode", 0, () => (sink = valueCodec.decode(valueRecs[k++ & 63]!))],
 ]);
 const vhz = (name: string): number => valueRows.find((r) => r.name.startsWith(name))!.hz;
-console.log(`\nmsgpackr / JSON: encode ${(vhz("msgpackr pack") / vhz("JSON.stringify")).toFixed(1)}x, decode ${(vhz("msgpackr unpack") / vhz("TextDecoder")).toFixed(1)}x`);
+console.log(
+  `\nmsgpackr / JSON: encode ${(vhz("msgpackr pack") / vhz("JSON.stringify")).toFixed(1)}x, decode ${(vhz("msgpackr unpack") / vhz("TextDecoder")).toFixed(1)}x`,
+);
 void sink;

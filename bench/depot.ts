@@ -56,7 +56,13 @@ async function best(reps: number, fn: () => Promise<void>): Promise<number> {
   return min;
 }
 
-async function readFigures<T>(workload: string, path: string, codec: Codec<T>, names: string[], check: (name: string, v: T) => void): Promise<void> {
+async function readFigures<T>(
+  workload: string,
+  path: string,
+  codec: Codec<T>,
+  names: string[],
+  check: (name: string, v: T) => void,
+): Promise<void> {
   const rng = new Rng(9);
   const singles = Array.from({ length: 2000 }, () => rng.int(names.length));
   const batches = Array.from({ length: 100 }, () => Array.from({ length: 64 }, () => rng.int(names.length)));
@@ -81,8 +87,20 @@ async function readFigures<T>(workload: string, path: string, codec: Codec<T>, n
     const sMany = await best(3, async () => {
       for (const b of batches) for (const bytes of await store.getMany(b.map(idOf))) codec.decode(bytes);
     });
-    rows.push([workload, `get (${cache})`, rate(singles.length, dGet), rate(singles.length, sGet), (sGet / dGet).toFixed(2)]);
-    rows.push([workload, `getMany 64 (${cache})`, rate(batches.length * 64, dMany), rate(batches.length * 64, sMany), (sMany / dMany).toFixed(2)]);
+    rows.push([
+      workload,
+      `get (${cache})`,
+      rate(singles.length, dGet),
+      rate(singles.length, sGet),
+      (sGet / dGet).toFixed(2),
+    ]);
+    rows.push([
+      workload,
+      `getMany 64 (${cache})`,
+      rate(batches.length * 64, dMany),
+      rate(batches.length * 64, sMany),
+      (sMany / dMany).toFixed(2),
+    ]);
     await depot.close();
     await store.close();
   }
@@ -143,14 +161,31 @@ async function openTime(n: number): Promise<void> {
   });
   // What a JSON index of the same information would cost to parse.
   const json = JSON.stringify(
-    Object.fromEntries(Array.from({ length: n }, (_, i) => [`sample-${i}`, { id: i, bytes: 16, updateCount: 1, createdAt: 1.7e12, updatedAt: 1.7e12 }])),
+    Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [
+        `sample-${i}`,
+        { id: i, bytes: 16, updateCount: 1, createdAt: 1.7e12, updatedAt: 1.7e12 },
+      ]),
+    ),
   );
   const jParse = await best(3, async () => {
     JSON.parse(json);
   });
   const mb = (statSync(path).size / 1e6).toFixed(1);
-  rows.push([`${n.toLocaleString("en-US")} small (${mb} MB)`, "open", `${(dOpen * 1000).toFixed(0)} ms`, `${(sOpen * 1000).toFixed(0)} ms`, (sOpen / dOpen).toFixed(2)]);
-  rows.push(["", "JSON.parse of the same index", `${(jParse * 1000).toFixed(0)} ms`, "", (jParse / dOpen).toFixed(2) + " (JSON/Depot)"]);
+  rows.push([
+    `${n.toLocaleString("en-US")} small (${mb} MB)`,
+    "open",
+    `${(dOpen * 1000).toFixed(0)} ms`,
+    `${(sOpen * 1000).toFixed(0)} ms`,
+    (sOpen / dOpen).toFixed(2),
+  ]);
+  rows.push([
+    "",
+    "JSON.parse of the same index",
+    `${(jParse * 1000).toFixed(0)} ms`,
+    "",
+    `${(jParse / dOpen).toFixed(2)} (JSON/Depot)`,
+  ]);
 }
 
 try {

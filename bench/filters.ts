@@ -44,7 +44,8 @@ function waterFrames(d: string): Uint8Array[] {
   const meta = JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as { atoms: number; frames: number };
   const bin = readFileSync(join(d, "frames.bin"));
   const per = meta.atoms * 3 * 4 * 2;
-  if (bin.byteLength !== per * meta.frames) throw new Error(`${d}/frames.bin: ${bin.byteLength} bytes, expected ${per * meta.frames}`);
+  if (bin.byteLength !== per * meta.frames)
+    throw new Error(`${d}/frames.bin: ${bin.byteLength} bytes, expected ${per * meta.frames}`);
   return Array.from({ length: meta.frames }, (_, i) => new Uint8Array(bin.subarray(i * per, (i + 1) * per)));
 }
 
@@ -101,7 +102,8 @@ async function measureOnce(records: Uint8Array[], options: ChunkStoreOptions, re
     t = performance.now();
     const all = await r.getMany(records.map((_, i) => i));
     const readMs = performance.now() - t;
-    if (all.some((got, i) => Buffer.compare(got, records[i]!) !== 0)) throw new Error("read back differs: not lossless");
+    if (all.some((got, i) => Buffer.compare(got, records[i]!) !== 0))
+      throw new Error("read back differs: not lossless");
     await r.close();
 
     const cold = await ChunkStore.open(path, { readOnly: true, cacheBytes: 0 });
@@ -126,7 +128,11 @@ async function ratioOf(records: Uint8Array[], options: ChunkStoreOptions): Promi
 }
 
 /** Round the float32 values of each record: positions (first half) and forces (second half) by their own bounds. */
-function rounded(records: Uint8Array[], positions: PrecisionBound | undefined, forces: PrecisionBound | undefined): Uint8Array[] {
+function rounded(
+  records: Uint8Array[],
+  positions: PrecisionBound | undefined,
+  forces: PrecisionBound | undefined,
+): Uint8Array[] {
   const p = positions && withFloat32Precision(bytesCodec, positions);
   const f = forces && withFloat32Precision(bytesCodec, forces);
   return records.map((rec) => {
@@ -167,7 +173,9 @@ async function defaultsRatio(records: Uint8Array[], nSites: number): Promise<str
 
 async function report(name: string, records: Uint8Array[]): Promise<void> {
   const mb = records.reduce((n, r) => n + r.length, 0) / MB;
-  console.log(`\n${name}: ${records.length} frames of ${records[0]!.length} bytes (${mb.toFixed(1)} MB positions + forces)`);
+  console.log(
+    `\n${name}: ${records.length} frames of ${records[0]!.length} bytes (${mb.toFixed(1)} MB positions + forces)`,
+  );
   console.log(`  AtomicFrame records, default settings: ${await defaultsRatio(records, records[0]!.length / 24)}`);
   const configs = [256 << 10, 512 << 10, 1 << 20].flatMap((blockSize) =>
     (["none", "xor-prev"] as const).map((filter) => ({ shuffle: 4, level: 1, blockSize, filter })),
@@ -186,7 +194,9 @@ async function report(name: string, records: Uint8Array[]): Promise<void> {
     const recs = rounded(records, pos, frc);
     const cells = [];
     for (const filter of ["none", "xor-prev"] as const) {
-      cells.push(`${filter} ${(await ratioOf(recs, { shuffle: 4, level: 1, blockSize: 512 << 10, filter })).toFixed(3)}`);
+      cells.push(
+        `${filter} ${(await ratioOf(recs, { shuffle: 4, level: 1, blockSize: 512 << 10, filter })).toFixed(3)}`,
+      );
     }
     console.log(`    ${label.padEnd(42)} ${cells.join("  ")}`);
   }

@@ -14,7 +14,9 @@ const lock = `${BENCH}package-lock.json`;
 const installed = `${BENCH}node_modules/.package-lock.json`;
 
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-  process.stderr.write("bench: installing the benchmark peers (bench/package.json: lmdb, better-sqlite3, classic-level, h5wasm)...\n");
+  process.stderr.write(
+    "bench: installing the benchmark peers (bench/package.json: lmdb, better-sqlite3, classic-level, h5wasm)...\n",
+  );
   // npm-cli.js through process.execPath: the same npm that runs this script, no shell.
   const npm = process.env.npm_execpath;
   const [cmd, args] = npm ? [process.execPath, [npm]] : ["npm", []];

@@ -84,14 +84,19 @@ async function build(): Promise<{ blocks: number; rawBytes: number; storedBytes:
     forces.set(f.forces, k * per);
     await d.put(`frame-${String(k++).padStart(6, "0")}`, frame);
   }
-  for (const [file, data] of [[npyPositions, positions], [npyForces, forces]] as const) {
+  for (const [file, data] of [
+    [npyPositions, positions],
+    [npyForces, forces],
+  ] as const) {
     const header = encodeNpyHeader("float32", [FRAMES, ATOMS, 3]);
     writeFileSync(file, Buffer.concat([header, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]));
   }
   await d.flush();
   const s = d.stats();
   await d.close();
-  process.stderr.write(`built ${FRAMES} frames x ${ATOMS} atoms in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `built ${FRAMES} frames x ${ATOMS} atoms in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   return { blocks: s.blocks, rawBytes: s.rawBytes, storedBytes: s.storedBytes };
 }
 
@@ -122,7 +127,15 @@ async function measure(cases: [string, Read][]): Promise<Result[]> {
         waiting += w;
       }
       const seconds = (performance.now() - t0) / 1000;
-      runs.get(label)!.push({ label, seconds, records, bytes, decompressions: d.chunkStore.stats().decompressions, waiting, firstWait });
+      runs.get(label)!.push({
+        label,
+        seconds,
+        records,
+        bytes,
+        decompressions: d.chunkStore.stats().decompressions,
+        waiting,
+        firstWait,
+      });
       await d.close();
     }
   }
@@ -132,7 +145,8 @@ async function measure(cases: [string, Read][]): Promise<Result[]> {
   });
 }
 
-const frameBytes = (f: AtomicFrame): number => f.positions.byteLength + f.forces.byteLength + f.masses.byteLength + f.atomTypes.byteLength;
+const frameBytes = (f: AtomicFrame): number =>
+  f.positions.byteLength + f.forces.byteLength + f.masses.byteLength + f.atomTypes.byteLength;
 
 const scan: Read = async (d) => {
   let n = 0;
@@ -169,7 +183,8 @@ function loaderRun(options: LoaderOptions, workMs = 0): Read {
 function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
@@ -195,7 +210,7 @@ function locality(d: Depot<AtomicFrame>, shuffle: ShuffleMode): { value: number;
   return { value: sum / EPOCHS, sizing };
 }
 
-type MmapLib = (typeof import("@riaskov/mmap-io"))["default"];
+type MmapLib = typeof import("@riaskov/mmap-io")["default"];
 
 /** `file` (a float32 .npy written by build) memory-mapped, as a Float32Array over its data. */
 function mapNpy(file: string): Float32Array {
@@ -278,7 +293,10 @@ try {
   const info = await build();
   const results = await measure([
     ["scan (depot.entries)", scan],
-    ...(["none", "blocks", "full"] as ShuffleMode[]).map((shuffle): [string, Read] => [`loader shuffle "${shuffle}"`, loaderRun({ shuffle, seed: 1 })]),
+    ...(["none", "blocks", "full"] as ShuffleMode[]).map((shuffle): [string, Read] => [
+      `loader shuffle "${shuffle}"`,
+      loaderRun({ shuffle, seed: 1 }),
+    ]),
   ]);
   const probe = await Depot.open(path, atomicFrameCodec, { readOnly: true });
   const local = new Map((["none", "blocks", "full"] as ShuffleMode[]).map((m) => [m, locality(probe, m)]));
@@ -328,10 +346,15 @@ try {
   // ---- prefetch overlap ----
   const steps = Math.ceil(FRAMES / BATCH);
   const overlap = await measure(
-    [0, 1, 2].map((prefetch): [string, Read] => [`"blocks", prefetch ${prefetch}`, loaderRun({ shuffle: "blocks", seed: 1, prefetch }, WORK_MS)]),
+    [0, 1, 2].map((prefetch): [string, Read] => [
+      `"blocks", prefetch ${prefetch}`,
+      loaderRun({ shuffle: "blocks", seed: 1, prefetch }, WORK_MS),
+    ]),
   );
   const work = (EPOCHS * steps * WORK_MS) / 1000;
-  console.log(`\n## Consumer sleeping ${WORK_MS} ms per batch (a GPU step), ${EPOCHS} x ${steps} batches, median of ${REPEAT} runs\n`);
+  console.log(
+    `\n## Consumer sleeping ${WORK_MS} ms per batch (a GPU step), ${EPOCHS} x ${steps} batches, median of ${REPEAT} runs\n`,
+  );
   console.log(
     table(
       ["case", "seconds", "waiting: first batches (s)", "waiting: other batches (s)", "consumer (s)", "records/s"],

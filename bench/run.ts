@@ -37,7 +37,12 @@ const COLD_METHOD =
   "cold = store closed, its files flushed and dropped from the OS page cache (posix_fadvise DONTNEED via `dd oflag=nocache`), " +
   "then reopened in the same child process (so vlstore's own chunk cache is empty too); warm = after one untimed pass of the same reads";
 
-async function runWorkload(name: WorkloadName, args: BenchArgs, workDir: string, command: string): Promise<WorkloadResult> {
+async function runWorkload(
+  name: WorkloadName,
+  args: BenchArgs,
+  workDir: string,
+  command: string,
+): Promise<WorkloadResult> {
   const machine = machineInfo(command);
   const count = name === "frames" ? args.frames : name === "water" ? args.water : args.embeddings;
   const datasetPath = join(workDir, `${name}-${count}-seed${args.seed}.dataset`);
@@ -74,7 +79,10 @@ async function runWorkload(name: WorkloadName, args: BenchArgs, workDir: string,
 
   let jsonIndex: JsonIndexResult | undefined;
   if (name === "embeddings") {
-    jsonIndex = measureJsonIndex(data.names, data.values.map((v) => v.length));
+    jsonIndex = measureJsonIndex(
+      data.names,
+      data.values.map((v) => v.length),
+    );
   }
   if (!args.reuseData) rmSync(datasetPath, { force: true });
 
@@ -99,12 +107,18 @@ function report(result: WorkloadResult): void {
   const reference = result.stores.find((s) => s.store === REFERENCE_STORE);
   const out = process.stdout;
   out.write(`\n== ${result.workload}: ${result.description}\n`);
-  out.write(`   ${result.records} records, ${(result.rawBytes / 1e6).toFixed(1)} MB raw; ${result.machine.cpu} x${result.machine.cores}, node ${result.machine.node}, load average at start ${result.machine.loadAverage.join(" ")}\n`);
+  out.write(
+    `   ${result.records} records, ${(result.rawBytes / 1e6).toFixed(1)} MB raw; ${result.machine.cpu} x${result.machine.cores}, node ${result.machine.node}, load average at start ${result.machine.loadAverage.join(" ")}\n`,
+  );
   if (result.runs > 1) out.write(`   every figure is the median of ${result.runs} interleaved rounds\n`);
-  out.write(`   ratios vs ${reference ? reference.label : "(LMDB missing: no ratios)"}, oriented so that > 1 is better\n\n`);
-  out.write(formatTable(result.stores, reference) + "\n");
+  out.write(
+    `   ratios vs ${reference ? reference.label : "(LMDB missing: no ratios)"}, oriented so that > 1 is better\n\n`,
+  );
+  out.write(`${formatTable(result.stores, reference)}\n`);
   if (result.jsonIndex) {
-    out.write(`\nJSON index of ${result.jsonIndex.names} names (${(result.jsonIndex.jsonBytes / 1e6).toFixed(1)} MB): JSON.parse ${result.jsonIndex.parseMs.toFixed(1)} ms\n`);
+    out.write(
+      `\nJSON index of ${result.jsonIndex.names} names (${(result.jsonIndex.jsonBytes / 1e6).toFixed(1)} MB): JSON.parse ${result.jsonIndex.parseMs.toFixed(1)} ms\n`,
+    );
   }
   out.write(`\ngoals (${result.workload}):\n${formatGoals(result.goals)}\n`);
   for (const f of result.failures) out.write(`FAILED ${f.store}: ${f.error}\n`);
@@ -120,18 +134,21 @@ function writeOutputs(result: WorkloadResult): void {
   const svgPath = join(REPO, "docs", "bench", `${result.workload}.svg`);
   mkdirSync(join(REPO, "bench", "results"), { recursive: true });
   mkdirSync(join(REPO, "docs", "bench"), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(svgPath, chartSvg(result));
   const doc = join(REPO, "docs", "BENCHMARKS.md");
   const docUpdated = updateMarkdown(doc, result);
-  process.stderr.write(`wrote ${jsonPath}, ${svgPath}${docUpdated ? ` and the ${result.workload} section of ${doc}` : ""}\n`);
+  process.stderr.write(
+    `wrote ${jsonPath}, ${svgPath}${docUpdated ? ` and the ${result.workload} section of ${doc}` : ""}\n`,
+  );
 }
 
 /** Recompute the figures quoted in prose (bench/lib/figures.ts) from every bench/results/*.json. */
 function writeFigures(): void {
   const results = new Map<string, WorkloadResult>();
   for (const name of WORKLOADS) {
-    if (existsSync(resultPath(name))) results.set(name, JSON.parse(readFileSync(resultPath(name), "utf8")) as WorkloadResult);
+    if (existsSync(resultPath(name)))
+      results.set(name, JSON.parse(readFileSync(resultPath(name), "utf8")) as WorkloadResult);
   }
   for (const doc of [join(REPO, "docs", "BENCHMARKS.md"), join(REPO, "README.md")]) {
     const text = readFileSync(doc, "utf8");

@@ -34,7 +34,14 @@ const CRASH_AT = 10; // steps: the last two steps after the checkpoint at 8 are 
 const EXIT_CRASHED = 75;
 
 /** Options every rank passes, in both runs. */
-const LOADER = { batchSize: BATCH, seed: 2024, epoch: 0, shuffle: "blocks", collate: "stack", prefetch: 2 } satisfies LoaderOptions;
+const LOADER = {
+  batchSize: BATCH,
+  seed: 2024,
+  epoch: 0,
+  shuffle: "blocks",
+  collate: "stack",
+  prefetch: 2,
+} satisfies LoaderOptions;
 
 interface Checkpoint {
   /** The loader's position: pass back as `resume`. */
@@ -66,7 +73,9 @@ async function rankMain(): Promise<void> {
   const resumeFrom = arg("resume");
   const crash = process.argv.includes("--crash");
 
-  const base: Checkpoint | undefined = resumeFrom ? (JSON.parse(readFileSync(resumeFrom, "utf8")) as Checkpoint) : undefined;
+  const base: Checkpoint | undefined = resumeFrom
+    ? (JSON.parse(readFileSync(resumeFrom, "utf8")) as Checkpoint)
+    : undefined;
   // On resume, rank 0's model is everyone's (as after an all-reduce); only rank 0 keeps the list.
   const trained: string[] = base && rank === 0 ? [...base.trained] : [];
   let steps = base?.steps ?? 0;
@@ -85,7 +94,11 @@ async function rankMain(): Promise<void> {
     steps++;
     if (steps % CHECKPOINT_EVERY === 0) {
       // state() counts every batch handed out so far, the one just trained on included.
-      writeJsonAtomic(join(dir, `ckpt-rank${rank}.json`), { state: loader.state(), trained, steps } satisfies Checkpoint);
+      writeJsonAtomic(join(dir, `ckpt-rank${rank}.json`), {
+        state: loader.state(),
+        trained,
+        steps,
+      } satisfies Checkpoint);
     }
     if (crash && steps === CRASH_AT) {
       process.stdout.write(`rank ${rank}: crashing at step ${steps}\n`);
@@ -93,7 +106,9 @@ async function rankMain(): Promise<void> {
     }
   }
   writeJsonAtomic(join(dir, `done-rank${rank}.json`), { trained, steps, state: loader.state() } satisfies Checkpoint);
-  process.stdout.write(`rank ${rank}/${worldSize}: epoch done after ${steps} steps, rms force ${loss.toFixed(1)} kJ/mol/Å\n`);
+  process.stdout.write(
+    `rank ${rank}/${worldSize}: epoch done after ${steps} steps, rms force ${loss.toFixed(1)} kJ/mol/Å\n`,
+  );
   await depot.close();
 }
 
@@ -101,10 +116,14 @@ async function rankMain(): Promise<void> {
 
 function launch(worldSize: number, extra: string[], expectCode: number): Promise<void> {
   const ranks = Array.from({ length: worldSize }, (_, rank) => {
-    const child = spawn(process.execPath, ["--import", "tsx", SELF, "rank", "--rank", String(rank), "--world-size", String(worldSize), ...extra], {
-      cwd: REPO,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", SELF, "rank", "--rank", String(rank), "--world-size", String(worldSize), ...extra],
+      {
+        cwd: REPO,
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     return new Promise<void>((resolve, reject) => {
       child.on("error", reject);
       child.on("exit", (code) =>
@@ -124,7 +143,15 @@ async function main(): Promise<void> {
     const lj = new LennardJonesFluid({ atoms: ATOMS, seed: 7, equilibrationSteps: 50, stepsPerFrame: 2 });
     let k = 0;
     for (const f of lj.frames(FRAMES)) {
-      const frame = AtomicFrame.from({ atomTypes: lj.atomTypes, masses: lj.masses, positions: f.positions, forces: f.forces, box: lj.box, step: f.step, time: f.time });
+      const frame = AtomicFrame.from({
+        atomTypes: lj.atomTypes,
+        masses: lj.masses,
+        positions: f.positions,
+        forces: f.forces,
+        box: lj.box,
+        step: f.step,
+        time: f.time,
+      });
       await depot.put(`frame-${String(k++).padStart(4, "0")}`, frame);
     }
     const names = depot.keys();
@@ -132,10 +159,13 @@ async function main(): Promise<void> {
     await depot.close();
     console.log(`wrote ${FRAMES} frames of ${ATOMS} atoms in ${blocks} blocks`);
 
-    console.log(`\nrun 1: 2 ranks, batch ${BATCH}, checkpoint every ${CHECKPOINT_EVERY} steps, crash at step ${CRASH_AT}`);
+    console.log(
+      `\nrun 1: 2 ranks, batch ${BATCH}, checkpoint every ${CHECKPOINT_EVERY} steps, crash at step ${CRASH_AT}`,
+    );
     await launch(2, ["--dir", dir, "--crash"], EXIT_CRASHED);
     const ckpts = [0, 1].map((r) => JSON.parse(readFileSync(join(dir, `ckpt-rank${r}.json`), "utf8")) as Checkpoint);
-    if (JSON.stringify(ckpts[0]!.state) !== JSON.stringify(ckpts[1]!.state)) throw new Error("ranks in lockstep saved different states");
+    if (JSON.stringify(ckpts[0]!.state) !== JSON.stringify(ckpts[1]!.state))
+      throw new Error("ranks in lockstep saved different states");
     const state = ckpts[0]!.state;
     console.log(`checkpoint: step ${ckpts[0]!.steps}, state ${JSON.stringify(state)}`);
 
@@ -145,7 +175,10 @@ async function main(): Promise<void> {
     console.log(`\nrun 2: ${resumeWorldSize} ranks, resuming at global position ${state.position} of ${state.records}`);
     await launch(resumeWorldSize, ["--dir", dir, "--resume", join(dir, "resume.json")], 0);
 
-    const done = Array.from({ length: resumeWorldSize }, (_, r) => JSON.parse(readFileSync(join(dir, `done-rank${r}.json`), "utf8")) as Checkpoint);
+    const done = Array.from(
+      { length: resumeWorldSize },
+      (_, r) => JSON.parse(readFileSync(join(dir, `done-rank${r}.json`), "utf8")) as Checkpoint,
+    );
     const count = new Map<string, number>();
     for (const d of done) for (const n of d.trained) count.set(n, (count.get(n) ?? 0) + 1);
     const missing = names.filter((n) => !count.has(n));
@@ -155,7 +188,9 @@ async function main(): Promise<void> {
         `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
     if (missing.length > 0 || twice.length > 0 || count.size !== names.length) {
-      throw new Error(`not exactly once: missing ${missing.slice(0, 5).join(", ")} twice ${twice.slice(0, 5).join(", ")}`);
+      throw new Error(
+        `not exactly once: missing ${missing.slice(0, 5).join(", ")} twice ${twice.slice(0, 5).join(", ")}`,
+      );
     }
     console.log("every frame exactly once: OK");
   } finally {

@@ -322,7 +322,7 @@ async function journalZstd(dir: string): Promise<ArchiveFact> {
 function pretty(v: unknown, indent = ""): string {
   const flat = JSON.stringify(v);
   if (flat.length <= 200 || v === null || typeof v !== "object") return flat;
-  const inner = indent + " ";
+  const inner = `${indent} `;
   if (Array.isArray(v)) return `[\n${v.map((x) => inner + pretty(x, inner)).join(",\n")}\n${indent}]`;
   const body = Object.entries(v as Record<string, unknown>).map(
     ([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`,
@@ -383,7 +383,7 @@ async function main(): Promise<void> {
       records: dumped,
     },
   };
-  writeFileSync(manifestPath, pretty(manifest) + "\n");
+  writeFileSync(manifestPath, `${pretty(manifest)}\n`);
   const total = [...archives.map((a) => a.bytes), manifest.checkpoint.bytes, manifest.dump.bytes].reduce(
     (x, y) => x + y,
     0,

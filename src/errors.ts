@@ -49,7 +49,11 @@ export function isVlstoreError<T extends VlstoreErrorTag>(
 /** An option or argument has a value outside what the call accepts. */
 export class InvalidArgumentError extends VlstoreError {
   readonly _tag = "InvalidArgument";
-  constructor(readonly argument: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly argument: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`invalid ${argument}: ${reason}`, options);
   }
 }
@@ -57,7 +61,11 @@ export class InvalidArgumentError extends VlstoreError {
 /** A value could not be encoded, or bytes are not a valid record of a codec. */
 export class CodecError extends VlstoreError {
   readonly _tag = "Codec";
-  constructor(readonly codec: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly codec: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${codec}: ${reason}`, options);
   }
 }
@@ -65,7 +73,11 @@ export class CodecError extends VlstoreError {
 /** An archive written with one codec was opened with another. */
 export class CodecMismatchError extends VlstoreError {
   readonly _tag = "CodecMismatch";
-  constructor(readonly expected: string, readonly actual: string, readonly path?: string) {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly path?: string,
+  ) {
     super(`${path ?? "archive"} was written with codec "${expected}" but opened with codec "${actual}"`);
   }
 }
@@ -73,7 +85,10 @@ export class CodecMismatchError extends VlstoreError {
 /** The bytes do not start with the vlstore magic: not an archive at all. */
 export class NotAnArchiveError extends VlstoreError {
   readonly _tag = "NotAnArchive";
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path} is not a vlstore archive: ${reason}`);
   }
 }
@@ -134,7 +149,12 @@ export class ChecksumError extends VlstoreError {
 /** A structure is internally inconsistent (bad magic, sizes or offsets out of range). */
 export class CorruptError extends VlstoreError {
   readonly _tag = "Corrupt";
-  constructor(readonly what: string, readonly reason: string, readonly offset?: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly what: string,
+    readonly reason: string,
+    readonly offset?: number,
+    options?: { cause?: unknown },
+  ) {
     super(`corrupt ${what}${offset === undefined ? "" : ` at file offset ${offset}`}: ${reason}`, options);
   }
 }
@@ -187,7 +207,11 @@ export class LockedError extends VlstoreError {
 /** A file was to be opened or created in a directory that does not exist. */
 export class NoSuchDirectoryError extends VlstoreError {
   readonly _tag = "NoSuchDirectory";
-  constructor(readonly path: string, readonly directory: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    readonly directory: string,
+    options?: { cause?: unknown },
+  ) {
     super(`cannot open ${path}: the directory ${directory} does not exist`, options);
   }
 }
@@ -203,7 +227,10 @@ export class ClosedError extends VlstoreError {
 /** A record exceeds the largest size the format can hold. */
 export class RecordTooLargeError extends VlstoreError {
   readonly _tag = "RecordTooLarge";
-  constructor(readonly size: number, readonly limit: number) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
     super(`record of ${size} bytes exceeds the limit of ${limit} bytes`);
   }
 }
@@ -219,7 +246,10 @@ export class NotFoundError extends VlstoreError {
 /** A record name that is empty, too long, or not a string. */
 export class InvalidNameError extends VlstoreError {
   readonly _tag = "InvalidName";
-  constructor(readonly nameValue: unknown, readonly reason: string) {
+  constructor(
+    readonly nameValue: unknown,
+    readonly reason: string,
+  ) {
     super(`invalid record name ${describe(nameValue)}: ${reason}`);
   }
 }
@@ -227,7 +257,12 @@ export class InvalidNameError extends VlstoreError {
 /** Options given to a reopen disagree with those the archive was created with. */
 export class OptionMismatchError extends VlstoreError {
   readonly _tag = "OptionMismatch";
-  constructor(readonly option: string, readonly stored: unknown, readonly given: unknown, readonly path?: string) {
+  constructor(
+    readonly option: string,
+    readonly stored: unknown,
+    readonly given: unknown,
+    readonly path?: string,
+  ) {
     super(
       `${path ?? "archive"} was created with ${option}=${String(stored)}, ` +
         `but ${option}=${String(given)} was given; omit it to use the stored value`,
@@ -238,7 +273,10 @@ export class OptionMismatchError extends VlstoreError {
 /** A write (put, flush, setMeta) on a store opened read-only. */
 export class ReadOnlyError extends VlstoreError {
   readonly _tag = "ReadOnly";
-  constructor(readonly path: string | undefined, readonly operation: string) {
+  constructor(
+    readonly path: string | undefined,
+    readonly operation: string,
+  ) {
     super(`${path ?? "store"} is open read-only; ${operation} is not allowed`);
   }
 }
@@ -285,7 +323,10 @@ export class SourceChangedError extends VlstoreError {
  */
 export class AbortError extends VlstoreError {
   readonly _tag = "Aborted";
-  constructor(readonly operation: string, readonly reason?: unknown) {
+  constructor(
+    readonly operation: string,
+    readonly reason?: unknown,
+  ) {
     super(
       `${operation} was aborted` +
         (reason instanceof Error ? ` (${reason.message})` : typeof reason === "string" ? ` (${reason})` : "") +
@@ -339,6 +380,6 @@ function hex32(n: number): string {
 }
 
 function describe(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   return `of type ${v === null ? "null" : typeof v}`;
 }

@@ -75,17 +75,36 @@ export function parseArgs(argv: string[]): BenchArgs {
       }
     }
   }
-  const known = new Set(["workload", "frames", "water", "cache-dir", "embeddings", "stores", "seed", "quick", "work-dir", "keep", "no-write", "reuse-data", "runs", "render-only"]);
+  const known = new Set([
+    "workload",
+    "frames",
+    "water",
+    "cache-dir",
+    "embeddings",
+    "stores",
+    "seed",
+    "quick",
+    "work-dir",
+    "keep",
+    "no-write",
+    "reuse-data",
+    "runs",
+    "render-only",
+  ]);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
 
   const quick = flags.get("quick") === true;
   const workload = str(flags, "workload") ?? "all";
   const workloads: WorkloadName[] = [];
   for (const w of workload === "all" ? WORKLOADS : workload.split(",")) {
-    if (!WORKLOADS.includes(w as WorkloadName)) throw new Error(`--workload must be ${WORKLOADS.join(", ")} or all, got ${w}`);
+    if (!WORKLOADS.includes(w as WorkloadName))
+      throw new Error(`--workload must be ${WORKLOADS.join(", ")} or all, got ${w}`);
     workloads.push(w as WorkloadName);
   }
-  const stores = str(flags, "stores")?.split(",").map((s) => s.trim()).filter(Boolean);
+  const stores = str(flags, "stores")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   return {
     workloads,

@@ -37,7 +37,8 @@ const RUN_FIGURES: Record<string, (r: WorkloadResult) => string> = {
   /** Size of that JSON index. */
   "json.mb": (r) => `${(need(r.jsonIndex, "jsonIndex").jsonBytes / 1e6).toFixed(1)} MB`,
   /** Largest store on disk of the workload (how much scratch space one store needs). */
-  maxStoreMB: (r) => `${compact(Math.max(...r.stores.map((s) => Math.max(s.disk.bytes, s.disk.afterReadsBytes))) / 1e6)} MB`,
+  maxStoreMB: (r) =>
+    `${compact(Math.max(...r.stores.map((s) => Math.max(s.disk.bytes, s.disk.afterReadsBytes))) / 1e6)} MB`,
 };
 
 function need<T>(v: T | undefined, what: string): T {
@@ -62,23 +63,30 @@ export function figure(spec: string, results: Map<string, WorkloadResult>): stri
     throw new Error(`figure <!--fig ${spec}-->: ${why}`);
   };
   if (!workload || !subject || !key || rest.length > 0) fail("expected WORKLOAD STORE|peers|run MEASURE [x]");
-  const result = results.get(workload!) ?? fail(`no bench/results/${workload}.json (have ${[...results.keys()].join(", ")})`);
+  const result =
+    results.get(workload!) ?? fail(`no bench/results/${workload}.json (have ${[...results.keys()].join(", ")})`);
   if (subject === "run") {
     const f = RUN_FIGURES[key!] ?? fail(`unknown run figure ${key} (known: ${Object.keys(RUN_FIGURES).join(", ")})`);
     if (form !== undefined) fail("run figures take no form");
     return f(result);
   }
-  const m = MEASURES.find((x) => x.key === key) ?? fail(`unknown measure ${key} (known: ${MEASURES.map((x) => x.key).join(", ")})`);
-  if (form !== undefined && form !== "x") fail(`unknown form ${form} (x for the ratio against LMDB, or nothing for the value)`);
+  const m =
+    MEASURES.find((x) => x.key === key) ??
+    fail(`unknown measure ${key} (known: ${MEASURES.map((x) => x.key).join(", ")})`);
+  if (form !== undefined && form !== "x")
+    fail(`unknown form ${form} (x for the ratio against LMDB, or nothing for the value)`);
   const store = (id: string): StoreResult =>
     result.stores.find((s) => s.store === id) ?? fail(`store ${id} not in the ${workload} results`);
   const reference = store(result.reference);
   const show = (s: StoreResult): number =>
-    (form === "x" ? ratio(m, s, reference) : m.value(s)) ?? fail(`store ${s.store} has no ${key} in the ${workload} results`);
+    (form === "x" ? ratio(m, s, reference) : m.value(s)) ??
+    fail(`store ${s.store} has no ${key} in the ${workload} results`);
   const format = (v: number): string => (form === "x" ? `${v.toFixed(2)}x` : withUnit(m, v));
   if (subject === "peers") {
     const values = PEERS.map((id) => show(store(id)));
-    return form === "x" ? range(values, (v) => v.toFixed(2)) + "x" : range(values, (v) => compact(v)) + (m.unit === "x" ? "" : ` ${m.unit}`);
+    return form === "x"
+      ? `${range(values, (v) => v.toFixed(2))}x`
+      : range(values, (v) => compact(v)) + (m.unit === "x" ? "" : ` ${m.unit}`);
   }
   return format(show(store(subject!)));
 }

@@ -71,7 +71,8 @@ export function dropPageCache(dir: string): number | undefined {
   const files = listFiles(dir);
   for (const f of files) {
     const r = spawnSync("dd", [`of=${f}`, "oflag=nocache", "conv=notrunc,fdatasync", "count=0", "status=none"]);
-    if (r.status !== 0) throw new Error(`dd could not drop ${f} from the page cache: ${r.stderr?.toString() ?? r.error}`);
+    if (r.status !== 0)
+      throw new Error(`dd could not drop ${f} from the page cache: ${r.stderr?.toString() ?? r.error}`);
   }
   return residentBytes(files);
 }

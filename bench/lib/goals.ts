@@ -11,7 +11,15 @@ const PEERS = ["lmdb", "lmdb-lz4", "sqlite", "level"];
 type Lookup = (id: string) => StoreResult | undefined;
 
 /** A goal "vlstore's x is at least `min` times LMDB's". */
-function atLeast(workload: string, goal: string, min: number, pick: (r: StoreResult) => number, unit: string, v: StoreResult, l: StoreResult): GoalResult {
+function atLeast(
+  workload: string,
+  goal: string,
+  min: number,
+  pick: (r: StoreResult) => number,
+  unit: string,
+  v: StoreResult,
+  l: StoreResult,
+): GoalResult {
   const ratio = pick(v) / pick(l);
   return {
     workload,
@@ -25,14 +33,21 @@ function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3);
 }
 
-export function evaluateGoals(workload: string, stores: StoreResult[], jsonIndex: JsonIndexResult | undefined): GoalResult[] {
+export function evaluateGoals(
+  workload: string,
+  stores: StoreResult[],
+  jsonIndex: JsonIndexResult | undefined,
+): GoalResult[] {
   const find: Lookup = (id) => stores.find((s) => s.store === id);
   const v = find("vlstore");
   const l = find("lmdb");
   if (!v || !l) {
-    return [{ workload, goal: "all goals", measured: `cannot evaluate: ${!v ? "vlstore" : "lmdb"} did not run`, met: false }];
+    return [
+      { workload, goal: "all goals", measured: `cannot evaluate: ${!v ? "vlstore" : "lmdb"} did not run`, met: false },
+    ];
   }
-  const g = (goal: string, min: number, pick: (r: StoreResult) => number, unit: string) => atLeast(workload, goal, min, pick, unit, v, l);
+  const g = (goal: string, min: number, pick: (r: StoreResult) => number, unit: string) =>
+    atLeast(workload, goal, min, pick, unit, v, l);
   const out: GoalResult[] = [];
   // A Loader epoch is compared with LMDB's scan: the pass an LMDB user would write.
   const epochGoal = (cold: boolean, min: number): GoalResult => {
@@ -41,7 +56,12 @@ export function evaluateGoals(workload: string, stores: StoreResult[], jsonIndex
     const goal = `Loader epoch (shuffle "none") ${cold ? "cold" : "warm"} >= ${min}x LMDB's scan`;
     if (!e) return { workload, goal, measured: "not measured", met: false };
     const ratio = e.recordsPerSec / ref.recordsPerSec;
-    return { workload, goal, measured: `${ratio.toFixed(2)}x LMDB (${fmt(e.recordsPerSec)} vs ${fmt(ref.recordsPerSec)} rec/s)`, met: ratio >= min };
+    return {
+      workload,
+      goal,
+      measured: `${ratio.toFixed(2)}x LMDB (${fmt(e.recordsPerSec)} vs ${fmt(ref.recordsPerSec)} rec/s)`,
+      met: ratio >= min,
+    };
   };
   if (workload === "frames" || workload === "water") {
     // Issue 15: frames write >= 1.0x LMDB, raw/disk >= 1.20 on real frames, warm scans >= 3x, cold scans >= 1.2x;
@@ -74,7 +94,11 @@ export function evaluateGoals(workload: string, stores: StoreResult[], jsonIndex
     out.push(g("write rec/s with awaited puts >= 1.0x LMDB", 1, (r) => r.write.recordsPerSec, "rec/s"));
     const pm = find("vlstore-putmany");
     const pmGoal = "write rec/s with putMany(1000) >= 2x LMDB";
-    out.push(pm ? atLeast(workload, pmGoal, 2, (r) => r.write.recordsPerSec, "rec/s", pm, l) : { workload, goal: pmGoal, measured: "vlstore-putmany did not run", met: false });
+    out.push(
+      pm
+        ? atLeast(workload, pmGoal, 2, (r) => r.write.recordsPerSec, "rec/s", pm, l)
+        : { workload, goal: pmGoal, measured: "vlstore-putmany did not run", met: false },
+    );
     out.push(g("scan warm through depot.entries() >= 3x LMDB", 3, (r) => r.scan.warm.recordsPerSec, "rec/s"));
     out.push(epochGoal(false, 3));
     out.push(g("getMany(64) cold >= 2x LMDB", 2, (r) => r.getMany.cold.recordsPerSec, "rec/s"));
@@ -108,7 +132,11 @@ export function formatGoals(goals: GoalResult[]): string {
  * ratio to LMDB that vlstore's bar must reach. Absolute goals (frames raw/disk,
  * embeddings size and open time) are converted with the run's own figures.
  */
-export function goalMarks(workload: string, stores: StoreResult[], jsonIndex: JsonIndexResult | undefined): Map<string, number> {
+export function goalMarks(
+  workload: string,
+  stores: StoreResult[],
+  jsonIndex: JsonIndexResult | undefined,
+): Map<string, number> {
   const marks = new Map<string, number>();
   const l = stores.find((s) => s.store === "lmdb");
   if (!l) return marks;
@@ -119,7 +147,9 @@ export function goalMarks(workload: string, stores: StoreResult[], jsonIndex: Js
     marks.set("scan.cold", 1.2);
     marks.set("getMany.cold", 0.5);
   } else {
-    const peers = PEERS.map((id) => stores.find((s) => s.store === id)).filter((p): p is StoreResult => p !== undefined);
+    const peers = PEERS.map((id) => stores.find((s) => s.store === id)).filter(
+      (p): p is StoreResult => p !== undefined,
+    );
     const smallest = Math.min(...peers.map((p) => Math.min(p.disk.bytes, p.disk.afterReadsBytes)));
     marks.set("disk.bytes", l.disk.bytes / smallest);
     marks.set("write.mbPerSec", 1);

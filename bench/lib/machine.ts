@@ -36,7 +36,9 @@ export function machineInfo(command: string): MachineInfo {
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     command,
     packages: Object.fromEntries(
-      ["lmdb", "better-sqlite3", "classic-level", "h5wasm", "@riaskov/mmap-io", "@mongodb-js/zstd", "flatbuffers"].map((p) => [p, packageVersion(p)]),
+      ["lmdb", "better-sqlite3", "classic-level", "h5wasm", "@riaskov/mmap-io", "@mongodb-js/zstd", "flatbuffers"].map(
+        (p) => [p, packageVersion(p)],
+      ),
     ),
   };
 }

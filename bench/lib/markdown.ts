@@ -14,9 +14,15 @@ export function workloadMarkdown(result: WorkloadResult): string {
   const reference = result.stores.find((s) => s.store === result.reference);
   const m = result.machine;
   const lines: string[] = [];
-  lines.push(`Measured ${m.date.slice(0, 16).replace("T", " ")} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGiB} GiB), ${m.os}, node ${m.node}, with \`${m.command}\`.`);
-  lines.push(`Load average when it started: ${m.loadAverage.join(", ")} (1, 5, 15 min) on ${m.cores} cores${result.runs > 1 ? `; every figure is the median of ${result.runs} interleaved rounds` : ""}.`);
-  lines.push(`${result.description}. ${result.records.toLocaleString("en-US")} records, ${(result.rawBytes / 1e6).toFixed(1)} MB raw.`);
+  lines.push(
+    `Measured ${m.date.slice(0, 16).replace("T", " ")} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGiB} GiB), ${m.os}, node ${m.node}, with \`${m.command}\`.`,
+  );
+  lines.push(
+    `Load average when it started: ${m.loadAverage.join(", ")} (1, 5, 15 min) on ${m.cores} cores${result.runs > 1 ? `; every figure is the median of ${result.runs} interleaved rounds` : ""}.`,
+  );
+  lines.push(
+    `${result.description}. ${result.records.toLocaleString("en-US")} records, ${(result.rawBytes / 1e6).toFixed(1)} MB raw.`,
+  );
   lines.push("");
   lines.push(`| measure | ${result.stores.map((s) => s.label).join(" | ")} |`);
   lines.push(`| --- | ${result.stores.map(() => "---:").join(" | ")} |`);
@@ -25,10 +31,14 @@ export function workloadMarkdown(result: WorkloadResult): string {
     lines.push(`| ${ms.label} | ${cells.join(" | ")} |`);
   }
   lines.push("");
-  lines.push("Ratios in brackets are against LMDB and oriented so that above 1 is better (sizes and open times inverted); Loader epochs (vlstore only) are compared with LMDB's scan; - = not applicable.");
+  lines.push(
+    "Ratios in brackets are against LMDB and oriented so that above 1 is better (sizes and open times inverted); Loader epochs (vlstore only) are compared with LMDB's scan; - = not applicable.",
+  );
   if (result.jsonIndex) {
     const j = result.jsonIndex;
-    lines.push(`JSON index of the ${j.names.toLocaleString("en-US")} names (${(j.jsonBytes / 1e6).toFixed(1)} MB): \`JSON.parse\` takes ${j.parseMs.toFixed(1)} ms (median of 7).`);
+    lines.push(
+      `JSON index of the ${j.names.toLocaleString("en-US")} names (${(j.jsonBytes / 1e6).toFixed(1)} MB): \`JSON.parse\` takes ${j.parseMs.toFixed(1)} ms (median of 7).`,
+    );
   }
   for (const f of result.failures) lines.push(`**${f.store} FAILED**: ${f.error}`);
   lines.push("");

@@ -25,13 +25,11 @@ export function formatTable(stores: StoreResult[], reference: StoreResult | unde
   const header = ["measure", ...stores.map((s) => s.label)];
   const rows: string[][] = [header];
   for (const m of MEASURES) {
-    rows.push([
-      m.label,
-      ...stores.map((s) => cell(m, s, reference)),
-    ]);
+    rows.push([m.label, ...stores.map((s) => cell(m, s, reference))]);
   }
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join("\n");
 }

@@ -66,7 +66,11 @@ class StoreRun {
     private readonly data: Dataset,
     private readonly plan: ReadPlan,
   ) {
-    this.verifier = new Verifier(data.names, data.crcs, data.values.map((v) => v.length));
+    this.verifier = new Verifier(
+      data.names,
+      data.crcs,
+      data.values.map((v) => v.length),
+    );
     this.order = readOrder(data.names.length, plan);
   }
 
@@ -129,7 +133,8 @@ class StoreRun {
     let bytes = 0;
     batches.forEach((b, j) => {
       const values = out[j]!;
-      if (values.length !== b.length) throw new Error(`${what}: getMany returned ${values.length} values for ${b.length} names`);
+      if (values.length !== b.length)
+        throw new Error(`${what}: getMany returned ${values.length} values for ${b.length} names`);
       b.forEach((i, k) => {
         this.verifier.check(what, i, values[k]);
         bytes += values[k]!.length;
@@ -254,10 +259,16 @@ async function main(): Promise<void> {
   const du = diskUsage(job.dir);
   log(spec.id, `write ${write.mbPerSec.toFixed(1)} MB/s, ${(du.allocatedBytes / 1e6).toFixed(1)} MB on disk`);
   const cold = await run.cold();
-  log(spec.id, `cold: get ${cold.get.recordsPerSec.toFixed(0)}/s, getMany ${cold.getMany.recordsPerSec.toFixed(0)}/s, scan ${cold.scan.mbPerSec.toFixed(0)} MB/s`);
+  log(
+    spec.id,
+    `cold: get ${cold.get.recordsPerSec.toFixed(0)}/s, getMany ${cold.getMany.recordsPerSec.toFixed(0)}/s, scan ${cold.scan.mbPerSec.toFixed(0)} MB/s`,
+  );
   const warmMs = await run.warmOpen();
   const warm = await run.warm();
-  log(spec.id, `warm: get ${warm.get.recordsPerSec.toFixed(0)}/s, getMany ${warm.getMany.recordsPerSec.toFixed(0)}/s, scan ${warm.scan.mbPerSec.toFixed(0)} MB/s${warm.epoch ? `, epoch ${warm.epoch.mbPerSec.toFixed(0)} MB/s` : ""}`);
+  log(
+    spec.id,
+    `warm: get ${warm.get.recordsPerSec.toFixed(0)}/s, getMany ${warm.getMany.recordsPerSec.toFixed(0)}/s, scan ${warm.scan.mbPerSec.toFixed(0)} MB/s${warm.epoch ? `, epoch ${warm.epoch.mbPerSec.toFixed(0)} MB/s` : ""}`,
+  );
 
   const afterReads = diskUsage(job.dir);
   const pair = (c: Rate, w: Rate): ColdWarm => ({ cold: c, warm: w });
@@ -269,7 +280,13 @@ async function main(): Promise<void> {
     records: data.names.length,
     rawBytes: data.rawBytes,
     write,
-    disk: { bytes: du.allocatedBytes, apparentBytes: du.apparentBytes, files: du.files, ratio: data.rawBytes / du.allocatedBytes, afterReadsBytes: afterReads.allocatedBytes },
+    disk: {
+      bytes: du.allocatedBytes,
+      apparentBytes: du.apparentBytes,
+      files: du.files,
+      ratio: data.rawBytes / du.allocatedBytes,
+      afterReadsBytes: afterReads.allocatedBytes,
+    },
     open: { coldMs: run.coldOpenMedianMs, warmMs },
     get: pair(cold.get, warm.get),
     getMany: pair(cold.getMany, warm.getMany),

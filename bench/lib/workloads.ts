@@ -54,16 +54,18 @@ async function generateFrames(count: number, seed: number): Promise<Dataset> {
   function* records(): Generator<[string, Uint8Array]> {
     let i = 0;
     for (const frame of fluid.frames(count)) {
-      const bytes = atomicFrameCodec.encode(AtomicFrame.from({
-        name: "lj-fluid",
-        atomTypes: fluid.atomTypes,
-        masses: fluid.masses,
-        positions: frame.positions,
-        forces: frame.forces,
-        box: fluid.box,
-        step: frame.step,
-        time: frame.time,
-      }));
+      const bytes = atomicFrameCodec.encode(
+        AtomicFrame.from({
+          name: "lj-fluid",
+          atomTypes: fluid.atomTypes,
+          masses: fluid.masses,
+          positions: frame.positions,
+          forces: frame.forces,
+          box: fluid.box,
+          step: frame.step,
+          time: frame.time,
+        }),
+      );
       // Zero-padded so that key order is frame order in every peer.
       yield [`frame/${String(i++).padStart(width, "0")}`, bytes];
     }

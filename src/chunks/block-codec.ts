@@ -49,7 +49,13 @@ function filterForward(raw: Uint8Array, width: number, r: BlockRecords): Uint8Ar
 }
 
 /** Undo the shuffle and the temporal filter of a decompressed block, as its flags say. */
-function unfilter(out: Uint8Array, flags: number, width: number, xor: BlockRecords | undefined, what: string): Uint8Array {
+function unfilter(
+  out: Uint8Array,
+  flags: number,
+  width: number,
+  xor: BlockRecords | undefined,
+  what: string,
+): Uint8Array {
   const shuffled = (flags & BLOCK_SHUFFLED) !== 0;
   if ((flags & BLOCK_XOR_PREV) === 0) return shuffled ? unshuffle(out, width) : out;
   if (xor === undefined) throw new CorruptError(what, "block flagged XOR_PREV read without its record layout");
@@ -139,7 +145,10 @@ export async function compressJournal(payload: Uint8Array): Promise<Uint8Array> 
 }
 
 /** Decompress a journal payload stored by {@link compressJournal}, its parts concurrently. */
-export async function decompressJournal(stored: Uint8Array, where: { what: string; offset: number }): Promise<Uint8Array> {
+export async function decompressJournal(
+  stored: Uint8Array,
+  where: { what: string; offset: number },
+): Promise<Uint8Array> {
   const fail = (reason: string): never => {
     throw new CorruptError(where.what, reason, where.offset);
   };
@@ -163,7 +172,8 @@ export async function decompressJournal(stored: Uint8Array, where: { what: strin
   await Promise.all(
     parts.map(async (p, k) => {
       const part = await inflate(p.frame, { what: `${where.what} part ${k}`, offset: where.offset });
-      if (part.length !== p.rawSize) fail(`journal part ${k} decompressed to ${part.length} bytes, expected ${p.rawSize}`);
+      if (part.length !== p.rawSize)
+        fail(`journal part ${k} decompressed to ${part.length} bytes, expected ${p.rawSize}`);
       out.set(part, p.from);
     }),
   );

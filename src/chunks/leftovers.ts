@@ -59,7 +59,7 @@ export async function findLeftovers(path: string): Promise<Leftover[]> {
     else if (CLAIM.test(name) && own !== undefined) add(name, "lock-claim", byTag(CLAIM.exec(name)![1]!));
     else if (TEMP.test(name)) add(name, "temp", byTag(TEMP.exec(name)![1]!));
     else if (own !== undefined && LEGACY_TEMP.test(own)) add(name, "temp", byPid(Number(LEGACY_TEMP.exec(own)![1])));
-    else if (own !== undefined && own.startsWith(".lock.takeover-")) {
+    else if (own?.startsWith(".lock.takeover-")) {
       const taker = await takeoverOwner(join(dir, name));
       if (taker !== undefined) add(name, "lock-takeover", taker);
     }

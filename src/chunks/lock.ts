@@ -54,7 +54,10 @@ export interface LockHolder {
 export class FileLock {
   private released = false;
 
-  private constructor(readonly lockPath: string, private readonly token: string) {}
+  private constructor(
+    readonly lockPath: string,
+    private readonly token: string,
+  ) {}
 
   /** Take the lock for `path`, or throw LockedError naming the live holder. */
   static async acquire(path: string): Promise<FileLock> {

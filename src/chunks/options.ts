@@ -198,7 +198,7 @@ export function settingsForNew(o: ChunkStoreOptions): FileSettings {
  * Codec interface has no such hint yet.
  */
 export function isTrajectoryCodec(name: string | undefined): boolean {
-  return name !== undefined && name.startsWith("vlstore.atomic-frame/");
+  return name?.startsWith("vlstore.atomic-frame/") === true;
 }
 
 /** ChunkStore options that recreate the stored settings `s` (recovery writes a copy with the same settings). */
@@ -210,7 +210,11 @@ export function optionsOf(s: FileSettings): ChunkStoreOptions {
 /** The header id of a filter name; InvalidArgumentError naming the valid ones otherwise. */
 export function filterId(name: string): number {
   const id = FILTER_NAMES.indexOf(name);
-  if (id < 0) throw new InvalidArgumentError("filter", `unknown filter ${JSON.stringify(name)} (valid: ${FILTER_NAMES.join(", ")})`);
+  if (id < 0)
+    throw new InvalidArgumentError(
+      "filter",
+      `unknown filter ${JSON.stringify(name)} (valid: ${FILTER_NAMES.join(", ")})`,
+    );
   return id;
 }
 

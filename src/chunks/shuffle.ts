@@ -21,7 +21,8 @@ export function unshuffle(src: Uint8Array, width: number, out: Uint8Array = new 
 }
 
 function transform(src: Uint8Array, width: number, out: Uint8Array, forward: boolean): Uint8Array {
-  if (out.length !== src.length) throw new RangeError(`shuffle: output of ${out.length} bytes for input of ${src.length}`);
+  if (out.length !== src.length)
+    throw new RangeError(`shuffle: output of ${out.length} bytes for input of ${src.length}`);
   const n = width > 1 ? Math.floor(src.length / width) : 0;
   if (n === 0) {
     out.set(src);

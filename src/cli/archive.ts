@@ -32,7 +32,8 @@ export async function requireFile(path: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new InputError(path, "no such file");
     throw e;
   }
-  if (!s.isFile()) throw new InputError(path, s.isDirectory() ? "is a directory, not an archive" : "is not a regular file");
+  if (!s.isFile())
+    throw new InputError(path, s.isDirectory() ? "is a directory, not an archive" : "is not a regular file");
 }
 
 /** Does `path` exist? */
@@ -53,14 +54,18 @@ export async function exists(path: string): Promise<boolean> {
  * pass-through codec of the same name (decode returns the bytes), unless
  * `needCodec`, which makes that an InputError.
  */
-export async function openArchive(path: string, options: { write?: boolean; needCodec?: boolean } = {}): Promise<OpenArchive> {
+export async function openArchive(
+  path: string,
+  options: { write?: boolean; needCodec?: boolean } = {},
+): Promise<OpenArchive> {
   // http(s):// and s3:// locations open read-only through the library (S3 settings from the AWS environment).
   if (!isRemoteLocation(path)) await requireFile(path);
   const store = await ChunkStore.open(path, { readOnly: !options.write });
   try {
     const codecName = store.meta.get(CODEC_META);
     // Frames resolve topologies stored once in the archive's meta (issue 17 §1).
-    let codec = codecName === atomicFrameCodec.name ? framesCodec(store, options.write === true) : codecByName(codecName);
+    const codec =
+      codecName === atomicFrameCodec.name ? framesCodec(store, options.write === true) : codecByName(codecName);
     if (codec === undefined && options.needCodec) {
       throw new InputError(
         path,

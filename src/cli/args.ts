@@ -43,7 +43,9 @@ const HELP: OptionSpec = { type: "boolean", short: "h", help: "show this help" }
 /** The help text of one command. */
 export function commandHelp(spec: CommandSpec): string {
   const opts = Object.entries({ ...spec.options, help: HELP });
-  const left = opts.map(([name, o]) => `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.arg ?? "VALUE"}` : ""}`);
+  const left = opts.map(
+    ([name, o]) => `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.arg ?? "VALUE"}` : ""}`,
+  );
   const width = Math.max(...left.map((l) => l.length)) + 2;
   return [
     `Usage: ${spec.usage}`,
@@ -77,7 +79,7 @@ export function parseFor(spec: CommandSpec, argv: string[]): ParsedArgs | undefi
     if (code.startsWith("ERR_PARSE_ARGS")) throw new UsageError(cleanParseMessage((e as Error).message), spec.name);
     throw e;
   }
-  if (parsed.values["help"]) {
+  if (parsed.values.help) {
     process.stdout.write(commandHelp(spec));
     return undefined;
   }
@@ -88,7 +90,10 @@ export function parseFor(spec: CommandSpec, argv: string[]): ParsedArgs | undefi
   }
   if (parsed.positionals.length > spec.positionals.length) {
     const extra = parsed.positionals.slice(spec.positionals.length);
-    throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}`, spec.name);
+    throw new UsageError(
+      `unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}`,
+      spec.name,
+    );
   }
   return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
 }
@@ -212,14 +217,18 @@ export function numberOption(args: ParsedArgs, command: string, name: string): n
   const raw = str(args, name);
   if (raw === undefined) return undefined;
   const n = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, got ${JSON.stringify(raw)}`, command);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${name} must be a number >= 0, got ${JSON.stringify(raw)}`, command);
   return n;
 }
 
 /** parseArgs messages carry advice meant for programmers ("To specify a positional argument..."): keep the first sentence. */
 function cleanParseMessage(message: string): string {
   const first = message.split(/\.\s/)[0] ?? message;
-  return first.replace(/\.$/, "").replace(/^Unknown option/, "unknown option").replace(/^Option/, "option");
+  return first
+    .replace(/\.$/, "")
+    .replace(/^Unknown option/, "unknown option")
+    .replace(/^Option/, "option");
 }
 
 function wrap(text: string, width: number): string {

@@ -25,7 +25,9 @@ export const specs: readonly CommandSpec[] = [
   demoCommand,
 ];
 
-export const commands: Record<string, Command> = Object.fromEntries(specs.map((s) => [s.name, (argv: string[]) => runSpec(s, argv)]));
+export const commands: Record<string, Command> = Object.fromEntries(
+  specs.map((s) => [s.name, (argv: string[]) => runSpec(s, argv)]),
+);
 
 export function usage(): string {
   const width = Math.max(...specs.map((s) => s.name.length)) + 2;

@@ -6,7 +6,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { AtomicFrame, atomicFrameCodec, valueCodec } from "../codecs/index.js";
+import { type AtomicFrame, atomicFrameCodec, valueCodec } from "../codecs/index.js";
 import type { Depot } from "../depot/index.js";
 import { ProgressReporter, type ProgressOptions } from "../chunks/progress.js";
 import { isVlstoreError } from "../errors.js";
@@ -15,7 +15,13 @@ import { flag, intOption, numberOption, sizeOption, str, type CommandSpec, type 
 import { creationOptions, creationOptionSpecs } from "./create-options.js";
 import { inFile, InputError, UsageError } from "./errors.js";
 import { NpyWriter } from "./npy.js";
-import { formatExtxyzFrame, importFrames as importTrajectory, openExtxyzSource, openHdf5Source, openNpySource } from "../io/index.js";
+import {
+  formatExtxyzFrame,
+  importFrames as importTrajectory,
+  openExtxyzSource,
+  openHdf5Source,
+  openNpySource,
+} from "../io/index.js";
 import { formatCount, toJsonValue } from "./output.js";
 import { barFor } from "./progress.js";
 
@@ -42,16 +48,16 @@ export const importCommand: CommandSpec = {
     "columns of Properties. From HDF5 (--hdf5, read through h5wasm): the H5MD layout particles/GROUP/position/value " +
     "with step and time, force, velocity, species, mass, charge, box/edges and observables/potential_energy; every " +
     "group is a run of frames (molecules with different atom counts as groups).\n\n" +
-    "Frame i is stored under PREFIX followed by i zero-padded to at least 6 digits (default prefix \"frame/\"), with " +
+    'Frame i is stored under PREFIX followed by i zero-padded to at least 6 digits (default prefix "frame/"), with ' +
     "the input's step (default i) and time (default i * --dt, else 0), in an archive of vlstore.atomic-frame/1 " +
     "records; atom types, masses and a constant box are stored once per archive, not in every frame. The import " +
     "streams (memory stays at a few batches of frames whatever the input size) and commits every --commit-every " +
     "frames or --commit-bytes input bytes, recording the input's identity and the frames done in the archive, so a " +
     "crash keeps what was committed and --resume continues it. The input's bytes are recorded for `vlstore info`.\n\n" +
     "JSON Lines: one JSON value per line (blank lines skipped) into an archive of vlstore.msgpack/1 values. A line " +
-    "that is an object with a string field KEY (default \"name\") is stored under that name, the whole object " +
+    'that is an object with a string field KEY (default "name") is stored under that name, the whole object ' +
     "(KEY included) as the value; any other line under PREFIX followed by its line number zero-padded to 6 digits " +
-    "(default prefix \"line/\"). Integers beyond 2^53 lose precision, as in any JSON parser.\n\n" +
+    '(default prefix "line/"). Integers beyond 2^53 lose precision, as in any JSON parser.\n\n' +
     "FILE is created when it does not exist (with the creation options below); an existing name is overwritten.",
   positionals: ["FILE"],
   options: {
@@ -92,7 +98,9 @@ export const importCommand: CommandSpec = {
     const given = frameInputs.length + (jsonl === undefined ? 0 : 1);
     if (given !== 1) {
       throw new UsageError(
-        given === 0 ? "give --positions P.npy, --extxyz X.xyz, --hdf5 X.h5 or --jsonl X.jsonl" : "give only one of --positions, --extxyz, --hdf5, --jsonl",
+        given === 0
+          ? "give --positions P.npy, --extxyz X.xyz, --hdf5 X.h5 or --jsonl X.jsonl"
+          : "give only one of --positions, --extxyz, --hdf5, --jsonl",
         "import",
       );
     }
@@ -145,7 +153,9 @@ async function importFrames(file: string, args: ParsedArgs): Promise<number> {
       },
       {
         onConverted: (path) =>
-          process.stderr.write(`vlstore: note: ${path} holds float64 values; they are stored as float32 (rounded to nearest)\n`),
+          process.stderr.write(
+            `vlstore: note: ${path} holds float64 values; they are stored as float32 (rounded to nearest)\n`,
+          ),
       },
     );
   });
@@ -230,7 +240,9 @@ async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): P
             throw new InputError(jsonlPath, `line ${lineNo}: not valid JSON (${(e as Error).message})`);
           }
           const own =
-            typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[nameField] : undefined;
+            typeof value === "object" && value !== null && !Array.isArray(value)
+              ? (value as Record<string, unknown>)[nameField]
+              : undefined;
           const name = typeof own === "string" ? own : prefix + String(lineNo).padStart(6, "0");
           const at = lineNo;
           pending.push(
@@ -255,7 +267,9 @@ async function importJsonl(file: string, jsonlPath: string, args: ParsedArgs): P
         lines.close();
         bar.stop();
       }
-      process.stdout.write(`imported ${formatCount(count)} values from ${jsonlPath} into ${created ? "new archive " : ""}${file}\n`);
+      process.stdout.write(
+        `imported ${formatCount(count)} values from ${jsonlPath} into ${created ? "new archive " : ""}${file}\n`,
+      );
       return 0;
     } finally {
       await depot.close();
@@ -288,7 +302,12 @@ export const exportCommand: CommandSpec = {
     jsonl: { type: "string", arg: "OUT", help: "JSON Lines output file ('-' for stdout)" },
     prefix: { type: "string", arg: "P", help: "only records whose name starts with P" },
   },
-  examples: ["# back to numpy: np.load('out/positions.npy')", "vlstore export traj.vls --npy out/", "", "vlstore export meta.vls --jsonl - | head"],
+  examples: [
+    "# back to numpy: np.load('out/positions.npy')",
+    "vlstore export traj.vls --npy out/",
+    "",
+    "vlstore export meta.vls --jsonl - | head",
+  ],
   async run(args) {
     const file = args.positionals[0]!;
     const dir = str(args, "npy");
@@ -296,7 +315,10 @@ export const exportCommand: CommandSpec = {
     const out = str(args, "jsonl") ?? xyz;
     const given = [dir, xyz, str(args, "jsonl")].filter((x) => x !== undefined).length;
     if (given !== 1) {
-      throw new UsageError(given === 0 ? "give --npy DIR or --jsonl OUT" : "give one of --npy, --extxyz, --jsonl", "export");
+      throw new UsageError(
+        given === 0 ? "give --npy DIR or --jsonl OUT" : "give one of --npy, --extxyz, --jsonl",
+        "export",
+      );
     }
     const prefix = str(args, "prefix") ?? "";
     return inFile(file, async () => {
@@ -305,23 +327,34 @@ export const exportCommand: CommandSpec = {
         const records = depot.records().filter((r) => r.name.startsWith(prefix));
         if (dir !== undefined) {
           if (codecName !== atomicFrameCodec.name) {
-            throw new InputError(file, `holds ${codecName} records; --npy exports ${atomicFrameCodec.name} frames (try --jsonl)`);
+            throw new InputError(
+              file,
+              `holds ${codecName} records; --npy exports ${atomicFrameCodec.name} frames (try --jsonl)`,
+            );
           }
-          if (records.length === 0) throw new InputError(file, `has no frames${prefix ? ` whose name starts with ${JSON.stringify(prefix)}` : ""} to export`);
+          if (records.length === 0)
+            throw new InputError(
+              file,
+              `has no frames${prefix ? ` whose name starts with ${JSON.stringify(prefix)}` : ""} to export`,
+            );
           const bar = barFor("export", { unit: "frames" });
           await exportNpy(depot as Depot<AtomicFrame>, records, dir, bar.options).finally(() => bar.stop());
           process.stdout.write(`exported ${formatCount(records.length)} frames of ${file} to ${dir}\n`);
         } else {
           if (xyz !== undefined && codecName !== atomicFrameCodec.name) {
-            throw new InputError(file, `holds ${codecName} records; --extxyz exports ${atomicFrameCodec.name} frames (try --jsonl)`);
+            throw new InputError(
+              file,
+              `holds ${codecName} records; --extxyz exports ${atomicFrameCodec.name} frames (try --jsonl)`,
+            );
           }
           const bar = barFor("export");
           const line =
             xyz === undefined
-              ? (v: unknown): string => JSON.stringify(toJsonValue(v) ?? null) + "\n"
+              ? (v: unknown): string => `${JSON.stringify(toJsonValue(v) ?? null)}\n`
               : (v: unknown): string => formatExtxyzFrame(v as AtomicFrame);
           await exportLines(depot, records, out!, line, bar.options).finally(() => bar.stop());
-          if (out !== "-") process.stdout.write(`exported ${formatCount(records.length)} records of ${file} to ${out}\n`);
+          if (out !== "-")
+            process.stdout.write(`exported ${formatCount(records.length)} records of ${file} to ${out}\n`);
         }
         return 0;
       } finally {
@@ -341,7 +374,10 @@ async function* decoded<T>(
     progress.check();
     const slice = records.slice(i, i + READ_BATCH);
     const bytes = await depot.chunkStore.getMany(slice.map((r) => r.id));
-    progress.add(slice.length, bytes.reduce((n, b) => n + b.length, 0));
+    progress.add(
+      slice.length,
+      bytes.reduce((n, b) => n + b.length, 0),
+    );
     for (let k = 0; k < slice.length; k++) yield [slice[k]!.name, depot.codec.decode(bytes[k]!)];
   }
 }
@@ -393,18 +429,19 @@ async function exportNpy(
     const pos = await make("positions.npy", "float32", [frames, atoms, 3]);
     const frc = await make("forces.npy", "float32", [frames, atoms, 3]);
     const box = hasBox ? await make("box.npy", "float32", [frames, 3, 3]) : undefined;
-    {
-      for await (const [name, f] of decoded(depot, records, progress)) {
-        const differs = (what: string): InputError =>
-          new InputError(depot.path ?? "archive", `frame ${JSON.stringify(name)} has other ${what} than ${JSON.stringify(records[0]!.name)}; .npy export needs the same atoms in every frame (select frames with --prefix)`);
-        if (f.nSites !== atoms) throw differs(`an atom count (${f.nSites} vs ${atoms})`);
-        if (!sameBits(f.masses, masses)) throw differs("masses");
-        if (!sameBits(f.atomTypes, types)) throw differs("atom types");
-        if ((f.box !== undefined) !== hasBox) throw differs("box presence");
-        await pos.append(f.positions);
-        await frc.append(f.forces);
-        if (box) await box.append(f.box!);
-      }
+    for await (const [name, f] of decoded(depot, records, progress)) {
+      const differs = (what: string): InputError =>
+        new InputError(
+          depot.path ?? "archive",
+          `frame ${JSON.stringify(name)} has other ${what} than ${JSON.stringify(records[0]!.name)}; .npy export needs the same atoms in every frame (select frames with --prefix)`,
+        );
+      if (f.nSites !== atoms) throw differs(`an atom count (${f.nSites} vs ${atoms})`);
+      if (!sameBits(f.masses, masses)) throw differs("masses");
+      if (!sameBits(f.atomTypes, types)) throw differs("atom types");
+      if ((f.box !== undefined) !== hasBox) throw differs("box presence");
+      await pos.append(f.positions);
+      await frc.append(f.forces);
+      if (box) await box.append(f.box!);
     }
     for (const w of writers.splice(0)) await w.close();
     const m = await make("masses.npy", "float32", [atoms]);
@@ -446,7 +483,8 @@ async function exportLines(
     const flush = async (): Promise<void> => {
       if (buffer === "") return;
       if (handle) await handle.write(buffer);
-      else await new Promise<void>((resolve, reject) => process.stdout.write(buffer, (e) => (e ? reject(e) : resolve())));
+      else
+        await new Promise<void>((resolve, reject) => process.stdout.write(buffer, (e) => (e ? reject(e) : resolve())));
       buffer = "";
     };
     for await (const [, value] of decoded(depot, records, progress)) {

@@ -84,7 +84,7 @@ export function report(err: unknown): Report {
   }
   const parseCode = (err as { code?: unknown } | null)?.code;
   if (typeof parseCode === "string" && parseCode.startsWith("ERR_PARSE_ARGS")) {
-    return { line: oneLine((err as Error).message) + "; see vlstore --help", exitCode: EXIT_USAGE };
+    return { line: `${oneLine((err as Error).message)}; see vlstore --help`, exitCode: EXIT_USAGE };
   }
   const file = typeof err === "object" && err !== null ? fileOf.get(err) : undefined;
   if (err instanceof InputError) return { line: withFile(err.file, err.message), exitCode: EXIT_DAMAGED };

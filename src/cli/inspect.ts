@@ -9,7 +9,16 @@ import { NotFoundError } from "../errors.js";
 import { openArchive } from "./archive.js";
 import { flag, str, type CommandSpec } from "./args.js";
 import { inFile, InputError } from "./errors.js";
-import { formatBytes, formatColumns, formatSize, formatCount, formatFields, formatTime, formatTtl, printJson } from "./output.js";
+import {
+  formatBytes,
+  formatColumns,
+  formatSize,
+  formatCount,
+  formatFields,
+  formatTime,
+  formatTtl,
+  printJson,
+} from "./output.js";
 import { progress } from "./progress.js";
 
 const json = { type: "boolean", help: "print JSON instead of text" } as const;
@@ -27,7 +36,13 @@ export const infoCommand: CommandSpec = {
     "archives, also the number of records in each group (this reads every record).",
   positionals: ["FILE"],
   options: { json },
-  examples: ["# what is in frames.vls?", "vlstore info frames.vls", "", "# the same, for a script", "vlstore info frames.vls --json | jq .ratio"],
+  examples: [
+    "# what is in frames.vls?",
+    "vlstore info frames.vls",
+    "",
+    "# the same, for a script",
+    "vlstore info frames.vls --json | jq .ratio",
+  ],
   async run(args) {
     const file = args.positionals[0]!;
     return inFile(file, async () => {
@@ -87,7 +102,7 @@ export const infoCommand: CommandSpec = {
           ttlSeconds: depot.ttlSeconds,
           ...(groups ? { groups } : {}),
         };
-        if (args.values["json"]) {
+        if (args.values.json) {
           printJson(info);
           return 0;
         }
@@ -105,7 +120,8 @@ export const infoCommand: CommandSpec = {
           ["precision", (codecName && describePrecision(codecName)) ?? "lossless (records stored as given)"],
           [
             "names",
-            `${formatCount(s.names)} live` + (s.expired > 0 ? `, ${formatCount(s.expired)} expired (dropped by compact)` : ""),
+            `${formatCount(s.names)} live` +
+              (s.expired > 0 ? `, ${formatCount(s.expired)} expired (dropped by compact)` : ""),
           ],
           ["records", `${formatCount(s.records)} stored (every version ever written until compaction)`],
           ["chunks", `${formatCount(s.chunks)} in ${formatCount(s.blocks)} blocks`],
@@ -127,7 +143,8 @@ export const infoCommand: CommandSpec = {
           ],
           ["TTL", formatTtl(depot.ttlSeconds)],
         ];
-        if (topologies > 0) rows.push(["topologies", `${formatCount(topologies)} stored once (atom types, masses, constant box)`]);
+        if (topologies > 0)
+          rows.push(["topologies", `${formatCount(topologies)} stored once (atom types, masses, constant box)`]);
         if (importState) rows.push(["import", describeImport(importState)]);
         if (groups) {
           const list = Object.entries(groups).sort(([a], [b]) => Number(a) - Number(b));
@@ -180,15 +197,21 @@ export const lsCommand: CommandSpec = {
           return 0;
         }
         if (!flag(args, "long")) {
-          if (names.length > 0) process.stdout.write(names.join("\n") + "\n");
+          if (names.length > 0) process.stdout.write(`${names.join("\n")}\n`);
           return 0;
         }
         const rows = [["BYTES", "UPDATES", "UPDATED", "CREATED", "NAME"]];
         for (const name of names) {
           const st = depot.stat(name)!;
-          rows.push([String(st.bytes), String(st.updateCount), formatTime(st.updatedAt), formatTime(st.createdAt), name]);
+          rows.push([
+            String(st.bytes),
+            String(st.updateCount),
+            formatTime(st.updatedAt),
+            formatTime(st.createdAt),
+            name,
+          ]);
         }
-        process.stdout.write(formatColumns(rows, new Set([0, 1])) + "\n");
+        process.stdout.write(`${formatColumns(rows, new Set([0, 1]))}\n`);
         return 0;
       } finally {
         await depot.close();
@@ -207,7 +230,12 @@ export const getCommand: CommandSpec = {
     "codec's encoding, as stored) to stdout instead. A name that is absent, deleted or expired is an error (exit 1).",
   positionals: ["FILE", "NAME"],
   options: { raw: { type: "boolean", help: "write the encoded bytes to stdout" } },
-  examples: ["# the positions of one frame", "vlstore get frames.vls frame/000042 | jq .positions", "", "vlstore get frames.vls frame/000042 --raw > frame42.bin"],
+  examples: [
+    "# the positions of one frame",
+    "vlstore get frames.vls frame/000042 | jq .positions",
+    "",
+    "vlstore get frames.vls frame/000042 --raw > frame42.bin",
+  ],
   async run(args) {
     const [file, name] = args.positionals as [string, string];
     return inFile(file, async () => {
@@ -222,7 +250,10 @@ export const getCommand: CommandSpec = {
           return 0;
         }
         if (codec === undefined) {
-          throw new InputError(file, `was written with codec ${JSON.stringify(codecName)}, which this vlstore cannot decode; use --raw`);
+          throw new InputError(
+            file,
+            `was written with codec ${JSON.stringify(codecName)}, which this vlstore cannot decode; use --raw`,
+          );
         }
         printJson(codec.decode(bytes));
         return 0;

@@ -57,11 +57,18 @@ export const dumpCommand: CommandSpec = {
     "float32 weights. OUT appears only once complete. Needs an archive of vlstore.embedding/1 records.",
   positionals: ["FILE", "OUT"],
   options: {
-    "expire-days": { type: "string", arg: "N", help: "skip records last updated more than N days ago (decimals allowed)" },
+    "expire-days": {
+      type: "string",
+      arg: "N",
+      help: "skip records last updated more than N days ago (decimals allowed)",
+    },
     "min-count": { type: "string", arg: "N", help: "skip records written fewer than N times" },
     group: { type: "string", arg: "G", help: "only records of group G (0..255)" },
   },
-  examples: ["# recent, often-updated embeddings of group 2", "vlstore dump embeddings.vls weights.dat --expire-days 20 --min-count 2 --group 2"],
+  examples: [
+    "# recent, often-updated embeddings of group 2",
+    "vlstore dump embeddings.vls weights.dat --expire-days 20 --min-count 2 --group 2",
+  ],
   async run(args) {
     const [file, out] = args.positionals as [string, string];
     const expireDays = numberOption(args, "dump", "expire-days");
@@ -116,7 +123,9 @@ export const checkpointCommand: CommandSpec = {
         } finally {
           bar.stop();
         }
-        process.stdout.write(`checkpointed ${formatCount(r.records)} records of ${file} to ${out} (${formatBytes(r.bytes)})\n`);
+        process.stdout.write(
+          `checkpointed ${formatCount(r.records)} records of ${file} to ${out} (${formatBytes(r.bytes)})\n`,
+        );
         return 0;
       } finally {
         await depot.close();
@@ -140,7 +149,13 @@ export const restoreCommand: CommandSpec = {
     codec: { type: "string", arg: "C", help: "codec of a new FILE: frames, embeddings, bytes, values, or a full name" },
     ...creationOptionSpecs,
   },
-  examples: ["# into a fresh archive", "vlstore restore embeddings.ckpt restored.vls", "", "# on top of an existing one", "vlstore restore embeddings.ckpt embeddings.vls --merge"],
+  examples: [
+    "# into a fresh archive",
+    "vlstore restore embeddings.ckpt restored.vls",
+    "",
+    "# on top of an existing one",
+    "vlstore restore embeddings.ckpt embeddings.vls --merge",
+  ],
   async run(args) {
     const [checkpoint, file] = args.positionals as [string, string];
     const create = creationOptions(args, "restore");
@@ -200,7 +215,8 @@ export const restoreCommand: CommandSpec = {
  */
 async function readCheckpointHead(path: string): Promise<{ count: number; codec: Codec<unknown> | undefined }> {
   const bytes = await readFile(path);
-  if (bytes.length < 8) throw new InputError(path, `is not a checkpoint: ${bytes.length} bytes, shorter than its 8-byte record count`);
+  if (bytes.length < 8)
+    throw new InputError(path, `is not a checkpoint: ${bytes.length} bytes, shorter than its 8-byte record count`);
   const count = Number(bytes.readBigUInt64LE(0));
   if (count === 0) return { count, codec: undefined };
   for (const c of CODECS.values()) {

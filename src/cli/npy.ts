@@ -21,7 +21,6 @@ import { InputError } from "./errors.js";
 
 export type { NpyDtype } from "../io/npy-header.js";
 
-
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array;
 
 export interface NpyArray {
@@ -84,7 +83,8 @@ export function parseNpy(bytes: Uint8Array, path: string): NpyArray {
 export function encodeNpy(array: NpyArray, withData = true): Uint8Array {
   const { dtype, shape, data } = array;
   const count = shape.reduce((a, b) => a * b, 1);
-  if (withData && data.length !== count) throw new RangeError(`encodeNpy: shape (${shape.join(", ")}) has ${count} elements, data has ${data.length}`);
+  if (withData && data.length !== count)
+    throw new RangeError(`encodeNpy: shape (${shape.join(", ")}) has ${count} elements, data has ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   const dict = `{'descr': '${DESCR_OF[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   let major = 1;
@@ -97,7 +97,7 @@ export function encodeNpy(array: NpyArray, withData = true): Uint8Array {
     total = Math.ceil((PREAMBLE + lengthBytes + dict.length + 1) / 64) * 64;
   }
   const headerLength = total - PREAMBLE - lengthBytes;
-  const header = dict + " ".repeat(headerLength - dict.length - 1) + "\n";
+  const header = `${dict + " ".repeat(headerLength - dict.length - 1)}\n`;
   const out = new Uint8Array(total + (withData ? data.byteLength : 0));
   out.set(MAGIC, 0);
   out[6] = major;
@@ -165,7 +165,9 @@ export class NpyWriter {
 
   async append(data: NpyData): Promise<void> {
     if (this.written + data.length > this.expected) {
-      throw new RangeError(`NpyWriter ${this.path}: more than the ${this.expected} elements of shape (${this.shape.join(", ")})`);
+      throw new RangeError(
+        `NpyWriter ${this.path}: more than the ${this.expected} elements of shape (${this.shape.join(", ")})`,
+      );
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     await this.handle.write(bytes, 0, bytes.length, this.position);
@@ -192,5 +194,11 @@ export function encodeNpyHeader(dtype: NpyDtype, shape: number[]): Uint8Array {
 }
 
 function emptyOf(dtype: NpyDtype): NpyData {
-  return dtype === "float32" ? new Float32Array(0) : dtype === "float64" ? new Float64Array(0) : dtype === "int32" ? new Int32Array(0) : new BigInt64Array(0);
+  return dtype === "float32"
+    ? new Float32Array(0)
+    : dtype === "float64"
+      ? new Float64Array(0)
+      : dtype === "int32"
+        ? new Int32Array(0)
+        : new BigInt64Array(0);
 }

@@ -76,7 +76,7 @@ export function formatJson(value: unknown): string {
 function write(v: unknown, indent: string): string {
   if (v === undefined) return "null";
   if (v === null || typeof v !== "object") return JSON.stringify(v);
-  const inner = indent + "  ";
+  const inner = `${indent}  `;
   if (Array.isArray(v)) {
     if (v.length === 0) return "[]";
     if (v.every((x) => x === null || typeof x !== "object")) return `[${v.map((x) => JSON.stringify(x)).join(", ")}]`;
@@ -89,7 +89,7 @@ function write(v: unknown, indent: string): string {
 
 /** Print `value` as JSON on stdout. */
 export function printJson(value: unknown): void {
-  process.stdout.write(formatJson(value) + "\n");
+  process.stdout.write(`${formatJson(value)}\n`);
 }
 
 /** 1234567 -> "1.2 MB" (SI units, as the demo and benchmarks report). */
@@ -107,7 +107,11 @@ export function formatBytes(n: number): string {
 
 /** Sizes that are settings (chunk and block size): 4194304 -> "4 MiB", else bytes. */
 export function formatSize(n: number): string {
-  for (const [unit, k] of [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]] as const) {
+  for (const [unit, k] of [
+    ["GiB", 2 ** 30],
+    ["MiB", 2 ** 20],
+    ["KiB", 2 ** 10],
+  ] as const) {
     if (n >= k && n % k === 0) return `${n / k} ${unit}`;
   }
   return `${n} bytes`;
@@ -136,7 +140,7 @@ export function formatTtl(seconds: number): string {
 /** "key: value" lines with the values aligned. */
 export function formatFields(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
-  return rows.map(([k, v]) => `${(k + ":").padEnd(width)} ${v}`).join("\n") + "\n";
+  return `${rows.map(([k, v]) => `${(`${k}:`).padEnd(width)} ${v}`).join("\n")}\n`;
 }
 
 /** Columns padded to their widest cell; `right` lists the columns to right-align. */
@@ -146,7 +150,9 @@ export function formatColumns(rows: string[][], right: ReadonlySet<number> = new
   return rows
     .map((r) =>
       r
-        .map((c, i) => (i === r.length - 1 && !right.has(i) ? c : right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .map((c, i) =>
+          i === r.length - 1 && !right.has(i) ? c : right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!),
+        )
         .join("  "),
     )
     .join("\n");

@@ -25,7 +25,7 @@ const NONE: Progress = { tick() {}, set() {}, setTotal() {}, stop() {} };
 
 /** Is a bar drawn at all? stderr must be a TTY; `VLSTORE_PROGRESS=0` turns bars off anyway. */
 export function progressEnabled(): boolean {
-  return process.stderr.isTTY === true && process.env["VLSTORE_PROGRESS"] !== "0";
+  return process.stderr.isTTY === true && process.env.VLSTORE_PROGRESS !== "0";
 }
 
 /**
@@ -87,7 +87,12 @@ export function progress(label: string, total: number, unit = "records"): Progre
 }
 
 /** Run `fn` with a bar, stopping the bar however `fn` ends. */
-export async function withProgress<R>(label: string, total: number, unit: string, fn: (p: Progress) => Promise<R>): Promise<R> {
+export async function withProgress<R>(
+  label: string,
+  total: number,
+  unit: string,
+  fn: (p: Progress) => Promise<R>,
+): Promise<R> {
   const p = progress(label, total, unit);
   try {
     return await fn(p);

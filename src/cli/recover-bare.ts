@@ -124,17 +124,17 @@ export async function recoverBare(
   lines.push(
     lost.length > 0
       ? `lost ${formatCount(lost.length)} record(s), kept as empty placeholders so ids do not shift ` +
-        `(meta ${LOST_META}): ids ${ranges(lost)}`
+          `(meta ${LOST_META}): ids ${ranges(lost)}`
       : "lost no records",
   );
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
 
 /** Sorted ids as "a-b,c" ranges. */
 function ranges(ids: readonly number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < ids.length;) {
+  for (let i = 0; i < ids.length; ) {
     let j = i;
     while (j + 1 < ids.length && ids[j + 1] === ids[j]! + 1) j++;
     out.push(i === j ? `${ids[i]}` : `${ids[i]}-${ids[j]}`);

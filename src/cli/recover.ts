@@ -46,13 +46,21 @@ export const recoverCommand: CommandSpec = {
     "intact record.",
   positionals: ["FILE"],
   options: {
-    output: { type: "string", short: "o", arg: "OUT", help: "where to write the rebuilt archive (default FILE.recovered)" },
+    output: {
+      type: "string",
+      short: "o",
+      arg: "OUT",
+      help: "where to write the rebuilt archive (default FILE.recovered)",
+    },
     force: { type: "boolean", help: "replace OUT if it exists" },
     "keep-unnamed": { type: "boolean", help: `keep intact uncommitted records as ${UNNAMED_PREFIX}<id>` },
     codec: { type: "string", arg: "C", help: "codec name to record when no commit survived to say it" },
     json: { type: "boolean", help: "print a JSON report" },
   },
-  examples: ["# a crash left frames.vls damaged", "vlstore recover frames.vls -o frames.fixed.vls && mv frames.fixed.vls frames.vls"],
+  examples: [
+    "# a crash left frames.vls damaged",
+    "vlstore recover frames.vls -o frames.fixed.vls && mv frames.fixed.vls frames.vls",
+  ],
   async run(args) {
     const file = args.positionals[0]!;
     const out = str(args, "output") ?? `${file}.recovered`;
@@ -61,7 +69,8 @@ export const recoverCommand: CommandSpec = {
     const givenCodec = codecOption === undefined ? undefined : codecArgument(codecOption, "recover");
     return inFile(file, async () => {
       await requireFile(file);
-      if ((await exists(out)) && !flag(args, "force")) throw new InputError(out, "already exists; give --force to replace it");
+      if ((await exists(out)) && !flag(args, "force"))
+        throw new InputError(out, "already exists; give --force to replace it");
       const scan = await scanWithProgress(file, "scan");
       if (scan.settings === undefined && scan.chunks.every((c) => c.header === undefined)) {
         throw new InputError(file, `nothing to recover: ${scan.headerProblem ?? "no intact chunk frame"}`);
@@ -107,11 +116,11 @@ export const recoverCommand: CommandSpec = {
         lines.push(
           result.keptUnnamed > 0
             ? `kept ${formatCount(result.keptUnnamed)} intact record(s) without a committed name ` +
-              `as ${UNNAMED_PREFIX}<id>`
+                `as ${UNNAMED_PREFIX}<id>`
             : `not recovered: ${formatCount(result.unnamed)} intact record(s) written after the last commit, which have no name (--keep-unnamed keeps them)`,
         );
       }
-      process.stdout.write(lines.join("\n") + "\n");
+      process.stdout.write(`${lines.join("\n")}\n`);
       return 0;
     });
   },
@@ -144,7 +153,10 @@ async function rebuild(
         if (!a.intact(id) || wanted.has(id)) continue;
         unnamed++;
         if (keepUnnamed) {
-          wanted.set(id, { name: `${UNNAMED_PREFIX}${id}`, entry: { id, bytes: 0, updateCount: 1, createdAt: now, updatedAt: now } });
+          wanted.set(id, {
+            name: `${UNNAMED_PREFIX}${id}`,
+            entry: { id, bytes: 0, updateCount: 1, createdAt: now, updatedAt: now },
+          });
         }
       }
     }

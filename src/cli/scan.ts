@@ -240,7 +240,8 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
     const chunk = await checkChunk(reader, f.offset, f.header, options.codec);
     result.chunks.push(chunk);
     if (options.codec) {
-      for (const b of chunk.blocks) if (b.problem === undefined) result.recordsDecoded += b.recordCount - b.badRecords.size;
+      for (const b of chunk.blocks)
+        if (b.problem === undefined) result.recordsDecoded += b.recordCount - b.badRecords.size;
     }
   }
   while (gi < walkGaps.length) pushGap(walkGaps[gi++]!);
@@ -403,7 +404,9 @@ async function replayNames(r: ScanResult): Promise<void> {
   let expected = used[0]!.sequence;
   for (const c of used) {
     for (let s = expected; s < c.sequence; s++) {
-      r.journalProblems.push(`commit ${s} is damaged or missing: names it wrote may be missing or hold an older version`);
+      r.journalProblems.push(
+        `commit ${s} is damaged or missing: names it wrote may be missing or hold an older version`,
+      );
     }
     expected = c.sequence + 1;
   }
@@ -417,7 +420,9 @@ async function replayNames(r: ScanResult): Promise<void> {
       try {
         payloads.push(await decompressJournal(c.journal, { what: `commit ${c.sequence} journal`, offset: c.offset }));
       } catch (e) {
-        r.journalProblems.push(`the name journal of commit ${c.sequence} at offset ${c.offset} does not decompress (${(e as Error).message})`);
+        r.journalProblems.push(
+          `the name journal of commit ${c.sequence} at offset ${c.offset} does not decompress (${(e as Error).message})`,
+        );
         payloads.push(new Uint8Array(0));
       }
     }

@@ -97,7 +97,8 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
     findings.push({ severity: "damage", kind: "header", offset: 0, message });
   }
   if (scan.damage) findings.push(damagedCommitFinding(scan, namesIn));
-  if (openError) findings.push({ severity: "damage", kind: "open", message: `the archive does not open: ${openError}` });
+  if (openError)
+    findings.push({ severity: "damage", kind: "open", message: `the archive does not open: ${openError}` });
 
   for (const c of scan.chunks) {
     const range = c.recordCount > 0 ? ` (records ${c.firstRecord}..${c.firstRecord + c.recordCount - 1})` : "";
@@ -117,7 +118,9 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
     const bad = c.blocks.filter((b) => b.problem !== undefined || b.badRecords.size > 0);
     if (bad.length === 0) continue;
     damagedChunks++;
-    const rs: [number, number][] = bad.filter((b) => b.problem !== undefined).map((b) => [b.firstRecord, b.recordCount]);
+    const rs: [number, number][] = bad
+      .filter((b) => b.problem !== undefined)
+      .map((b) => [b.firstRecord, b.recordCount]);
     const ids = new Set<number>();
     const parts = bad.map((b) => {
       const where = `block ${b.index} at offset ${b.offset} (records ${b.firstRecord}..${b.firstRecord + b.recordCount - 1})`;
@@ -137,7 +140,12 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
     });
   }
   for (const b of scan.badCommits) {
-    findings.push({ severity: "damage", kind: "commit", offset: b.offset, message: `bad commit at offset ${b.offset}: ${b.problem}` });
+    findings.push({
+      severity: "damage",
+      kind: "commit",
+      offset: b.offset,
+      message: `bad commit at offset ${b.offset}: ${b.problem}`,
+    });
   }
   for (const g of scan.gaps) {
     const sev = severityAt(g.offset);
@@ -153,7 +161,11 @@ export function assess(scan: ScanResult, openError?: string): Assessment {
   }
   for (const p of scan.journalProblems) findings.push({ severity: "damage", kind: "journal", message: p });
   if (scan.commits.length === 0 && !scan.headerProblem && scan.chunks.length > 0) {
-    findings.push({ severity: "damage", kind: "commit", message: "no valid commit: no record was ever committed, or every commit is damaged" });
+    findings.push({
+      severity: "damage",
+      kind: "commit",
+      message: "no valid commit: no record was ever committed, or every commit is damaged",
+    });
   }
   // Uncommitted but intact chunks after the last commit: a warning, once.
   const uncommitted = scan.chunks.filter((c) => c.offset >= committed && c.header !== undefined);
@@ -276,7 +288,9 @@ export async function scanWithProgress(file: string, label: string): Promise<Sca
 }
 
 /** The codec name an archive records, found the cheap way (normal open), or undefined. */
-async function recordedCodec(file: string): Promise<{ name: string | undefined; codec: Codec<unknown> | undefined } | undefined> {
+async function recordedCodec(
+  file: string,
+): Promise<{ name: string | undefined; codec: Codec<unknown> | undefined } | undefined> {
   try {
     // The opened codec, not the registry's: frames then resolve topologies stored in meta (issue 17 §1).
     const { depot, codecName, codec } = await openArchive(file);
@@ -368,6 +382,6 @@ async function verifyAt(file: string, local: string, args: ParsedArgs): Promise<
   const imported = readImportState(scan.meta);
   if (imported) out.push(`  ${imported.complete ? "" : "warning: "}import ${describeImport(imported)}`);
   if (!a.ok) out.push(`  run: vlstore recover ${file}`);
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(`${out.join("\n")}\n`);
   return a.ok ? EXIT_OK : EXIT_DAMAGED;
 }

@@ -341,7 +341,8 @@ export class AtomicFrame {
             " (read it through a Depot opened with atomicFrameCodecFor / openTrajectory)",
         );
       }
-      if (topology.nSites !== nSites) r.fail(`topology ${topologyId} has ${topology.nSites} sites, the frame n_sites = ${nSites}`);
+      if (topology.nSites !== nSites)
+        r.fail(`topology ${topologyId} has ${topology.nSites} sites, the frame n_sites = ${nSites}`);
     }
     if (typesSpan === undefined && topology === undefined) r.fail("required field atom_types is missing");
     if (massesSpan === undefined && topology === undefined) r.fail("required field masses is missing");
@@ -354,7 +355,8 @@ export class AtomicFrame {
     if (positions.length !== 3 * nSites) {
       r.fail(`positions has ${positions.length} elements, expected 3 * n_sites = ${3 * nSites}`);
     }
-    if (forces.length !== 3 * nSites) r.fail(`forces has ${forces.length} elements, expected 3 * n_sites = ${3 * nSites}`);
+    if (forces.length !== 3 * nSites)
+      r.fail(`forces has ${forces.length} elements, expected 3 * n_sites = ${3 * nSites}`);
     if (boxSpan !== undefined && boxSpan.length !== 9) r.fail(`box has ${boxSpan.length} elements, expected 9`);
     const step = r.i64(F.step, "step");
     if (step > BigInt(Number.MAX_SAFE_INTEGER) || step < -BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -385,7 +387,9 @@ export class AtomicFrame {
       const width = t.u32(NA.width, "site_arrays.width", 1) || 1;
       const span = t.requiredVector(NA.values, 4, `site_arrays[${JSON.stringify(name)}].values`);
       if (span.length !== width * nSites) {
-        r.fail(`site array ${JSON.stringify(name)} has ${span.length} values, expected n_sites * width = ${nSites * width}`);
+        r.fail(
+          `site array ${JSON.stringify(name)} has ${span.length} values, expected n_sites * width = ${nSites * width}`,
+        );
       }
       siteArrays[name] = { width, values: t.float32(span) };
     }
@@ -546,7 +550,8 @@ function matrix64(what: string, value: unknown): Float64Array | undefined {
       out[i] = v;
     }
   }
-  if (out.length !== 9) throw new CodecError(CODEC, `${what} has ${out.length} elements, expected 9 (a row-major 3x3 matrix)`);
+  if (out.length !== 9)
+    throw new CodecError(CODEC, `${what} has ${out.length} elements, expected 9 (a row-major 3x3 matrix)`);
   return out;
 }
 
@@ -562,7 +567,8 @@ function toScalars(value: unknown): Readonly<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     checkName("scalar", k);
-    if (typeof v !== "number") throw new CodecError(CODEC, `scalars[${JSON.stringify(k)}] must be a number, got ${describe(v)}`);
+    if (typeof v !== "number")
+      throw new CodecError(CODEC, `scalars[${JSON.stringify(k)}] must be a number, got ${describe(v)}`);
     out[k] = v;
   }
   return out;
@@ -600,7 +606,10 @@ function toSiteArrays(value: unknown, nSites: number): Readonly<Record<string, S
 
 function checkLength(what: string, actual: number, expected: number, nSites: number): void {
   if (actual !== expected) {
-    throw new CodecError(CODEC, `${what} has ${actual} elements, expected 3 * nSites = ${expected} (nSites = ${nSites} from masses)`);
+    throw new CodecError(
+      CODEC,
+      `${what} has ${actual} elements, expected 3 * nSites = ${expected} (nSites = ${nSites} from masses)`,
+    );
   }
 }
 

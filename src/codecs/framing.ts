@@ -49,12 +49,15 @@ export function frame(codec: string, payload: Uint8Array): Uint8Array {
 /** The payload of a framed record: a view into `bytes`, after checking the header, size and padding. */
 export function unframe(codec: string, bytes: Uint8Array): Uint8Array {
   if (bytes.length < FRAME_HEADER) {
-    throw new CodecError(codec, `record is ${bytes.length} bytes; needs at least the ${FRAME_HEADER}-byte length header`);
+    throw new CodecError(
+      codec,
+      `record is ${bytes.length} bytes; needs at least the ${FRAME_HEADER}-byte length header`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, FRAME_HEADER);
   const length = view.getUint32(0, true);
   const check = view.getUint32(4, true);
-  if (check !== (~length >>> 0)) {
+  if (check !== ~length >>> 0) {
     throw new CodecError(
       codec,
       `corrupt length header: length ${length} and check 0x${check.toString(16)} disagree (expected 0x${(~length >>> 0).toString(16)})`,

@@ -38,13 +38,15 @@ const TAG = "+precision/1";
 
 /** Check a bound and turn it into a rounding function over float32 bit patterns, plus its name part. */
 function compile(field: string, b: PrecisionBound): { round: (u: number) => number; text: string } {
-  if (typeof b !== "object" || b === null) throw new InvalidArgumentError(field, "expected { mantissaBits } or { absolute }");
+  if (typeof b !== "object" || b === null)
+    throw new InvalidArgumentError(field, "expected { mantissaBits } or { absolute }");
   if (b.mantissaBits !== undefined && b.absolute !== undefined) {
     throw new InvalidArgumentError(field, "give either mantissaBits or absolute, not both");
   }
   if (b.mantissaBits !== undefined) {
     const m = b.mantissaBits;
-    if (!Number.isInteger(m) || m < 1 || m > 22) throw new InvalidArgumentError(field, `mantissaBits ${m} outside 1..22`);
+    if (!Number.isInteger(m) || m < 1 || m > 22)
+      throw new InvalidArgumentError(field, `mantissaBits ${m} outside 1..22`);
     return { round: mantissaRounder(m), text: `bits:${m}` };
   }
   const p = b.absolute;
@@ -170,7 +172,7 @@ export interface NamedBound {
 
 /** The bounds a codec name records (see withPrecision), or undefined when it has none. */
 export function parsePrecision(codecName: string): NamedBound[] | undefined {
-  const at = codecName.lastIndexOf(TAG + "(");
+  const at = codecName.lastIndexOf(`${TAG}(`);
   if (at < 0 || !codecName.endsWith(")")) return undefined;
   const body = codecName.slice(at + TAG.length + 1, -1);
   const out: NamedBound[] = [];
@@ -179,7 +181,8 @@ export function parsePrecision(codecName: string): NamedBound[] | undefined {
     if (!m) return undefined;
     const value = Number(m[3]);
     if (!Number.isFinite(value)) return undefined;
-    if (m[2] === "abs") out.push({ field: m[1]!, kind: "absolute", value, maxError: 2 ** Math.floor(Math.log2(value)) / 2 });
+    if (m[2] === "abs")
+      out.push({ field: m[1]!, kind: "absolute", value, maxError: 2 ** Math.floor(Math.log2(value)) / 2 });
     else out.push({ field: m[1]!, kind: "mantissa", value });
   }
   return out;

@@ -63,11 +63,14 @@ export class TableReader {
     let table: number;
     if (at === undefined) {
       // 4 (root offset) + 4 (identifier) = 8
-      if (len < 8) this.fail(`record is ${len} bytes; a FlatBuffers record needs at least 8 (root offset + file identifier)`);
+      if (len < 8)
+        this.fail(`record is ${len} bytes; a FlatBuffers record needs at least 8 (root offset + file identifier)`);
       this.view = new DataView(bytes.buffer, bytes.byteOffset, len);
       const id = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
       if (id !== identifier) {
-        this.fail(`file identifier is ${JSON.stringify(id)}, expected ${JSON.stringify(identifier)} (not a record of this codec)`);
+        this.fail(
+          `file identifier is ${JSON.stringify(id)}, expected ${JSON.stringify(identifier)} (not a record of this codec)`,
+        );
       }
       table = this.view.getUint32(0, true);
     } else {
@@ -79,14 +82,19 @@ export class TableReader {
     if (table < 8 || table + 4 > len) this.fail(`${what} offset ${table} is outside the ${len}-byte record`);
     const vtable = table - this.view.getInt32(table, true);
     // vtable header: u16 vtableSize + u16 tableSize = 4 bytes
-    if (vtable < 0 || vtable + 4 > len) this.fail(`vtable of the ${what} at ${vtable} is outside the ${len}-byte record`);
+    if (vtable < 0 || vtable + 4 > len)
+      this.fail(`vtable of the ${what} at ${vtable} is outside the ${len}-byte record`);
     const vtableSize = this.view.getUint16(vtable, true);
     const tableSize = this.view.getUint16(vtable + 2, true);
     if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > len) {
-      this.fail(`vtable at ${vtable} declares ${vtableSize} bytes; needs an even size >= 4 ending within the ${len}-byte record`);
+      this.fail(
+        `vtable at ${vtable} declares ${vtableSize} bytes; needs an even size >= 4 ending within the ${len}-byte record`,
+      );
     }
     if (tableSize < 4 || table + tableSize > len) {
-      this.fail(`${what} at ${table} declares ${tableSize} inline bytes; needs >= 4 ending within the ${len}-byte record`);
+      this.fail(
+        `${what} at ${table} declares ${tableSize} inline bytes; needs >= 4 ending within the ${len}-byte record`,
+      );
     }
     this.table = table;
     this.vtable = vtable;
@@ -109,7 +117,9 @@ export class TableReader {
     const rel = this.view.getUint16(this.vtable + slot, true);
     if (rel === 0) return 0;
     if (rel < 4 || rel + size > this.tableSize) {
-      this.fail(`field ${what} at table offset ${rel} (${size} bytes) is outside the table's ${this.tableSize} inline bytes`);
+      this.fail(
+        `field ${what} at table offset ${rel} (${size} bytes) is outside the table's ${this.tableSize} inline bytes`,
+      );
     }
     return this.table + rel;
   }
@@ -206,7 +216,9 @@ export class TableReader {
     const end = start + t.count;
     // + 1: FlatBuffers strings are NUL-terminated
     if (end + 1 > this.bytes.length) {
-      this.fail(`${what} string of ${t.count} bytes from ${start} (plus NUL) ends past the ${this.bytes.length}-byte record`);
+      this.fail(
+        `${what} string of ${t.count} bytes from ${start} (plus NUL) ends past the ${this.bytes.length}-byte record`,
+      );
     }
     if (this.bytes[end] !== 0) this.fail(`${what} string is not NUL-terminated`);
     try {

@@ -114,7 +114,12 @@ export class TopologyTable {
     // Copies: the caller may reuse its buffers for the next frame.
     this.candidate = {
       hash,
-      topology: { nSites: frame.nSites, atomTypes: frame.atomTypes.slice(), masses: frame.masses.slice(), box: frame.box?.slice() },
+      topology: {
+        nSites: frame.nSites,
+        atomTypes: frame.atomTypes.slice(),
+        masses: frame.masses.slice(),
+        box: frame.box?.slice(),
+      },
     };
     return undefined;
   }
@@ -238,7 +243,8 @@ function parseTopology(key: string, value: string): Topology {
     return bad("is not JSON");
   }
   const n = o.nSites;
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) return bad(`nSites is ${String(n)}, expected an integer >= 0`);
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
+    return bad(`nSites is ${String(n)}, expected an integer >= 0`);
   const arr = (field: string, expected: number): Uint8Array => {
     const s = o[field];
     if (typeof s !== "string") return bad(`${field} is missing`);

@@ -52,7 +52,7 @@ const MB = 1e6;
 const DAY_MS = 86_400_000;
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
-  const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const temporary = options.dir === undefined && !options.keep;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "vlstore-demo-")));
   await mkdir(dir, { recursive: true });
@@ -191,7 +191,8 @@ async function demoIn(
   {
     await using restored = await Depot.open(restoredPath, embeddingCodec, { clock });
     await restored.loadCheckpoint(ckptPath);
-    if (restored.size !== ckpt.records) throw new Error(`checkpoint held ${ckpt.records} records, loaded ${restored.size}`);
+    if (restored.size !== ckpt.records)
+      throw new Error(`checkpoint held ${ckpt.records} records, loaded ${restored.size}`);
     const probe = embeddingName(7 % 4, 7n * 2654435761n + 1n);
     const a = await restored.get(probe);
     if (!a || restored.stat(probe)?.updateCount !== 2) throw new Error("checkpoint did not restore metadata");
@@ -243,7 +244,8 @@ export function formatTable(rows: DemoRow[]): string {
     r.readMBs.toFixed(0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 

@@ -46,9 +46,15 @@ export function encodeCheckpointHead(count: number): Uint8Array {
 }
 
 /** Encode one record: key length, key, value length, value. */
-export function encodeCheckpointRecord(nameBytes: Uint8Array, codecName: string, r: Omit<CheckpointRecord, "name">): Uint8Array {
+export function encodeCheckpointRecord(
+  nameBytes: Uint8Array,
+  codecName: string,
+  r: Omit<CheckpointRecord, "name">,
+): Uint8Array {
   const w = new ByteWriter(8 + nameBytes.length + 8 + CHECKPOINT_VALUE_HEADER + r.bytes.length);
-  w.u64(nameBytes.length).bytes(nameBytes).u64(CHECKPOINT_VALUE_HEADER + r.bytes.length);
+  w.u64(nameBytes.length)
+    .bytes(nameBytes)
+    .u64(CHECKPOINT_VALUE_HEADER + r.bytes.length);
   const valueAt = w.length;
   w.u32(VALUE_MAGIC).u32(0 /* crc, patched */).u32(codecTag(codecName)).u16(CHECKPOINT_VALUE_VERSION).u16(0);
   w.u64(r.updateCount).f64(r.createdAt).f64(r.updatedAt).bytes(r.bytes);
@@ -88,7 +94,11 @@ export function parseCheckpoint(file: Uint8Array, codecName: string, path: strin
     seen.add(name);
     const valueLength = r.u64("value length");
     if (valueLength < CHECKPOINT_VALUE_HEADER) {
-      throw new CorruptError(`checkpoint ${path}`, `record ${i} value of ${valueLength} bytes is shorter than its header`, at);
+      throw new CorruptError(
+        `checkpoint ${path}`,
+        `record ${i} value of ${valueLength} bytes is shorter than its header`,
+        at,
+      );
     }
     const value = r.bytesView(valueLength);
     const v = new ByteReader(value, `checkpoint ${path} record ${i}`, r.offset - valueLength);

@@ -479,8 +479,10 @@ export class Depot<T> implements AsyncDisposable {
     }
     const { expireDays, minCount, group } = options;
     const layout = resolveDumpLayout(options.layout);
-    if (expireDays !== undefined && !(expireDays >= 0)) throw new InvalidArgumentError("expireDays", `must be >= 0, got ${expireDays}`);
-    if (minCount !== undefined && !(minCount >= 0)) throw new InvalidArgumentError("minCount", `must be >= 0, got ${minCount}`);
+    if (expireDays !== undefined && !(expireDays >= 0))
+      throw new InvalidArgumentError("expireDays", `must be >= 0, got ${expireDays}`);
+    if (minCount !== undefined && !(minCount >= 0))
+      throw new InvalidArgumentError("minCount", `must be >= 0, got ${minCount}`);
     if (group !== undefined && !(Number.isInteger(group) && group >= 0 && group < DUMP_GROUPS)) {
       throw new InvalidArgumentError("group", `must be an integer in 0..255, got ${group}`);
     }
@@ -711,7 +713,8 @@ export class Depot<T> implements AsyncDisposable {
     const id = this.store.recordCount;
     const written = this.store.put(bytes);
     // The store refuses synchronously (closed, too large) by not taking an id: the index stays untouched.
-    if (this.store.recordCount !== id + 1) return written.then(() => Promise.reject(new Error(`ChunkStore.put did not assign id ${id}`)));
+    if (this.store.recordCount !== id + 1)
+      return written.then(() => Promise.reject(new Error(`ChunkStore.put did not assign id ${id}`)));
     const now = this.clock();
     this.index.upsert(name, (old) => this.nextEntry(old, id, bytes.length, now));
     this.dirty.push(name);
@@ -764,7 +767,13 @@ export class Depot<T> implements AsyncDisposable {
   /** The entry of a name written now as record `id`; a live earlier entry passes on its count and creation time. */
   private nextEntry(old: Entry | undefined, id: number, bytes: number, now: number): Entry {
     const live = old && this.isLive(old, now) ? old : undefined;
-    return { id, bytes, updateCount: live ? live.updateCount + 1 : 1, createdAt: live?.createdAt ?? now, updatedAt: now };
+    return {
+      id,
+      bytes,
+      updateCount: live ? live.updateCount + 1 : 1,
+      createdAt: live?.createdAt ?? now,
+      updatedAt: now,
+    };
   }
 
   private attach(store: ChunkStore): void {
@@ -882,7 +891,10 @@ export class Depot<T> implements AsyncDisposable {
    * at the first batch). With `progress`, its totals are set from the list,
    * each batch read is counted, and an abort throws between batches.
    */
-  private async *batches(list: [string, Entry][], progress?: ProgressReporter): AsyncGenerator<[string, Entry, Uint8Array][]> {
+  private async *batches(
+    list: [string, Entry][],
+    progress?: ProgressReporter,
+  ): AsyncGenerator<[string, Entry, Uint8Array][]> {
     let total = 0;
     for (const [, e] of list) total += e.bytes;
     progress?.setTotals({ records: list.length, bytes: total });
@@ -891,7 +903,10 @@ export class Depot<T> implements AsyncDisposable {
       progress?.check();
       const slice = list.slice(i, i + STREAM_BATCH);
       const bytes = await store.getMany(slice.map(([, e]) => e.id));
-      progress?.add(slice.length, bytes.reduce((n, b) => n + b.length, 0));
+      progress?.add(
+        slice.length,
+        bytes.reduce((n, b) => n + b.length, 0),
+      );
       yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
     }
   }

@@ -15,7 +15,7 @@
  * a dump alone; use `shareTopology: false` for archives meant to be dumped.
  */
 import type { ChunkStore, ChunkStoreOptions } from "../chunks/index.js";
-import { AtomicFrame, atomicFrameCodecFor, TopologyTable } from "../codecs/index.js";
+import { type AtomicFrame, atomicFrameCodecFor, TopologyTable } from "../codecs/index.js";
 import type { Codec } from "../codecs/codec.js";
 import { Depot, type DepotOptions } from "./depot.js";
 

@@ -50,7 +50,8 @@ class Snapshot {
     const slots = view.getUint32(16, true);
     const nameBytes = view.getUint32(20, true);
     const need = HEAD + this.count * (8 * FIELDS + 8) + slots * 4 + nameBytes;
-    if (need !== bytes.length) fail(`${this.count} names, ${slots} slots and ${nameBytes} name bytes need ${need} bytes, found ${bytes.length}`);
+    if (need !== bytes.length)
+      fail(`${this.count} names, ${slots} slots and ${nameBytes} name bytes need ${need} bytes, found ${bytes.length}`);
     if (slots !== 0 && (slots & (slots - 1)) !== 0) fail(`slot count ${slots} is not a power of two`);
     if (slots < this.count * 2 && this.count > 0) fail(`${slots} slots cannot index ${this.count} names`);
     let at = bytes.byteOffset + HEAD;
@@ -76,10 +77,12 @@ class Snapshot {
     for (let slot = fnv1a(key, 0, written) & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
       const i = this.table[slot]! - 1;
       if (i < 0) return -1;
-      if (i >= this.count) throw new CorruptError("depot index snapshot", `slot ${slot} points at entry ${i} of ${this.count}`);
+      if (i >= this.count)
+        throw new CorruptError("depot index snapshot", `slot ${slot} points at entry ${i} of ${this.count}`);
       if (this.names[2 * i + 1] !== written) continue;
       const off = this.names[2 * i]!;
-      if (off + written > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+      if (off + written > this.blob.length)
+        throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
       let same = true;
       for (let k = 0; k < written; k++) {
         if (this.blob[off + k] !== key[k]) {
@@ -106,7 +109,8 @@ class Snapshot {
   copyRow(i: number, to: Uint8Array, at: number, fields: Float64Array, f: number): number {
     const off = this.names[2 * i]!;
     const len = this.names[2 * i + 1]!;
-    if (off + len > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    if (off + len > this.blob.length)
+      throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
     to.set(this.blob.subarray(off, off + len), at);
     fields.set(this.fields.subarray(i * FIELDS, (i + 1) * FIELDS), f);
     return len;
@@ -115,7 +119,8 @@ class Snapshot {
   name(i: number): string {
     const off = this.names[2 * i]!;
     const len = this.names[2 * i + 1]!;
-    if (off + len > this.blob.length) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    if (off + len > this.blob.length)
+      throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
     // Short ASCII names (the common case: ids, paths) decode several times faster by hand than through TextDecoder.
     if (len <= 64) {
       let ascii = true;

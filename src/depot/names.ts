@@ -16,5 +16,6 @@ export function validateName(name: unknown): asserts name is string {
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: short names need no encoding to be within the limit.
   if (name.length * 3 <= MAX_NAME_BYTES) return;
   const length = textEncoder.encode(name).length;
-  if (length > MAX_NAME_BYTES) throw new InvalidNameError(name, `is ${length} UTF-8 bytes; the limit is ${MAX_NAME_BYTES}`);
+  if (length > MAX_NAME_BYTES)
+    throw new InvalidNameError(name, `is ${length} UTF-8 bytes; the limit is ${MAX_NAME_BYTES}`);
 }

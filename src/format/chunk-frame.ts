@@ -210,7 +210,11 @@ export function decodeChunkPrefix(bytes: Uint8Array, fileOffset: number): ChunkP
     throw new CorruptError("chunk frame", `header size ${headerSize}, expected ${expected}`, fileOffset);
   }
   if (frameSize < headerSize || frameSize % 8 !== 0) {
-    throw new CorruptError("chunk frame", `frame size ${frameSize} is not a multiple of 8 at least the header size`, fileOffset);
+    throw new CorruptError(
+      "chunk frame",
+      `frame size ${frameSize} is not a multiple of 8 at least the header size`,
+      fileOffset,
+    );
   }
   return { headerSize, frameSize, firstRecord, recordCount, blockCount };
 }
@@ -222,7 +226,8 @@ export function decodeChunkPrefix(bytes: Uint8Array, fileOffset: number): ChunkP
  */
 export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: string): ChunkFrameHeader {
   const p = decodeChunkPrefix(bytes, fileOffset);
-  if (bytes.length < p.headerSize) throw new TruncatedError("chunk frame header", p.headerSize, bytes.length, fileOffset);
+  if (bytes.length < p.headerSize)
+    throw new TruncatedError("chunk frame header", p.headerSize, bytes.length, fileOffset);
   const view = bytes.subarray(0, p.headerSize);
   const stored = new DataView(view.buffer, view.byteOffset, view.byteLength).getUint32(CRC_AT, true);
   const actual = headerCrc(view);
@@ -251,7 +256,8 @@ export function decodeChunkHeader(bytes: Uint8Array, fileOffset: number, path?: 
     };
     zero(r.offset, r.offset + 2, `block ${i} reserved`);
     r.skip(2);
-    if ((e.flags & ~(BLOCK_ZSTD | BLOCK_SHUFFLED | BLOCK_XOR_PREV)) !== 0) throw corrupt(`block ${i} has unknown flags 0x${e.flags.toString(16)}`);
+    if ((e.flags & ~(BLOCK_ZSTD | BLOCK_SHUFFLED | BLOCK_XOR_PREV)) !== 0)
+      throw corrupt(`block ${i} has unknown flags 0x${e.flags.toString(16)}`);
     if ((e.flags & BLOCK_ZSTD) === 0) {
       if (e.flags !== 0) throw corrupt(`raw block ${i} flagged as shuffled or filtered`);
       if (e.storedSize !== e.rawSize) throw corrupt(`raw block ${i} stores ${e.storedSize} bytes for ${e.rawSize}`);

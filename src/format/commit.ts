@@ -179,7 +179,8 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
 
   const r = new ByteReader(body, "commit frame", offset, 4);
   const flags = r.u32();
-  if ((flags & ~(COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD)) !== 0) throw corrupt(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~(COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD)) !== 0)
+    throw corrupt(`unknown flags 0x${flags.toString(16)}`);
   r.skip(8);
   const sequence = r.u64("sequence");
   const recordCount = r.u64("recordCount");
@@ -201,7 +202,8 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
     throw corrupt(`back pointers ${prevCommit}/${fullIndexAt}/${journalFrom} not before ${offset}`);
   }
   if ((flags & COMMIT_INDEX_FULL) !== 0 && fullIndexAt !== offset) throw corrupt("full index commit points elsewhere");
-  if ((flags & COMMIT_JOURNAL_FULL) !== 0 && journalFrom !== offset) throw corrupt("full journal commit points elsewhere");
+  if ((flags & COMMIT_JOURNAL_FULL) !== 0 && journalFrom !== offset)
+    throw corrupt("full journal commit points elsewhere");
   if (sequence > 0 && prevCommit === 0) throw corrupt(`commit ${sequence} has no previous commit`);
   if (indexCount * INDEX_ENTRY_SIZE > r.remaining) throw corrupt(`index of ${indexCount} entries exceeds the frame`);
   const index: IndexEntry[] = [];

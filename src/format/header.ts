@@ -16,13 +16,7 @@
  *  33  reserved  27 zero bytes
  *  60  crc32     u32 over bytes [0, 60)
  */
-import {
-  ChecksumError,
-  CorruptError,
-  NotAnArchiveError,
-  TruncatedError,
-  UnsupportedVersionError,
-} from "../errors.js";
+import { ChecksumError, CorruptError, NotAnArchiveError, TruncatedError, UnsupportedVersionError } from "../errors.js";
 import { ByteReader, ByteWriter, firstNonZero } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 
@@ -96,9 +90,11 @@ export function decodeFileHeader(bytes: Uint8Array, path = "<memory>"): FileSett
   const r = new ByteReader(bytes, "file header");
   r.skip(8);
   const version = r.u16();
-  if (version < FORMAT_VERSION || version > NEWEST_VERSION) throw new UnsupportedVersionError(path, version, NEWEST_VERSION);
+  if (version < FORMAT_VERSION || version > NEWEST_VERSION)
+    throw new UnsupportedVersionError(path, version, NEWEST_VERSION);
   const size = r.u16();
-  if (size !== FILE_HEADER_SIZE) throw new CorruptError("file header", `header size ${size}, expected ${FILE_HEADER_SIZE}`, 0);
+  if (size !== FILE_HEADER_SIZE)
+    throw new CorruptError("file header", `header size ${size}, expected ${FILE_HEADER_SIZE}`, 0);
   if (bytes.length < FILE_HEADER_SIZE) throw new TruncatedError("file header", FILE_HEADER_SIZE, bytes.length, 0);
   const stored = new DataView(bytes.buffer, bytes.byteOffset + 60, 4).getUint32(0, true);
   const actual = crc32(bytes.subarray(0, 60));
@@ -124,8 +120,10 @@ export function decodeFileHeader(bytes: Uint8Array, path = "<memory>"): FileSett
 /** A reason the settings are out of range, or undefined when they are fine. */
 export function validateSettings(s: FileSettings): string | undefined {
   const int = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
-  if (!int(s.chunkSize, MIN_CHUNK_SIZE, MAX_RECORD_SIZE)) return `chunkSize ${s.chunkSize} outside ${MIN_CHUNK_SIZE}..${MAX_RECORD_SIZE}`;
-  if (!int(s.blockSize, MIN_CHUNK_SIZE, s.chunkSize)) return `blockSize ${s.blockSize} outside ${MIN_CHUNK_SIZE}..chunkSize (${s.chunkSize})`;
+  if (!int(s.chunkSize, MIN_CHUNK_SIZE, MAX_RECORD_SIZE))
+    return `chunkSize ${s.chunkSize} outside ${MIN_CHUNK_SIZE}..${MAX_RECORD_SIZE}`;
+  if (!int(s.blockSize, MIN_CHUNK_SIZE, s.chunkSize))
+    return `blockSize ${s.blockSize} outside ${MIN_CHUNK_SIZE}..chunkSize (${s.chunkSize})`;
   if (!int(s.level, 0, MAX_LEVEL)) return `level ${s.level} outside 0..${MAX_LEVEL}`;
   if (!int(s.shuffle, 0, MAX_SHUFFLE)) return `shuffle ${s.shuffle} outside 0..${MAX_SHUFFLE}`;
   if (FILTER_NAMES[s.filter] === undefined) return `filter id ${s.filter} outside 0..${FILTER_NAMES.length - 1}`;

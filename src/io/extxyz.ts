@@ -49,7 +49,8 @@ function parseProperties(spec: string, fail: (why: string) => never): Column[] {
   for (let i = 0; i < p.length; i += 3) {
     const count = Number(p[i + 2]);
     if (!Number.isSafeInteger(count) || count < 1) fail(`Properties column ${p[i]} has count ${p[i + 2]}`);
-    if (!["S", "R", "I", "L"].includes(p[i + 1]!)) fail(`Properties column ${p[i]} has type ${p[i + 1]} (expected S, R, I or L)`);
+    if (!["S", "R", "I", "L"].includes(p[i + 1]!))
+      fail(`Properties column ${p[i]} has type ${p[i + 1]} (expected S, R, I or L)`);
     cols.push({ name: p[i]!, type: p[i + 1]!, count });
   }
   return cols;
@@ -78,7 +79,12 @@ const CHARGES = new Set(["charges", "initial_charges"]);
 const KNOWN_KEYS = new Set(["Lattice", "Properties", "energy", "stress", "virial", "step", "time", "pbc"]);
 
 /** Parse one frame from its comment line and atom lines; `where` locates it for messages. */
-export function parseFrame(comment: string, atomLines: readonly string[], path: string, where: string): AtomicFrameInit {
+export function parseFrame(
+  comment: string,
+  atomLines: readonly string[],
+  path: string,
+  where: string,
+): AtomicFrameInit {
   const fail = (why: string): never => {
     throw new InputFormatError(path, `${where}: ${why}`);
   };
@@ -121,14 +127,17 @@ export function parseFrame(comment: string, atomLines: readonly string[], path: 
       if (target === "species") {
         const z = atomicNumber(tok[t]!);
         if (z === undefined && !cols.some((x) => x.name === "Z")) {
-          fail(`atom ${a + 1}: species ${JSON.stringify(tok[t])} is not an element symbol (atom types are atomic numbers)`);
+          fail(
+            `atom ${a + 1}: species ${JSON.stringify(tok[t])} is not an element symbol (atom types are atomic numbers)`,
+          );
         }
         if (z !== undefined) atomTypes[a] = z;
       } else if (target === "Z") atomTypes[a] = Number(tok[t]);
       else if (target !== undefined) {
         for (let k = 0; k < col.count; k++) {
           const v = Number(tok[t + k]);
-          if (Number.isNaN(v) && !/nan/i.test(tok[t + k]!)) fail(`atom ${a + 1}: ${col.name} value ${JSON.stringify(tok[t + k])} is not a number`);
+          if (Number.isNaN(v) && !/nan/i.test(tok[t + k]!))
+            fail(`atom ${a + 1}: ${col.name} value ${JSON.stringify(tok[t + k])} is not a number`);
           target[a * col.count + k] = v;
         }
       }
@@ -191,7 +200,10 @@ export async function openExtxyzSource(path: string): Promise<FrameSource> {
             if (line.trim() === "") continue; // blank lines between frames
             const n = Number(line.trim());
             if (!Number.isSafeInteger(n) || n < 0) {
-              throw new InputFormatError(path, `line ${lineNo}: expected an atom count, found ${JSON.stringify(line.slice(0, 40))}`);
+              throw new InputFormatError(
+                path,
+                `line ${lineNo}: expected an atom count, found ${JSON.stringify(line.slice(0, 40))}`,
+              );
             }
             want = n;
             atomsLine = lineNo;
@@ -216,7 +228,10 @@ export async function openExtxyzSource(path: string): Promise<FrameSource> {
         lines.close();
       }
       if (want >= 0) {
-        throw new InputFormatError(path, `ends inside frame ${frame} (line ${atomsLine}): ${atoms.length} of ${want} atom lines`);
+        throw new InputFormatError(
+          path,
+          `ends inside frame ${frame} (line ${atomsLine}): ${atoms.length} of ${want} atom lines`,
+        );
       }
     },
     async close() {},
@@ -261,5 +276,5 @@ export function formatFrame(f: AtomicFrame): string {
     for (const [, v] of extras) for (let k = 0; k < v.width; k++) row.push(num(v.values[a * v.width + k]!));
     lines.push(row.join(" "));
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

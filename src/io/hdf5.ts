@@ -82,14 +82,16 @@ export async function openHdf5Source(path: string): Promise<FrameSource> {
       return o instanceof h5.Dataset ? o : o instanceof h5.Group ? dataset(`${p}/value`) : undefined;
     };
     const particles = get("particles");
-    if (!(particles instanceof h5.Group)) fail("has no particles/ group (expected the H5MD layout particles/GROUP/position/value)");
+    if (!(particles instanceof h5.Group))
+      fail("has no particles/ group (expected the H5MD layout particles/GROUP/position/value)");
     const runs: Run[] = [];
     const units = new Set<string>();
     for (const group of (particles as InstanceType<H5["Group"]>).keys()) {
       const base = `particles/${group}`;
       const position = dataset(`${base}/position`) ?? fail(`${base} has no position/value dataset`);
       const s = position.shape ?? [];
-      if (s.length !== 3 || s[2] !== 3) fail(`${base}/position/value has shape (${s.join(", ")}); expected (frames, atoms, 3)`);
+      if (s.length !== 3 || s[2] !== 3)
+        fail(`${base}/position/value has shape (${s.join(", ")}); expected (frames, atoms, 3)`);
       const [frames, atoms] = s as [number, number, number];
       const perFrame = (name: string): H5Dataset | undefined => {
         const d = dataset(`${base}/${name}`);
@@ -108,15 +110,20 @@ export async function openHdf5Source(path: string): Promise<FrameSource> {
       };
       const force = perFrame("force");
       const velocity = perFrame("velocity");
-      for (const [name, d] of [["position", position], ["force", force], ["velocity", velocity]] as const) {
-        const u = d?.attrs["unit"]?.value;
+      for (const [name, d] of [
+        ["position", position],
+        ["force", force],
+        ["velocity", velocity],
+      ] as const) {
+        const u = d?.attrs.unit?.value;
         if (typeof u === "string") units.add(`${name}: ${u}`);
       }
       const series = (name: string): ArrayLike<number | bigint> | undefined => {
         const d = get(`${base}/position/${name}`);
         if (!(d instanceof h5.Dataset)) return undefined;
         const v = d.value as ArrayLike<number | bigint>;
-        if (d.shape?.length !== 1 || d.shape[0] !== frames) fail(`${base}/position/${name} has shape (${d.shape?.join(", ")}); expected (${frames},)`);
+        if (d.shape?.length !== 1 || d.shape[0] !== frames)
+          fail(`${base}/position/${name} has shape (${d.shape?.join(", ")}); expected (${frames},)`);
         return v;
       };
       const types = perAtom("species");
@@ -127,9 +134,18 @@ export async function openHdf5Source(path: string): Promise<FrameSource> {
       if (edges) {
         const e = edges.shape ?? [];
         const key = e.join(",");
-        if (key === "3" || key === "3,3") box = { constant: toBox(Float32Array.from(edges.value as ArrayLike<number>)), perFrame: undefined, diagonal: false };
-        else if (key === `${frames},3` || key === `${frames},3,3`) box = { constant: undefined, perFrame: edges, diagonal: e.length === 2 };
-        else fail(`${base}/box/edges has shape (${e.join(", ")}); expected (3,), (3, 3), (${frames}, 3) or (${frames}, 3, 3)`);
+        if (key === "3" || key === "3,3")
+          box = {
+            constant: toBox(Float32Array.from(edges.value as ArrayLike<number>)),
+            perFrame: undefined,
+            diagonal: false,
+          };
+        else if (key === `${frames},3` || key === `${frames},3,3`)
+          box = { constant: undefined, perFrame: edges, diagonal: e.length === 2 };
+        else
+          fail(
+            `${base}/box/edges has shape (${e.join(", ")}); expected (3,), (3, 3), (${frames}, 3) or (${frames}, 3, 3)`,
+          );
       }
       const energy = dataset(`observables/${group}/potential_energy`) ?? dataset("observables/potential_energy");
       if (energy && (energy.shape?.length !== 1 || energy.shape[0] !== frames)) {
@@ -184,7 +200,11 @@ export async function openHdf5Source(path: string): Promise<FrameSource> {
                 forces: f ? f.subarray(k * per, (k + 1) * per) : new Float32Array(per),
                 velocities: v?.subarray(k * per, (k + 1) * per),
                 charges: run.charges,
-                box: b ? (run.box.diagonal ? toBox(b.subarray(3 * k, 3 * k + 3)) : b.subarray(9 * k, 9 * k + 9)) : run.box.constant,
+                box: b
+                  ? run.box.diagonal
+                    ? toBox(b.subarray(3 * k, 3 * k + 3))
+                    : b.subarray(9 * k, 9 * k + 9)
+                  : run.box.constant,
                 energy: e?.[k],
                 ...(step === undefined ? {} : { step: Number(step) }),
                 ...(run.time === undefined ? {} : { time: Number(run.time[i + k]) }),

@@ -72,7 +72,8 @@ export async function importFrames(
   if (!(Number.isSafeInteger(everyFrames) && everyFrames > 0)) {
     throw new InvalidArgumentError("commitEveryFrames", `expected a positive integer, got ${everyFrames}`);
   }
-  if (!(everyBytes > 0)) throw new InvalidArgumentError("commitEveryBytes", `expected a positive number of bytes, got ${everyBytes}`);
+  if (!(everyBytes > 0))
+    throw new InvalidArgumentError("commitEveryBytes", `expected a positive number of bytes, got ${everyBytes}`);
   const previous = readImportState(store.meta);
   const sameInput = previous !== undefined && previous.format === source.format && sameInputs(previous, source);
   let state: ImportState;
@@ -113,7 +114,11 @@ export async function importFrames(
   }
   const nameOf = (i: number): string => state.prefix + String(i).padStart(state.width, "0");
   const from = state.framesDone;
-  const progress = new ProgressReporter("import", options, source.frameCount === undefined ? {} : { records: source.frameCount - from });
+  const progress = new ProgressReporter(
+    "import",
+    options,
+    source.frameCount === undefined ? {} : { records: source.frameCount - from },
+  );
   let index = from;
   let commits = 0;
   let sinceFrames = 0;
@@ -156,7 +161,10 @@ export async function importFrames(
 function sameInputs(state: ImportState, source: FrameSource): boolean {
   const a = state.inputs;
   const b = source.inputs;
-  return a.length === b.length && a.every((x, i) => x.path === b[i]!.path && x.bytes === b[i]!.bytes && x.mtimeMs === b[i]!.mtimeMs);
+  return (
+    a.length === b.length &&
+    a.every((x, i) => x.path === b[i]!.path && x.bytes === b[i]!.bytes && x.mtimeMs === b[i]!.mtimeMs)
+  );
 }
 
 function frameBytes(f: AtomicFrameInit): number {

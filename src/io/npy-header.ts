@@ -42,32 +42,41 @@ export function parseNpyHeader(bytes: Uint8Array, path: string, fileBytes = byte
   }
   const major = bytes[6]!;
   const minor = bytes[7]!;
-  if (major < 1 || major > 3 || minor !== 0) fail(`unsupported .npy format version ${major}.${minor} (reads 1.0, 2.0 and 3.0)`);
+  if (major < 1 || major > 3 || minor !== 0)
+    fail(`unsupported .npy format version ${major}.${minor} (reads 1.0, 2.0 and 3.0)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < PREAMBLE + lengthBytes) fail(`truncated .npy header: the file has only ${bytes.length} bytes`);
   const headerLength = major === 1 ? dv.getUint16(PREAMBLE, true) : dv.getUint32(PREAMBLE, true);
   const dataStart = PREAMBLE + lengthBytes + headerLength;
   if (dataStart > bytes.length) {
-    fail(`truncated .npy header: it declares ${headerLength} header bytes but the file has ${bytes.length} bytes in all`);
+    fail(
+      `truncated .npy header: it declares ${headerLength} header bytes but the file has ${bytes.length} bytes in all`,
+    );
   }
-  const headerText = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(PREAMBLE + lengthBytes, dataStart));
+  const headerText = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
+    bytes.subarray(PREAMBLE + lengthBytes, dataStart),
+  );
   let header: Record<string, PyValue>;
   try {
     header = parseHeaderDict(headerText);
   } catch (e) {
     return fail(`malformed .npy header ${JSON.stringify(headerText.trim())}: ${(e as Error).message}`);
   }
-  const descr = header["descr"];
-  const fortran = header["fortran_order"];
-  const shapeValue = header["shape"];
+  const descr = header.descr;
+  const fortran = header.fortran_order;
+  const shapeValue = header.shape;
   if (typeof descr !== "string") return fail(`the .npy header has no dtype string ('descr'), found ${show(descr)}`);
   if (typeof fortran !== "boolean") return fail(`the .npy header has no 'fortran_order' flag`);
-  if (!Array.isArray(shapeValue) || !shapeValue.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
+  if (
+    !Array.isArray(shapeValue) ||
+    !shapeValue.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)
+  ) {
     return fail(`the .npy header has no valid 'shape' tuple, found ${show(shapeValue)}`);
   }
   const shape = shapeValue as number[];
-  const dtype = DESCR[descr === "=f4" || descr === "=f8" || descr === "=i4" || descr === "=i8" ? "<" + descr.slice(1) : descr];
+  const dtype =
+    DESCR[descr === "=f4" || descr === "=f8" || descr === "=i4" || descr === "=i8" ? `<${descr.slice(1)}` : descr];
   if (dtype === undefined) {
     const why = descr.startsWith(">") ? "big-endian data" : `dtype '${descr}'`;
     return fail(`${why} is not supported; vlstore reads ${ACCEPTED} (convert with arr.astype('<f4'))`);
@@ -164,4 +173,3 @@ function parseHeaderDict(text: string): Record<string, PyValue> {
 function show(v: PyValue | undefined): string {
   return v === undefined ? "nothing" : JSON.stringify(v);
 }
-

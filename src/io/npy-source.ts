@@ -57,14 +57,20 @@ export async function openNpySource(inputs: NpyInputs, options: NpySourceOptions
     const perFrame = async (path: string | undefined, what: string): Promise<NpyRowReader | undefined> => {
       const r = await openOne(path);
       if (r && (r.shape.length !== 3 || r.shape[0] !== frames || r.shape[1] !== atoms || r.shape[2] !== 3)) {
-        throw new InputFormatError(r.path, `has shape (${r.shape.join(", ")}) but positions have (${frames}, ${atoms}, 3) (${what})`);
+        throw new InputFormatError(
+          r.path,
+          `has shape (${r.shape.join(", ")}) but positions have (${frames}, ${atoms}, 3) (${what})`,
+        );
       }
       return r;
     };
     const perAtom = async (path: string | undefined): Promise<NpyRowReader | undefined> => {
       const r = await openOne(path);
       if (r && (r.shape.length !== 1 || r.shape[0] !== atoms)) {
-        throw new InputFormatError(r.path, `has shape (${r.shape.join(", ")}); expected (${atoms},), one value per atom`);
+        throw new InputFormatError(
+          r.path,
+          `has shape (${r.shape.join(", ")}); expected (${atoms},), one value per atom`,
+        );
       }
       return r;
     };
@@ -77,13 +83,18 @@ export async function openNpySource(inputs: NpyInputs, options: NpySourceOptions
     let boxPerFrame = false;
     if (boxR) {
       const b = boxR.shape;
-      const ok = (b.length === 2 && b[0] === 3 && b[1] === 3) || (b.length === 3 && b[0] === frames && b[1] === 3 && b[2] === 3);
-      if (!ok) throw new InputFormatError(boxR.path, `has shape (${b.join(", ")}); expected (3, 3) or (${frames}, 3, 3)`);
+      const ok =
+        (b.length === 2 && b[0] === 3 && b[1] === 3) || (b.length === 3 && b[0] === frames && b[1] === 3 && b[2] === 3);
+      if (!ok)
+        throw new InputFormatError(boxR.path, `has shape (${b.join(", ")}); expected (3, 3) or (${frames}, 3, 3)`);
       boxPerFrame = b.length === 3;
     }
     const energyR = await openOne(inputs.energy, false);
     if (energyR && (energyR.shape.length !== 1 || energyR.shape[0] !== frames)) {
-      throw new InputFormatError(energyR.path, `has shape (${energyR.shape.join(", ")}); expected (${frames},), one energy per frame`);
+      throw new InputFormatError(
+        energyR.path,
+        `has shape (${energyR.shape.join(", ")}); expected (${frames},), one energy per frame`,
+      );
     }
     // Per-atom arrays are small: read once.
     const masses = massesR ? await massesR.float32Rows(0, atoms) : new Float32Array(atoms).fill(1);

@@ -27,7 +27,11 @@ export class NpyRowReader {
       const { bytesRead } = await handle.read(pre, 0, pre.length, 0);
       const major = pre[6] ?? 0;
       const headerLength =
-        bytesRead < pre.length ? 0 : major === 1 ? pre[8]! | (pre[9]! << 8) : new DataView(pre.buffer).getUint32(8, true);
+        bytesRead < pre.length
+          ? 0
+          : major === 1
+            ? pre[8]! | (pre[9]! << 8)
+            : new DataView(pre.buffer).getUint32(8, true);
       const want = Math.min(size, PREAMBLE + 4 + headerLength);
       const head = new Uint8Array(want);
       await handle.read(head, 0, want, 0);
@@ -100,7 +104,12 @@ export class NpyRowReader {
     const out = new Uint8Array(rowBytes * count);
     let done = 0;
     while (done < out.length) {
-      const { bytesRead } = await this.handle.read(out, done, out.length - done, this.dataStart + start * rowBytes + done);
+      const { bytesRead } = await this.handle.read(
+        out,
+        done,
+        out.length - done,
+        this.dataStart + start * rowBytes + done,
+      );
       if (bytesRead === 0) throw new InputFormatError(this.path, `ended early (was it truncated while importing?)`);
       done += bytesRead;
     }

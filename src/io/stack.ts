@@ -136,7 +136,10 @@ export async function stackFrames(depot: Depot<AtomicFrame>, select: FrameSelect
 function selectNames(depot: Depot<AtomicFrame>, select: FrameSelection): string[] {
   if (Array.isArray(select)) return [...(select as readonly string[])];
   const { prefix = "", start = 0, end } = select as { prefix?: string; start?: number; end?: number };
-  const all = depot.records().filter((r) => r.name.startsWith(prefix)).map((r) => r.name);
+  const all = depot
+    .records()
+    .filter((r) => r.name.startsWith(prefix))
+    .map((r) => r.name);
   const e = end ?? all.length;
   if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(e) || e < start) {
     throw new InvalidArgumentError("select", `expected 0 <= start <= end, got start ${start}, end ${String(end)}`);

@@ -51,7 +51,10 @@ function isFrameLike(v: unknown): v is FrameLike {
 export function stackFrames(names: readonly string[], values: readonly unknown[]): Stacked {
   const first = values[0];
   if (!isFrameLike(first)) {
-    throw new CollateError(names[0] ?? "", "it is not a frame (needs nSites and Float32Array positions and forces, as AtomicFrame has)");
+    throw new CollateError(
+      names[0] ?? "",
+      "it is not a frame (needs nSites and Float32Array positions and forces, as AtomicFrame has)",
+    );
   }
   const n = first.nSites;
   const per = 3 * n;
@@ -59,7 +62,10 @@ export function stackFrames(names: readonly string[], values: readonly unknown[]
   const forces = new Float32Array(values.length * per);
   values.forEach((v, i) => {
     if (!isFrameLike(v)) {
-      throw new CollateError(names[i] ?? "", "it is not a frame (needs nSites and Float32Array positions and forces, as AtomicFrame has)");
+      throw new CollateError(
+        names[i] ?? "",
+        "it is not a frame (needs nSites and Float32Array positions and forces, as AtomicFrame has)",
+      );
     }
     if (v.nSites !== n) {
       throw new CollateError(

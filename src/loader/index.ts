@@ -28,7 +28,10 @@ declare module "../depot/depot.js" {
 }
 
 /** Function form of `depot.loader(options)`; takes any {@link LoaderSource}. */
-export function createLoader<T>(source: LoaderSource<T>, options: LoaderOptions & { collate: "stack" }): Loader<T, StackedBatch<T>>;
+export function createLoader<T>(
+  source: LoaderSource<T>,
+  options: LoaderOptions & { collate: "stack" },
+): Loader<T, StackedBatch<T>>;
 export function createLoader<T>(source: LoaderSource<T>, options?: LoaderOptions): Loader<T>;
 export function createLoader<T>(source: LoaderSource<T>, options?: LoaderOptions): Loader<T, Batch<T>> {
   return new Loader(source, options);

@@ -123,7 +123,10 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
 
   [Symbol.asyncIterator](): AsyncIterator<B> {
     if (this.iterating) {
-      throw new InvalidArgumentError("loader", "is already being iterated; finish or break out of the other loop first");
+      throw new InvalidArgumentError(
+        "loader",
+        "is already being iterated; finish or break out of the other loop first",
+      );
     }
     this.iterating = true;
     const ahead = new ReadAhead(this.yielded, this.plan.batches, this.options.prefetch, (k) => this.readBatch(k));
@@ -170,7 +173,9 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
 
   private async readBatch(k: number): Promise<B> {
     if (this.source.chunkStore !== this.store) {
-      throw new ClosedError("loader snapshot (the Depot was compacted after this loader was created; create a new loader)");
+      throw new ClosedError(
+        "loader snapshot (the Depot was compacted after this loader was created; create a new loader)",
+      );
     }
     const names: string[] = [];
     const ids: number[] = [];
@@ -216,7 +221,10 @@ function snapshot<T>(
       throw new InvalidArgumentError(
         "names",
         `${missing.length} of them are not live records of this Depot (deleted, expired or never stored), ` +
-          `e.g. ${missing.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}`,
+          `e.g. ${missing
+            .slice(0, 3)
+            .map((n) => JSON.stringify(n))
+            .join(", ")}`,
       );
     }
   }

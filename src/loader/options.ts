@@ -129,7 +129,8 @@ const KNOWN = new Set<string>([
 
 export function resolveOptions(options: LoaderOptions | undefined, resume: LoaderState | undefined): ParsedOptions {
   const o: LoaderOptions = options ?? {};
-  if (typeof o !== "object" || o === null) throw new InvalidArgumentError("loader options", `expected an object, got ${typeof o}`);
+  if (typeof o !== "object" || o === null)
+    throw new InvalidArgumentError("loader options", `expected an object, got ${typeof o}`);
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new InvalidArgumentError(key, `not a loader option (known: ${[...KNOWN].join(", ")})`);
   }
@@ -138,7 +139,8 @@ export function resolveOptions(options: LoaderOptions | undefined, resume: Loade
   const rank = integer("rank", o.rank ?? DEFAULTS.rank, 0, worldSize - 1);
   const prefetch = integer("prefetch", o.prefetch ?? DEFAULTS.prefetch, 0, MAX_PREFETCH);
   const dropLast = o.dropLast ?? DEFAULTS.dropLast;
-  if (typeof dropLast !== "boolean") throw new InvalidArgumentError("dropLast", `must be a boolean, got ${describe(dropLast)}`);
+  if (typeof dropLast !== "boolean")
+    throw new InvalidArgumentError("dropLast", `must be a boolean, got ${describe(dropLast)}`);
   if (o.collate !== undefined && o.collate !== "stack") {
     throw new InvalidArgumentError("collate", `must be "stack" or omitted, got ${describe(o.collate)}`);
   }
@@ -162,7 +164,10 @@ export function resolveOptions(options: LoaderOptions | undefined, resume: Loade
   };
   const shuffle = fixed("shuffle") ?? DEFAULTS.shuffle;
   if (!SHUFFLE_MODES.includes(shuffle)) {
-    throw new InvalidArgumentError("shuffle", `must be one of ${SHUFFLE_MODES.map((m) => `"${m}"`).join(", ")}, got ${describe(shuffle)}`);
+    throw new InvalidArgumentError(
+      "shuffle",
+      `must be one of ${SHUFFLE_MODES.map((m) => `"${m}"`).join(", ")}, got ${describe(shuffle)}`,
+    );
   }
   return {
     batchSize,

@@ -86,7 +86,8 @@ export function validateState(v: unknown): LoaderState {
   }
   const int = (key: string, max: number): number => {
     const x = s[key];
-    if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > max) bad(`${key} must be an integer in 0..${max}, got ${JSON.stringify(x)}`);
+    if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > max)
+      bad(`${key} must be an integer in 0..${max}, got ${JSON.stringify(x)}`);
     return x as number;
   };
   const seed = int("seed", 0xffffffff);
@@ -98,8 +99,10 @@ export function validateState(v: unknown): LoaderState {
   const position = int("position", records);
   if (blockWindow < 1) bad("blockWindow must be at least 1");
   if (windows < 1) bad("windows must be at least 1");
-  if (!SHUFFLE_MODES.includes(s.shuffle as ShuffleMode)) bad(`shuffle ${JSON.stringify(s.shuffle)} is not a shuffle mode`);
-  if (typeof s.fingerprint !== "string" || !/^[0-9a-f]{16}$/.test(s.fingerprint)) bad("fingerprint must be 16 hex digits");
+  if (!SHUFFLE_MODES.includes(s.shuffle as ShuffleMode))
+    bad(`shuffle ${JSON.stringify(s.shuffle)} is not a shuffle mode`);
+  if (typeof s.fingerprint !== "string" || !/^[0-9a-f]{16}$/.test(s.fingerprint))
+    bad("fingerprint must be 16 hex digits");
   return {
     version: 2,
     seed,

@@ -9,7 +9,12 @@
  * version and keeps those N tail bytes; reads inside them are served without a request.
  */
 import {
-  ClosedError, InvalidArgumentError, RemoteError, SourceChangedError, TruncatedError, VlstoreError,
+  ClosedError,
+  InvalidArgumentError,
+  RemoteError,
+  SourceChangedError,
+  TruncatedError,
+  VlstoreError,
 } from "../errors.js";
 import type { ByteSource, ReadOptions, SourceStats } from "./byte-source.js";
 import { checkRange } from "./range.js";
@@ -123,8 +128,16 @@ export class HttpSource implements ByteSource {
     if (tail !== undefined && offset >= tail.offset && offset + length <= tail.offset + tail.bytes.length) {
       return tail.bytes.subarray(offset - tail.offset, offset - tail.offset + length);
     }
-    return fetchRange(this.url, this.options, this.version, this.counters, offset, length, options?.signal,
-      this.closing.signal);
+    return fetchRange(
+      this.url,
+      this.options,
+      this.version,
+      this.counters,
+      offset,
+      length,
+      options?.signal,
+      this.closing.signal,
+    );
   }
 
   /**
@@ -203,8 +216,11 @@ async function withRetries<T>(
   // of reads leave no signals or 30 s timers behind.
   const cancel = linkedController([userSignal, closeSignal]);
   const policy: RetryPolicy = {
-    retries: o.retries, baseDelayMs: o.retryBaseDelayMs, maxDelayMs: o.retryMaxDelayMs,
-    retryAfterMaxMs: o.retryAfterMaxMs, random: o.random,
+    retries: o.retries,
+    baseDelayMs: o.retryBaseDelayMs,
+    maxDelayMs: o.retryMaxDelayMs,
+    retryAfterMaxMs: o.retryAfterMaxMs,
+    random: o.random,
   };
   let lastRetryAfter: number | undefined;
   try {
@@ -212,7 +228,8 @@ async function withRetries<T>(
       cancel.signal.throwIfAborted();
       const one = linkedController([cancel.signal]);
       const timer = setTimeout(
-        () => one.controller.abort(new DOMException(`timed out after ${o.timeoutMs} ms`, "TimeoutError")), o.timeoutMs,
+        () => one.controller.abort(new DOMException(`timed out after ${o.timeoutMs} ms`, "TimeoutError")),
+        o.timeoutMs,
       );
       stats.requests++;
       try {
@@ -387,20 +404,26 @@ function versionOf(res: Response, size: number): Version {
 
 /** Resolve for a 206; otherwise discard the body and throw the typed error its status calls for. */
 async function expectPartial(
-  res: Response, location: string, range: string, version: Version | undefined,
+  res: Response,
+  location: string,
+  range: string,
+  version: Version | undefined,
 ): Promise<void> {
   if (res.status === 206) return;
   if (res.status === 200) {
     await discard(res);
     throw new SourceChangedError(
-      location, `answer to Range: ${range}`, "206 Partial Content",
+      location,
+      `answer to Range: ${range}`,
+      "206 Partial Content",
       "200 with the whole object (the server ignores Range)",
     );
   }
   if (res.status === 412 && version !== undefined) {
     await discard(res);
     const what = version.etag !== undefined ? "ETag" : "Last-Modified";
-    const actual = (version.etag !== undefined ? res.headers.get("etag") : res.headers.get("last-modified")) ??
+    const actual =
+      (version.etag !== undefined ? res.headers.get("etag") : res.headers.get("last-modified")) ??
       "another version (412 Precondition Failed)";
     throw new SourceChangedError(location, what, String(version.etag ?? version.lastModified), actual);
   }
@@ -439,7 +462,11 @@ async function checkVersion(res: Response, location: string, version: Version): 
 
 /** Exactly `length` body bytes; a shorter body is TruncatedError, a longer one RemoteError. */
 async function readBody(
-  res: Response, length: number, location: string, range: string, offset: number,
+  res: Response,
+  length: number,
+  location: string,
+  range: string,
+  offset: number,
 ): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   let n = 0;
@@ -451,7 +478,9 @@ async function readBody(
       if (n + value.length > length) {
         await reader.cancel().catch(() => undefined);
         throw new RemoteError(
-          location, res.status, `the body for ${range} is longer than the ${length} bytes its Content-Range announces`,
+          location,
+          res.status,
+          `the body for ${range} is longer than the ${length} bytes its Content-Range announces`,
         );
       }
       out.set(value, n);

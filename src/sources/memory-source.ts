@@ -11,7 +11,10 @@ export class MemorySource implements ByteSource {
    * @param bytes the archive; not copied, so the caller must not modify it afterwards.
    * @param location name used in error messages; default "memory".
    */
-  constructor(private readonly bytes: Uint8Array, readonly location = "memory") {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly location = "memory",
+  ) {}
 
   get size(): number {
     return this.bytes.length;

@@ -28,8 +28,14 @@ export function registerFileSource(opener: FileOpener | undefined): void {
 /** Is `v` a ByteSource (duck-typed: user implementations are plain objects too)? */
 export function isByteSource(v: unknown): v is ByteSource {
   const s = v as Partial<ByteSource> | null;
-  return typeof s === "object" && s !== null && typeof s.read === "function" && typeof s.size === "number" &&
-    typeof s.stats === "function" && typeof s.close === "function";
+  return (
+    typeof s === "object" &&
+    s !== null &&
+    typeof s.read === "function" &&
+    typeof s.size === "number" &&
+    typeof s.stats === "function" &&
+    typeof s.close === "function"
+  );
 }
 
 /**

@@ -14,7 +14,10 @@ export interface RetryPolicy {
 
 /** A failure worth another attempt: a 5xx, 408 or 429 answer. */
 export class TransientStatus extends Error {
-  constructor(readonly status: number, readonly retryAfterMs: number | undefined) {
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number | undefined,
+  ) {
     super(`HTTP ${status}`);
   }
 }

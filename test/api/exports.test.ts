@@ -82,6 +82,9 @@ test("every exported error class is a VlstoreError with a stable tag", () => {
   );
   assert.ok(errors.length >= 15);
   for (const [name, cls] of errors) {
-    assert.ok((cls as { prototype: unknown }).prototype instanceof vlstore.VlstoreError, `${name} extends VlstoreError`);
+    assert.ok(
+      (cls as { prototype: unknown }).prototype instanceof vlstore.VlstoreError,
+      `${name} extends VlstoreError`,
+    );
   }
 });

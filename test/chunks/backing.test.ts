@@ -18,7 +18,10 @@ test("memory backing: append, views stay valid across growth, truncate, bounds",
   assert.deepEqual([...v], [1, 2, 3]);
   assert.equal(m.readSync(10_003, 1)[0], 9);
   await m.truncate(3);
-  assert.throws(() => m.readSync(0, 4), (e) => isVlstoreError(e, "Truncated"));
+  assert.throws(
+    () => m.readSync(0, 4),
+    (e) => isVlstoreError(e, "Truncated"),
+  );
   await m.append([new Uint8Array([5])]);
   assert.deepEqual([...m.readSync(0, 4)], [1, 2, 3, 5]);
 });
@@ -33,13 +36,19 @@ test("file backing: reads what was appended, truncates, refuses reads after clos
   assert.equal(f.size, 5005);
   assert.equal(f.readSync(5004, 1)[0], 6);
   assert.equal(f.readSync(8, 16).byteOffset % 8, 0);
-  assert.throws(() => f.readSync(5000, 6), (e) => isVlstoreError(e, "Truncated"));
+  assert.throws(
+    () => f.readSync(5000, 6),
+    (e) => isVlstoreError(e, "Truncated"),
+  );
   await f.truncate(4);
   assert.equal(f.size, 4);
   assert.deepEqual([...f.readSync(0, 4)], [1, 2, 3, 4]);
   await f.sync();
   await f.close();
-  assert.throws(() => f.readSync(0, 1), (e) => isVlstoreError(e, "Closed"));
+  assert.throws(
+    () => f.readSync(0, 1),
+    (e) => isVlstoreError(e, "Closed"),
+  );
   assert.deepEqual([...early], [2, 3], "a view read before close keeps its bytes");
   const r = await FileBacking.open(path, true);
   await assert.rejects(r.append([new Uint8Array(1)]), (e) => isVlstoreError(e, "InvalidArgument"));
@@ -48,7 +57,9 @@ test("file backing: reads what was appended, truncates, refuses reads after clos
 
 /** Does this process still map or hold open a file whose path contains `name`? */
 function holds(name: string): string[] {
-  const maps = readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes(name));
+  const maps = readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .filter((l) => l.includes(name));
   const fds = readdirSync("/proc/self/fd").flatMap((fd) => {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);

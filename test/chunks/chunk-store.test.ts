@@ -37,7 +37,10 @@ test("memory store: ids in call order, reads before and after flush, mixed sizes
   await checkAll(s, recs);
   const st = s.stats();
   assert.equal(st.records, recs.length);
-  assert.equal(st.rawBytes, lengths.reduce((a, b) => a + b, 0));
+  assert.equal(
+    st.rawBytes,
+    lengths.reduce((a, b) => a + b, 0),
+  );
   assert.equal(st.ratio, st.rawBytes / st.storedBytes);
   const big = s.locate(recs.length - 3);
   assert.equal(big.length, 9000);
@@ -101,8 +104,16 @@ test("file store: reopen with no options reads settings and every record back; a
 test("options that disagree with the file are refused; per-open options are free", async () => {
   const path = join(dir, "opts.vls");
   await (await ChunkStore.open(path, { ...small, codec: { name: "a" } })).close();
-  for (const [k, v] of [["chunkSize", 8192], ["blockSize", 512], ["level", 5], ["shuffle", 0]] as const) {
-    await assert.rejects(ChunkStore.open(path, { [k]: v }), (e) => isVlstoreError(e, "OptionMismatch") && e.option === k);
+  for (const [k, v] of [
+    ["chunkSize", 8192],
+    ["blockSize", 512],
+    ["level", 5],
+    ["shuffle", 0],
+  ] as const) {
+    await assert.rejects(
+      ChunkStore.open(path, { [k]: v }),
+      (e) => isVlstoreError(e, "OptionMismatch") && e.option === k,
+    );
   }
   await assert.rejects(ChunkStore.open(path, { codec: { name: "b" } }), (e) => isVlstoreError(e, "CodecMismatch"));
   const s = await ChunkStore.open(path, { ...small, codec: { name: "a" }, cacheBytes: 0, durable: false });
@@ -111,16 +122,36 @@ test("options that disagree with the file are refused; per-open options are free
 });
 
 test("invalid options and arguments", async () => {
-  assert.throws(() => ChunkStore.memory({ level: 23 }), (e) => isVlstoreError(e, "InvalidArgument"));
-  assert.throws(() => ChunkStore.memory({ chunkSize: 1024, blockSize: 2048 }), (e) => isVlstoreError(e, "InvalidArgument"));
-  assert.equal(ChunkStore.memory({ chunkSize: 1024 }).settings.blockSize, 1024, "blockSize defaults to min(256 KiB, chunkSize)");
+  assert.throws(
+    () => ChunkStore.memory({ level: 23 }),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
+  assert.throws(
+    () => ChunkStore.memory({ chunkSize: 1024, blockSize: 2048 }),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
+  assert.equal(
+    ChunkStore.memory({ chunkSize: 1024 }).settings.blockSize,
+    1024,
+    "blockSize defaults to min(256 KiB, chunkSize)",
+  );
   const s = ChunkStore.memory();
-  assert.deepEqual(s.settings, { chunkSize: 4 << 20, blockSize: 256 << 10, level: 1, shuffle: 0, filter: "none", codec: undefined });
+  assert.deepEqual(s.settings, {
+    chunkSize: 4 << 20,
+    blockSize: 256 << 10,
+    level: 1,
+    shuffle: 0,
+    filter: "none",
+    codec: undefined,
+  });
   assert.equal(ChunkStore.memory({ codec: { name: "f", elementWidth: 4 } }).settings.shuffle, 4);
   await assert.rejects(s.put("x" as unknown as Uint8Array), (e) => isVlstoreError(e, "InvalidArgument"));
   await assert.rejects(s.get(-1), (e) => isVlstoreError(e, "NotFound"));
   await assert.rejects(s.get(0.5), (e) => isVlstoreError(e, "NotFound"));
-  assert.throws(() => s.locate(0), (e) => isVlstoreError(e, "NotFound"));
+  assert.throws(
+    () => s.locate(0),
+    (e) => isVlstoreError(e, "NotFound"),
+  );
 });
 
 test("a record over 1 GiB is refused before anything changes", async () => {
@@ -173,7 +204,10 @@ test("read-only: no lock, sees the last commit, writes throw ReadOnlyError", asy
   await checkAll(r, recs);
   await assert.rejects(r.put(new Uint8Array(1)), (e) => isVlstoreError(e, "ReadOnly"));
   await assert.rejects(r.flush(), (e) => isVlstoreError(e, "ReadOnly"));
-  assert.throws(() => r.setMeta("k", "v"), (e) => isVlstoreError(e, "ReadOnly"));
+  assert.throws(
+    () => r.setMeta("k", "v"),
+    (e) => isVlstoreError(e, "ReadOnly"),
+  );
   await r.close();
   await assert.rejects(ChunkStore.open(path), (e) => isVlstoreError(e, "Locked") && e.holderPid === process.pid);
   await w.close();
@@ -237,7 +271,10 @@ test("back-pressure: put waits while too many sealed chunks are pending", async 
   void pending[pending.length - 1]!.then(() => (resolved = true));
   await Promise.resolve();
   assert.equal(resolved, false, "the last put waits for the writer");
-  assert.deepEqual(await Promise.all(pending), pending.map((_, i) => i));
+  assert.deepEqual(
+    await Promise.all(pending),
+    pending.map((_, i) => i),
+  );
   await s.close();
 });
 
@@ -289,7 +326,9 @@ test("putMany appends consecutive ids and checks every record first", async () =
   assert.equal(s.recordCount, 51);
   const got = await s.getMany(batch.map((_, i) => i + 1));
   got.forEach((g, i) => assert.deepEqual(g, batch[i]));
-  await assert.rejects(s.putMany([recordFor(1, 5), "nope" as unknown as Uint8Array]), (e) => isVlstoreError(e, "InvalidArgument"));
+  await assert.rejects(s.putMany([recordFor(1, 5), "nope" as unknown as Uint8Array]), (e) =>
+    isVlstoreError(e, "InvalidArgument"),
+  );
   assert.equal(s.recordCount, 51, "a bad record stores none of its batch");
   await s.close();
 });

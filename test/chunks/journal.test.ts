@@ -138,7 +138,9 @@ test("large journal payloads are stored zstd-compressed and come back byte for b
   const r = await ChunkStore.open(path, { readOnly: true });
   assert.deepEqual(replay(r.journalEntries()), j.items);
   await r.close();
-  const m = await ChunkStore.fromBytes(new Uint8Array(await import("node:fs").then((fs) => fs.promises.readFile(path))));
+  const m = await ChunkStore.fromBytes(
+    new Uint8Array(await import("node:fs").then((fs) => fs.promises.readFile(path))),
+  );
   assert.deepEqual(replay(m.journalEntries()), j.items);
   await m.close();
 });

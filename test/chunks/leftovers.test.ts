@@ -59,10 +59,15 @@ for (const op of ["compact", "dump", "checkpoint"]) {
     t.diagnostic(`${op} left: ${left.map((l) => l.path.slice(dir.length + 1)).join(", ")}`);
     assert.ok(left.length > 0 && left.every((l) => !l.ownerAlive), JSON.stringify(left));
     if (op === "compact") {
-      assert.ok(left.some((l) => /\.compact-[\d-]+[0-9a-f]{8}$/.test(l.path)), "the compaction file itself");
-      assert.ok(left.some((l) => l.path.endsWith(".lock")), "and its lock");
-    }
-    else assert.deepEqual(kinds, ["temp"]);
+      assert.ok(
+        left.some((l) => /\.compact-[\d-]+[0-9a-f]{8}$/.test(l.path)),
+        "the compaction file itself",
+      );
+      assert.ok(
+        left.some((l) => l.path.endsWith(".lock")),
+        "and its lock",
+      );
+    } else assert.deepEqual(kinds, ["temp"]);
     const v = verify(path);
     for (const l of left) assert.ok(v.stdout.includes(`  leftover: ${l.path} (`), `verify lists ${l.path}`);
 
@@ -102,7 +107,11 @@ test("only dead creators' files are removed: a live process's stay, a reused pid
     };
     for (const f of [...files.kept, ...files.gone, ...files.unrelated]) writeFileSync(join(dir, f), "x");
     const found = await findLeftovers(path);
-    const paths = (alive: boolean): string[] => found.filter((l) => l.ownerAlive === alive).map((l) => l.path).sort();
+    const paths = (alive: boolean): string[] =>
+      found
+        .filter((l) => l.ownerAlive === alive)
+        .map((l) => l.path)
+        .sort();
     assert.deepEqual(paths(false), files.gone.map((f) => join(dir, f)).sort());
     assert.deepEqual(paths(true), files.kept.map((f) => join(dir, f)).sort());
     const s = await ChunkStore.open(path);

@@ -28,7 +28,11 @@ test("one holder at a time; release frees it; the lock names pid, start time and
   assert.equal(existsSync(`${path}.lock`), false);
   const again = await FileLock.acquire(path);
   await again.release();
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith("a.vls")), [], "no claim or takeover file is left");
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith("a.vls")),
+    [],
+    "no claim or takeover file is left",
+  );
 });
 
 test("a dead process's lock is taken over (today's format and the pid-only one of vlstore <= 0.1)", async () => {

@@ -28,7 +28,9 @@ function waitForLines(child: ChildProcess, enough: (lines: string[]) => boolean)
       lines.push(...parts);
       if (enough(lines)) resolve(lines);
     });
-    child.on("exit", (code, signal) => reject(new Error(`child exited early (${code ?? signal}) after ${lines.length} lines`)));
+    child.on("exit", (code, signal) =>
+      reject(new Error(`child exited early (${code ?? signal}) after ${lines.length} lines`)),
+    );
   });
 }
 

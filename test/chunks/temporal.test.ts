@@ -8,7 +8,14 @@ import { atomicFrameCodec, embeddingCodec } from "../../src/codecs/index.js";
 import { shuffle, unshuffle } from "../../src/chunks/shuffle.js";
 import { unXorPrev, xorPrev, type BlockRecords } from "../../src/chunks/temporal.js";
 import { isVlstoreError } from "../../src/errors.js";
-import { BLOCK_SHUFFLED, BLOCK_XOR_PREV, BLOCK_ZSTD, decodeChunkHeader, decodeChunkPrefix, layoutRecords } from "../../src/format/chunk-frame.js";
+import {
+  BLOCK_SHUFFLED,
+  BLOCK_XOR_PREV,
+  BLOCK_ZSTD,
+  decodeChunkHeader,
+  decodeChunkPrefix,
+  layoutRecords,
+} from "../../src/format/chunk-frame.js";
 import { crc32 } from "../../src/format/checksum.js";
 import { decodeFileHeader, FILE_HEADER_SIZE } from "../../src/format/header.js";
 import { Rng } from "../../src/random.js";
@@ -74,7 +81,13 @@ test("xor-prev: the first record of each length is stored as is, later ones as X
 test("compressBlock / decompressBlock / decompressRun: filtered blocks round-trip; single-record and level-0 blocks are not flagged", async () => {
   const rng = new Rng(5);
   const where = { what: "test block", offset: 0 };
-  for (const [width, level] of [[4, 1], [4, 3], [8, 1], [0, 1], [4, 0]] as const) {
+  for (const [width, level] of [
+    [4, 1],
+    [4, 3],
+    [8, 1],
+    [0, 1],
+    [4, 0],
+  ] as const) {
     for (const others of [false, true]) {
       const a = block(frames(rng, 9, 300, others));
       const b = block(frames(rng, 1, 300, false));
@@ -85,12 +98,20 @@ test("compressBlock / decompressBlock / decompressRun: filtered blocks round-tri
         else if (blk === b) assert.equal(flags & BLOCK_XOR_PREV, 0, "one record: nothing to XOR, not flagged");
         else assert.equal(flags & BLOCK_XOR_PREV, BLOCK_XOR_PREV, `width ${width}: filtered`);
         const back =
-          (flags & BLOCK_ZSTD) === 0 ? stored : await decompressBlock(stored, blk.raw.length, flags, width, where, blk.recs);
+          (flags & BLOCK_ZSTD) === 0
+            ? stored
+            : await decompressBlock(stored, blk.raw.length, flags, width, where, blk.recs);
         assert.ok(equalBytes(back, blk.raw), `width ${width} level ${level}: block round trip`);
         out.push({ stored, flags, rawSize: blk.raw.length, recs: blk.recs });
       }
       if (level > 0 && out.every((o) => (o.flags & BLOCK_ZSTD) !== 0)) {
-        const run = await decompressRun(Buffer.concat(out.map((o) => o.stored)), out, width, where, (k) => out[k]!.recs);
+        const run = await decompressRun(
+          Buffer.concat(out.map((o) => o.stored)),
+          out,
+          width,
+          where,
+          (k) => out[k]!.recs,
+        );
         assert.ok(equalBytes(run[0]!, a.raw) && equalBytes(run[1]!, b.raw), "run round trip");
       }
     }
@@ -140,7 +161,10 @@ test("ChunkStore: filter 'none' writes version 1 files without XOR blocks; other
   assert.equal(ChunkStore.memory({ codec: embeddingCodec }).settings.filter, "none");
   assert.equal(ChunkStore.memory({ codec: embeddingCodec }).settings.blockSize, 256 << 10);
   assert.equal(ChunkStore.memory({ shuffle: 8, filter: "xor-prev" }).settings.filter, "xor-prev");
-  assert.throws(() => ChunkStore.memory({ filter: "delta" as "none" }), (e) => isVlstoreError(e, "InvalidArgument"));
+  assert.throws(
+    () => ChunkStore.memory({ filter: "delta" as "none" }),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
 });
 
 test("an unknown filter id in the header is UnsupportedVersionError naming it", async () => {
@@ -154,13 +178,19 @@ test("an unknown filter id in the header is UnsupportedVersionError naming it", 
   writeFileSync(path, bytes);
   await assert.rejects(
     ChunkStore.open(path, { readOnly: true }),
-    (e) => isVlstoreError(e, "UnsupportedVersion") && /block filter id 9/.test(e.message) && e.feature === "block filter id 9",
+    (e) =>
+      isVlstoreError(e, "UnsupportedVersion") &&
+      /block filter id 9/.test(e.message) &&
+      e.feature === "block filter id 9",
   );
   // A version 1 header keeps byte 32 reserved: non-zero there is damage, not a filter.
   bytes[32] = 1;
   new DataView(bytes.buffer).setUint16(8, 1, true);
   new DataView(bytes.buffer).setUint32(60, crc32(bytes.subarray(0, 60)), true);
-  assert.throws(() => decodeFileHeader(bytes.subarray(0, 64)), (e) => isVlstoreError(e, "Corrupt"));
+  assert.throws(
+    () => decodeFileHeader(bytes.subarray(0, 64)),
+    (e) => isVlstoreError(e, "Corrupt"),
+  );
 });
 
 test("a flipped byte in a filtered block is a ChecksumError, as before", async () => {

@@ -11,7 +11,6 @@ import { Depot } from "../../src/depot/index.js";
 import { tempDir } from "../support/tmp.js";
 import { embName, frameName, makeEmbeddings, makeFrames, PYTHON, hasNumpy, vlstore } from "./helpers.js";
 
-
 const dir = tempDir("vlstore-cli-");
 const framesPath = join(dir, "frames.vls");
 const embPath = join(dir, "emb.vls");
@@ -35,7 +34,20 @@ describe("help and the command line", () => {
   test("--help lists every command; COMMAND --help shows options and an example", async () => {
     const r = await vlstore(["--help"]);
     assert.equal(r.code, 0);
-    for (const c of ["info", "ls", "get", "verify", "recover", "compact", "dump", "checkpoint", "restore", "import", "export", "demo"]) {
+    for (const c of [
+      "info",
+      "ls",
+      "get",
+      "verify",
+      "recover",
+      "compact",
+      "dump",
+      "checkpoint",
+      "restore",
+      "import",
+      "export",
+      "demo",
+    ]) {
       assert.match(r.stdout, new RegExp(`^  ${c} `, "m"));
     }
     assert.match(r.stdout, /Exit status: 0 success; 1 damaged/);
@@ -43,7 +55,7 @@ describe("help and the command line", () => {
     assert.equal(h.code, 0);
     assert.match(h.stdout, /^Usage: vlstore dump FILE OUT/);
     assert.match(h.stdout, /--min-count N/);
-    assert.match(h.stdout, /Example:\n  # .*\n  vlstore dump /);
+    assert.match(h.stdout, /Example:\n {2}# .*\n {2}vlstore dump /);
     const v = await vlstore(["--version"]);
     assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
   });
@@ -124,7 +136,10 @@ describe("inspecting", () => {
 
   test("ls: names, --prefix, --long, --json", async () => {
     const all = await vlstore(["ls", framesPath]);
-    assert.deepEqual(all.stdout.trimEnd().split("\n"), frames.map((_, i) => frameName(i)));
+    assert.deepEqual(
+      all.stdout.trimEnd().split("\n"),
+      frames.map((_, i) => frameName(i)),
+    );
     const some = await vlstore(["ls", framesPath, "--prefix", "frame/00001"]);
     assert.deepEqual(some.stdout.trimEnd().split("\n"), ["frame/000010", "frame/000011"]);
     const long = await vlstore(["ls", embPath, "--long", "--prefix", embName(1)]);
@@ -197,7 +212,10 @@ describe("maintenance", () => {
     // group 1 holds embeddings 1, 5, 9, ...: i % 4 == 1, written 1 + i % 3 times: i % 3 updates after creation
     const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 4 === 1 && i % 3 >= 2).length;
     assert.equal(counts[1], expected);
-    assert.equal(counts.reduce((a, b) => a + b, 0), expected);
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      expected,
+    );
     assert.equal(file.readInt32LE(4), 12, "group 1 dimension");
     assert.equal(file.length, 1024 + 2048 + expected * (12 + 4 * 12));
     assert.match(r.stdout, new RegExp(`dumped ${expected} of 40 records .*group 1: ${expected} x 12`));
@@ -257,9 +275,18 @@ describe("import and export", () => {
     await writeNpy(join(src, "t.npy"), { dtype: "int32", shape: [atoms], data: types });
     await writeNpy(join(src, "b.npy"), { dtype: "float32", shape: [n, 3, 3], data: box });
     const archive = join(dir, "imported.vls");
-    const args = ["--positions", "p.npy", "--forces", "f.npy", "--masses", "m.npy", "--types", "t.npy", "--box", "b.npy"].map((a) =>
-      a.endsWith(".npy") ? join(src, a) : a,
-    );
+    const args = [
+      "--positions",
+      "p.npy",
+      "--forces",
+      "f.npy",
+      "--masses",
+      "m.npy",
+      "--types",
+      "t.npy",
+      "--box",
+      "b.npy",
+    ].map((a) => (a.endsWith(".npy") ? join(src, a) : a));
     const r = await vlstore(["import", archive, ...args, "--names", "traj/"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "", "no float64 note for float32 input, no progress bar off a terminal");
@@ -295,7 +322,10 @@ describe("import and export", () => {
     const cases: [string[], RegExp][] = [
       [["--positions", join(src, "p2.npy")], /p2\.npy: has shape \(8, 3\); expected \(frames, atoms, 3\)/],
       [["--positions", join(src, "p.npy"), "--masses", join(src, "m.npy")], /m\.npy: has shape \(3\); expected \(4,\)/],
-      [["--positions", join(src, "p.npy"), "--types", join(src, "t.npy")], /t\.npy: holds float32 values; expected int32 or int64/],
+      [
+        ["--positions", join(src, "p.npy"), "--types", join(src, "t.npy")],
+        /t\.npy: holds float32 values; expected int32 or int64/,
+      ],
       [["--positions", join(src, "absent.npy")], /absent\.npy: no such file/],
     ];
     for (const [args, pattern] of cases) {
@@ -306,7 +336,12 @@ describe("import and export", () => {
     assert.equal(existsSync(archive), false, "nothing created when the input is refused");
   });
 
-  test(".npy from numpy, float64 converted with a note; export read back by numpy", { skip: hasNumpy || process.env.CI ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it and never skips)" }, async () => {
+  test(".npy from numpy, float64 converted with a note; export read back by numpy", {
+    skip:
+      hasNumpy || process.env.CI
+        ? false
+        : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it and never skips)",
+  }, async () => {
     const src = join(dir, "numpy-in");
     execFileSync("mkdir", ["-p", src]);
     execFileSync(PYTHON, [
@@ -319,7 +354,16 @@ np.save("${src}/types.npy", np.arange(10) % 3)                   # int64
 `,
     ]);
     const archive = join(dir, "from-numpy.vls");
-    const r = await vlstore(["import", archive, "--positions", join(src, "pos.npy"), "--forces", join(src, "frc.npy"), "--types", join(src, "types.npy")]);
+    const r = await vlstore([
+      "import",
+      archive,
+      "--positions",
+      join(src, "pos.npy"),
+      "--forces",
+      join(src, "frc.npy"),
+      "--types",
+      join(src, "types.npy"),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^vlstore: note: .*pos\.npy holds float64 values; they are stored as float32/);
     assert.equal(r.stderr.trimEnd().split("\n").length, 1);
@@ -332,7 +376,9 @@ p = np.load("${out}/positions.npy"); f = np.load("${out}/forces.npy"); t = np.lo
 src = np.load("${src}/pos.npy"); fs = np.load("${src}/frc.npy")
 print(p.dtype, p.shape, bool((p == src.astype(np.float32)).all()), bool((f == fs).all()), t.tolist(), m.tolist() == [1.0] * 10)
 `,
-    ]).toString().trim();
+    ])
+      .toString()
+      .trim();
     assert.equal(check, "float32 (4, 10, 3) True True [0, 1, 2, 0, 1, 2, 0, 1, 2, 0] True");
   });
 
@@ -341,12 +387,19 @@ print(p.dtype, p.shape, bool((p == src.astype(np.float32)).all()), bool((f == fs
     await makeFrames(mixed, { frames: 2, atoms: 8 });
     {
       await using d = await Depot.open(mixed, atomicFrameCodec);
-      await d.put("other/0", AtomicFrame.from({ atomTypes: [0], masses: [1], positions: [0, 0, 0], forces: [0, 0, 0] }));
+      await d.put(
+        "other/0",
+        AtomicFrame.from({ atomTypes: [0], masses: [1], positions: [0, 0, 0], forces: [0, 0, 0] }),
+      );
     }
     const r = await vlstore(["export", mixed, "--npy", join(dir, "mixed-out")]);
     assert.equal(r.code, 1);
     oneLineError(r.stderr, /frame "other\/0" has other an atom count \(1 vs 8\).*--prefix/);
-    assert.equal(existsSync(join(dir, "mixed-out", "positions.npy")), false, "a failed export leaves no half-written arrays");
+    assert.equal(
+      existsSync(join(dir, "mixed-out", "positions.npy")),
+      false,
+      "a failed export leaves no half-written arrays",
+    );
     const ok = await vlstore(["export", mixed, "--npy", join(dir, "mixed-out"), "--prefix", "frame/"]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual((await readNpy(join(dir, "mixed-out", "positions.npy"))).shape, [2, 8, 3]);
@@ -362,21 +415,43 @@ print(p.dtype, p.shape, bool((p == src.astype(np.float32)).all()), bool((f == fs
       JSON.stringify({ name: "run-a", lr: 0.002 }),
       '"just a string"',
     ];
-    writeFileSync(src, lines.join("\n") + "\n");
+    writeFileSync(src, `${lines.join("\n")}\n`);
     const archive = join(dir, "values-import.vls");
     const r = await vlstore(["import", archive, "--jsonl", src]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /imported 5 values/);
-    assert.deepEqual((await vlstore(["ls", archive])).stdout.trimEnd().split("\n"), ["line/000002", "line/000004", "line/000006", "run-a"]);
+    assert.deepEqual((await vlstore(["ls", archive])).stdout.trimEnd().split("\n"), [
+      "line/000002",
+      "line/000004",
+      "line/000006",
+      "run-a",
+    ]);
     assert.deepEqual(JSON.parse((await vlstore(["get", archive, "run-a"])).stdout), { name: "run-a", lr: 0.002 });
     const e = await vlstore(["export", archive, "--jsonl", "-"]);
     assert.equal(e.code, 0, e.stderr);
     assert.deepEqual(
-      e.stdout.trimEnd().split("\n").map((l) => JSON.parse(l)),
-      [[1, 2, 3], { id: "no name field", nested: { deep: [true, null] } }, { name: "run-a", lr: 0.002 }, "just a string"],
+      e.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+      [
+        [1, 2, 3],
+        { id: "no name field", nested: { deep: [true, null] } },
+        { name: "run-a", lr: 0.002 },
+        "just a string",
+      ],
       "storage order: run-a moved to the end when overwritten",
     );
-    const custom = await vlstore(["import", join(dir, "values-id.vls"), "--jsonl", src, "--name-field", "id", "--names", "v/"]);
+    const custom = await vlstore([
+      "import",
+      join(dir, "values-id.vls"),
+      "--jsonl",
+      src,
+      "--name-field",
+      "id",
+      "--names",
+      "v/",
+    ]);
     assert.equal(custom.code, 0, custom.stderr);
     assert.deepEqual((await vlstore(["ls", join(dir, "values-id.vls")])).stdout.trimEnd().split("\n"), [
       "no name field",

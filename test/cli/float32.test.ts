@@ -118,7 +118,7 @@ describe("shortest float32 decimal", () => {
   });
 
   const numpySkip =
-    hasNumpy || process.env["CI"] ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI has it)";
+    hasNumpy || process.env.CI ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI has it)";
   test("the digits equal numpy's shortest float32 repr", { skip: numpySkip }, () => {
     const values = samples(5_000, 99).filter((v) => v !== 0);
     const bits = values.map(bitsOf);

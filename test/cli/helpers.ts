@@ -27,7 +27,11 @@ export function vlstore(args: string[], options: { env?: Record<string, string>;
       ["--import", "tsx", MAIN, ...args],
       { cwd: ROOT, encoding: "buffer", maxBuffer: 256 << 20, env: { ...process.env, ...options.env } },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : -1
+          : 0;
         resolve({ code, stdout: stdout.toString("utf8"), stderr: stderr.toString("utf8"), raw: stdout });
       },
     );
@@ -41,7 +45,12 @@ export async function makeFrames(
   path: string,
   options: { frames?: number; atoms?: number; chunkSize?: number; blockSize?: number } = {},
 ): Promise<AtomicFrame[]> {
-  const fluid = new LennardJonesFluid({ atoms: options.atoms ?? 64, seed: 5, stepsPerFrame: 2, equilibrationSteps: 20 });
+  const fluid = new LennardJonesFluid({
+    atoms: options.atoms ?? 64,
+    seed: 5,
+    stepsPerFrame: 2,
+    equilibrationSteps: 20,
+  });
   const frames: AtomicFrame[] = [];
   const depot = await Depot.open(path, atomicFrameCodec, {
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
@@ -50,7 +59,13 @@ export async function makeFrames(
   try {
     let i = 0;
     for (const f of fluid.frames(options.frames ?? 20)) {
-      const frame = AtomicFrame.from({ name: `f${i}`, atomTypes: fluid.atomTypes, masses: fluid.masses, box: fluid.box, ...f });
+      const frame = AtomicFrame.from({
+        name: `f${i}`,
+        atomTypes: fluid.atomTypes,
+        masses: fluid.masses,
+        box: fluid.box,
+        ...f,
+      });
       frames.push(frame);
       await depot.put(frameName(i), frame);
       i++;
@@ -92,11 +107,13 @@ export async function makeEmbeddings(path: string, count = 40, clock?: () => num
 export const PYTHON = "/usr/bin/python3";
 
 /** Does Debian's python3 have numpy (CI installs python3-numpy)? */
-export const hasNumpy = existsSync(PYTHON) && (() => {
-  try {
-    execFileSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export const hasNumpy =
+  existsSync(PYTHON) &&
+  (() => {
+    try {
+      execFileSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  })();

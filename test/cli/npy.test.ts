@@ -4,15 +4,23 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { InputError } from "../../src/cli/errors.js";
-import { asFloat32, asInt32, encodeNpy, encodeNpyHeader, NpyWriter, parseNpy, readNpy, writeNpy } from "../../src/cli/npy.js";
+import {
+  asFloat32,
+  asInt32,
+  encodeNpy,
+  encodeNpyHeader,
+  NpyWriter,
+  parseNpy,
+  readNpy,
+  writeNpy,
+} from "../../src/cli/npy.js";
 import { tempDir } from "../support/tmp.js";
 import { PYTHON, hasNumpy } from "./helpers.js";
-
 
 function header(dict: string, major = 1): Uint8Array {
   const lengthBytes = major === 1 ? 2 : 4;
   const total = Math.ceil((8 + lengthBytes + dict.length + 1) / 64) * 64;
-  const text = dict.padEnd(total - 8 - lengthBytes - 1) + "\n";
+  const text = `${dict.padEnd(total - 8 - lengthBytes - 1)}\n`;
   const out = new Uint8Array(total);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0]);
   const dv = new DataView(out.buffer);
@@ -32,7 +40,8 @@ function withData(h: Uint8Array, data: ArrayBufferView): Uint8Array {
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
   assert.throws(
     () => parseNpy(bytes, "x.npy"),
-    (e: unknown) => e instanceof InputError && e.file === "x.npy" && pattern.test(e.message) && !e.message.includes("\n"),
+    (e: unknown) =>
+      e instanceof InputError && e.file === "x.npy" && pattern.test(e.message) && !e.message.includes("\n"),
   );
 }
 
@@ -81,15 +90,27 @@ describe("npy", () => {
     const z = new Uint8Array(24);
     rejects(withData(header("{'descr': '>f4', 'fortran_order': False, 'shape': (6,), }"), z), /big-endian.*<f4/);
     rejects(withData(header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }"), z), /Fortran order/);
-    rejects(withData(header("{'descr': '|u1', 'fortran_order': False, 'shape': (24,), }"), z), /dtype '\|u1' is not supported/);
+    rejects(
+      withData(header("{'descr': '|u1', 'fortran_order': False, 'shape': (24,), }"), z),
+      /dtype '\|u1' is not supported/,
+    );
     rejects(withData(header("{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }"), z), /dtype '<c8'/);
-    rejects(withData(header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }"), z), /no dtype string/);
-    rejects(withData(header("{'descr': '<f4', 'fortran_order': False, 'shape': (7,), }"), z), /truncated \.npy data.*needs 28 bytes.*found 24/);
+    rejects(
+      withData(header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }"), z),
+      /no dtype string/,
+    );
+    rejects(
+      withData(header("{'descr': '<f4', 'fortran_order': False, 'shape': (7,), }"), z),
+      /truncated \.npy data.*needs 28 bytes.*found 24/,
+    );
     rejects(withData(header("{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }"), z), /4 unexpected bytes/);
     rejects(withData(header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"), z), /no valid 'shape'/);
     rejects(withData(header("{'descr': '<f4' 'fortran_order': False}"), z), /malformed \.npy header/);
     rejects(new TextEncoder().encode("PK\x03\x04 not npy at all"), /not a NumPy \.npy file/);
-    rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }").subarray(0, 40), /truncated \.npy header/);
+    rejects(
+      header("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }").subarray(0, 40),
+      /truncated \.npy header/,
+    );
     const v = header("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }");
     v[6] = 9;
     rejects(v, /unsupported \.npy format version 9\.0/);
@@ -99,9 +120,18 @@ describe("npy", () => {
     const f = asFloat32({ dtype: "float64", shape: [2], data: Float64Array.from([0.1, 2]) }, "m.npy");
     assert.equal(f.converted, true);
     assert.deepEqual([...f.data], [Math.fround(0.1), 2]);
-    assert.throws(() => asFloat32({ dtype: "int32", shape: [1], data: Int32Array.from([1]) }, "m.npy"), /expected float32 or float64/);
-    assert.deepEqual([...asInt32({ dtype: "int64", shape: [2], data: BigInt64Array.from([5n, -1n]) }, "t.npy")], [5, -1]);
-    assert.throws(() => asInt32({ dtype: "int64", shape: [1], data: BigInt64Array.from([1n << 40n]) }, "t.npy"), /does not fit int32/);
+    assert.throws(
+      () => asFloat32({ dtype: "int32", shape: [1], data: Int32Array.from([1]) }, "m.npy"),
+      /expected float32 or float64/,
+    );
+    assert.deepEqual(
+      [...asInt32({ dtype: "int64", shape: [2], data: BigInt64Array.from([5n, -1n]) }, "t.npy")],
+      [5, -1],
+    );
+    assert.throws(
+      () => asInt32({ dtype: "int64", shape: [1], data: BigInt64Array.from([1n << 40n]) }, "t.npy"),
+      /does not fit int32/,
+    );
   });
 
   test("NpyWriter streams an array and checks its element count", async () => {
@@ -122,7 +152,12 @@ describe("npy", () => {
     await assert.rejects(short.close(), /wrote 1 of 4 elements/);
   });
 
-  describe("interoperates with numpy", { skip: hasNumpy || process.env.CI ? false : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it and never skips)" }, () => {
+  describe("interoperates with numpy", {
+    skip:
+      hasNumpy || process.env.CI
+        ? false
+        : "no numpy in /usr/bin/python3 (Debian package python3-numpy; CI installs it and never skips)",
+  }, () => {
     test("reads what numpy.save writes, including float64, int64 and 2.0 headers", async () => {
       const dir = tempDir();
       execFileSync(PYTHON, [
@@ -137,7 +172,10 @@ np.lib.format.write_array(open("${dir}/d.npy", "wb"), np.arange(6, dtype=np.int3
       const a = await readNpy(join(dir, "a.npy"));
       assert.equal(a.dtype, "float32");
       assert.deepEqual(a.shape, [2, 4, 3]);
-      assert.deepEqual([...a.data], Array.from({ length: 24 }, (_, i) => Math.fround(Math.fround(i) / 3)));
+      assert.deepEqual(
+        [...a.data],
+        Array.from({ length: 24 }, (_, i) => Math.fround(Math.fround(i) / 3)),
+      );
       const b = await readNpy(join(dir, "b.npy"));
       assert.equal(b.dtype, "float64");
       assert.deepEqual([...b.data], [0, 0.25, 0.5, 0.75, 1]);
@@ -160,7 +198,9 @@ p = np.load("${dir}/p.npy"); t = np.load("${dir}/t.npy")
 e = np.fromfile("${dir}/expect.bin", dtype="<f4").reshape(2, 5, 3)
 print(p.dtype, p.shape, p.flags["C_CONTIGUOUS"], bool((p.view("<u4") == e.view("<u4")).all()), t.dtype, t.tolist())
 `,
-      ]).toString().trim();
+      ])
+        .toString()
+        .trim();
       assert.equal(out, "float32 (2, 5, 3) True True int32 [0, 1, 2, 1, 0]");
     });
   });

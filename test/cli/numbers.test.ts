@@ -43,7 +43,7 @@ describe("negative numbers", () => {
   test("a negative-looking positional and boolean flags still parse as before", () => {
     const args = parseFor(spec, ["-q", "--", "-3"])!;
     assert.deepEqual(args.positionals, ["-3"]);
-    assert.equal(args.values["quiet"], true);
+    assert.equal(args.values.quiet, true);
     assert.throws(() => parseFor(spec, ["-q", "-3"]), UsageError, "-3 after a boolean flag is an unknown option");
   });
 
@@ -104,8 +104,8 @@ describe("sizes", () => {
     const r = await vlstore(["restore", ckpt, out, "--chunk-size", "1M", "--block-size", "64K", "--level", "0"]);
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse((await vlstore(["info", out, "--json"])).stdout) as { settings: Record<string, number> };
-    assert.equal(info.settings["chunkSize"], 1 << 20);
-    assert.equal(info.settings["blockSize"], 64 << 10);
-    assert.equal(info.settings["level"], 0);
+    assert.equal(info.settings.chunkSize, 1 << 20);
+    assert.equal(info.settings.blockSize, 64 << 10);
+    assert.equal(info.settings.level, 0);
   });
 });

@@ -31,7 +31,9 @@ describe("JSON output", () => {
       s: [1, 2],
       t: "1970-01-01T00:00:00.000Z",
     });
-    const e = toJsonValue(embeddingCodec.decode(embeddingCodec.encode(Embedding.from({ key: 1n << 63n, group: 2, weights: [1.5] }))));
+    const e = toJsonValue(
+      embeddingCodec.decode(embeddingCodec.encode(Embedding.from({ key: 1n << 63n, group: 2, weights: [1.5] }))),
+    );
     assert.deepEqual(e, { key: "9223372036854775808", group: 2, weights: [1.5] });
   });
 
@@ -107,7 +109,12 @@ describe("arguments and errors", () => {
   });
 
   test("codec registry: every archive codec by name, aliases for --codec", () => {
-    assert.deepEqual([...CODECS.keys()].sort(), ["vlstore.atomic-frame/1", "vlstore.bytes/1", "vlstore.embedding/1", "vlstore.msgpack/1"]);
+    assert.deepEqual([...CODECS.keys()].sort(), [
+      "vlstore.atomic-frame/1",
+      "vlstore.bytes/1",
+      "vlstore.embedding/1",
+      "vlstore.msgpack/1",
+    ]);
     assert.equal(codecArgument("frames", "x").name, "vlstore.atomic-frame/1");
     assert.equal(codecArgument("vlstore.msgpack/1", "x").name, "vlstore.msgpack/1");
     assert.throws(() => codecArgument("zip", "x"), UsageError);

@@ -24,12 +24,19 @@ before(async () => {
 
 /** Run `vlstore args` inside a pseudo-terminal; returns everything the terminal received. */
 function inTerminal(args: string[], env: Record<string, string> = {}): Promise<{ code: number; screen: string }> {
-  const command = [process.execPath, "--import", "tsx", MAIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const command = [process.execPath, "--import", "tsx", MAIN, ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(" ");
   return new Promise((resolve) => {
-    execFile("script", ["-qfec", command, "/dev/null"], { cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      resolve({ code, screen: stdout });
-    });
+    execFile(
+      "script",
+      ["-qfec", command, "/dev/null"],
+      { cwd: ROOT, env: { ...process.env, ...env } },
+      (err, stdout) => {
+        const code = err ? ((err as { code?: number }).code ?? -1) : 0;
+        resolve({ code, screen: stdout });
+      },
+    );
   });
 }
 
@@ -39,7 +46,12 @@ function plain(screen: string): string {
   return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").replace(/\r\n?/g, "\n");
 }
 
-describe("progress bars", { skip: hasScript || process.env.CI ? false : "script is not installed (Debian package bsdutils; CI installs it and never skips)" }, () => {
+describe("progress bars", {
+  skip:
+    hasScript || process.env.CI
+      ? false
+      : "script is not installed (Debian package bsdutils; CI installs it and never skips)",
+}, () => {
   test("a bar with percentage, count, rate and ETA is drawn on a terminal", async () => {
     const out = join(dir, "emb.ckpt");
     const { code, screen } = await inTerminal(["checkpoint", archive, out]);
@@ -67,7 +79,9 @@ describe("progress bars", { skip: hasScript || process.env.CI ? false : "script 
     const piped = await vlstore(["checkpoint", archive, join(dir, "b.ckpt")]);
     assert.equal(piped.code, 0);
     assert.equal(piped.stderr, "", "nothing at all on a pipe: no bar, no escape codes");
-    const off = plain((await inTerminal(["checkpoint", archive, join(dir, "c.ckpt")], { VLSTORE_PROGRESS: "0" })).screen);
+    const off = plain(
+      (await inTerminal(["checkpoint", archive, join(dir, "c.ckpt")], { VLSTORE_PROGRESS: "0" })).screen,
+    );
     assert.doesNotMatch(off, /\[[█░]+\]/);
     assert.match(off, /checkpointed 200 records/);
   });

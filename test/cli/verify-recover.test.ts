@@ -16,7 +16,7 @@ import { frameName, vlstore } from "./helpers.js";
 const dir = tempDir("vlstore-verify-");
 const clean = join(dir, "clean.vls");
 const FRAMES = 36;
-let frames: AtomicFrame[] = [];
+const frames: AtomicFrame[] = [];
 let layout: ScanResult;
 
 /** 36 frames in three flushes (three commits with names), small chunks of several blocks each. */
@@ -37,6 +37,7 @@ before(async () => {
   assert.ok(layout.commits.length >= 3);
 });
 
+// biome-ignore lint/suspicious/noConfusingVoidType: edits either mutate in place (void) or return new bytes
 function damaged(name: string, edit: (bytes: Buffer) => Buffer | void): string {
   const path = join(dir, name);
   const bytes = readFileSync(clean);
@@ -53,7 +54,8 @@ async function recoveredFrames(path: string): Promise<Map<string, AtomicFrame>> 
   const out = new Map<string, AtomicFrame>();
   const d = await Depot.open(path, atomicFrameCodec, { readOnly: true });
   try {
-    for await (const [name, f] of d.entries()) out.set(name, AtomicFrame.from({ ...f, positions: f.positions.slice(), forces: f.forces.slice() }));
+    for await (const [name, f] of d.entries())
+      out.set(name, AtomicFrame.from({ ...f, positions: f.positions.slice(), forces: f.forces.slice() }));
   } finally {
     await d.close();
   }
@@ -68,7 +70,12 @@ describe("verify", () => {
   test("a clean archive: exit 0, counts, --json", async () => {
     const r = await vlstore(["verify", clean]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, new RegExp(`^${clean}: ok: ${layout.chunks.length} chunks, \\d+ blocks, \\d+ commits, ${FRAMES} records \\(decoded with vlstore\\.atomic-frame/1\\), ${FRAMES} names\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^${clean}: ok: ${layout.chunks.length} chunks, \\d+ blocks, \\d+ commits, ${FRAMES} records \\(decoded with vlstore\\.atomic-frame/1\\), ${FRAMES} names\\n$`,
+      ),
+    );
     const j = JSON.parse((await vlstore(["verify", clean, "--json"])).stdout);
     assert.equal(j.ok, true);
     assert.deepEqual(j.findings, []);
@@ -86,7 +93,10 @@ describe("verify", () => {
     const r = await vlstore(["verify", path]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /: DAMAGED\n/);
-    assert.match(r.stdout, new RegExp(`bad chunk at offset ${chunk.offset} .*block 1 at offset ${block.offset} .*checksum mismatch`));
+    assert.match(
+      r.stdout,
+      new RegExp(`bad chunk at offset ${chunk.offset} .*block 1 at offset ${block.offset} .*checksum mismatch`),
+    );
     const lost = names(block.firstRecord, block.recordCount);
     assert.match(r.stdout, new RegExp(`live names affected \\(${lost.length}\\): ${lost.join(", ")}`));
     const j = JSON.parse((await vlstore(["verify", path, "--json"])).stdout);
@@ -105,7 +115,9 @@ describe("verify", () => {
     });
     const j = JSON.parse((await vlstore(["verify", path, "--json"])).stdout);
     assert.equal(j.ok, false);
-    const f = j.findings.find((x: { kind: string; offset?: number }) => x.kind === "chunk" && x.offset === chunk.offset);
+    const f = j.findings.find(
+      (x: { kind: string; offset?: number }) => x.kind === "chunk" && x.offset === chunk.offset,
+    );
     assert.ok(f, JSON.stringify(j.findings));
     assert.match(f.message, /checksum mismatch in chunk frame header/);
     assert.deepEqual(f.records, [[chunk.firstRecord, chunk.recordCount]], "record range from the commit index");
@@ -158,12 +170,18 @@ describe("verify", () => {
     });
     const v = await vlstore(["verify", path]);
     assert.equal(v.code, 1, v.stdout);
-    assert.match(v.stdout, /file header: .*not a vlstore archive: bad magic.*settings for a rebuild: chunk size 8192, block size 2048/);
+    assert.match(
+      v.stdout,
+      /file header: .*not a vlstore archive: bad magic.*settings for a rebuild: chunk size 8192, block size 2048/,
+    );
     const out = join(dir, "magic.out.vls");
     const r = await vlstore(["recover", path, "-o", out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^recovered ${FRAMES} of ${FRAMES} names`));
-    assert.match(r.stdout, /settings: chunk size 8192, block size 2048, level \d+, shuffle \d+ \(from the header, whose only damage is its magic\)/);
+    assert.match(
+      r.stdout,
+      /settings: chunk size 8192, block size 2048, level \d+, shuffle \d+ \(from the header, whose only damage is its magic\)/,
+    );
     const got = await recoveredFrames(out);
     assert.equal(got.size, FRAMES);
     for (let i = 0; i < FRAMES; i++) assert.ok(sameFrame(got.get(frameName(i))!, frames[i]!));
@@ -224,7 +242,9 @@ describe("recover a bare ChunkStore archive (no Depot names)", () => {
   test("every intact record by id; a lost block's ids stay as empty placeholders; never an empty archive", async () => {
     const path = join(dir, "bare.vls");
     const rng = new Rng(77);
-    const records = Array.from({ length: 300 }, (_, i) => Uint8Array.from({ length: 20 + rng.int(900) }, () => (i * 31 + rng.int(256)) & 0xff));
+    const records = Array.from({ length: 300 }, (_, i) =>
+      Uint8Array.from({ length: 20 + rng.int(900) }, () => (i * 31 + rng.int(256)) & 0xff),
+    );
     const store = await ChunkStore.open(path, { chunkSize: 16 << 10, blockSize: 4 << 10 });
     for (const rec of records) await store.put(rec);
     store.setMeta("origin", "bare-test");
@@ -236,7 +256,8 @@ describe("recover a bare ChunkStore archive (no Depot names)", () => {
     assert.match(r.stdout, /^recovered 300 of 300 records by id .*\(a bare ChunkStore: no names\)/);
     const back = await ChunkStore.open(intact, { readOnly: true });
     assert.equal(back.recordCount, 300);
-    for (let id = 0; id < 300; id++) assert.ok(Buffer.from(await back.get(id)).equals(Buffer.from(records[id]!)), `record ${id}`);
+    for (let id = 0; id < 300; id++)
+      assert.ok(Buffer.from(await back.get(id)).equals(Buffer.from(records[id]!)), `record ${id}`);
     assert.equal(back.meta.get("origin"), "bare-test");
     await back.close();
 
@@ -274,8 +295,16 @@ describe("recover", () => {
     const r = await vlstore(["recover", path, "-o", out]);
     assert.equal(r.code, 0, r.stderr);
     const lost = names(block.firstRecord, block.recordCount);
-    assert.match(r.stdout, new RegExp(`^recovered ${FRAMES - lost.length} of ${FRAMES} names from ${path} into ${out}\\n`));
-    assert.match(r.stdout, new RegExp(`lost ${lost.length} name\\(s\\), whose records were damaged:\\n${lost.map((n) => `  ${n}`).join("\\n")}\\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^recovered ${FRAMES - lost.length} of ${FRAMES} names from ${path} into ${out}\\n`),
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `lost ${lost.length} name\\(s\\), whose records were damaged:\\n${lost.map((n) => `  ${n}`).join("\\n")}\\n`,
+      ),
+    );
     const got = await recoveredFrames(out);
     assert.equal(got.size, FRAMES - lost.length);
     for (let i = 0; i < FRAMES; i++) {
@@ -319,7 +348,10 @@ describe("recover", () => {
     assert.equal(r.code, 0, r.stderr);
     const committed = prev.recordCount;
     assert.match(r.stdout, new RegExp(`^recovered ${committed} of ${committed} names`));
-    assert.match(r.stdout, new RegExp(`not recovered: ${FRAMES - committed} intact record\\(s\\) written after the last commit`));
+    assert.match(
+      r.stdout,
+      new RegExp(`not recovered: ${FRAMES - committed} intact record\\(s\\) written after the last commit`),
+    );
     const keep = await vlstore(["recover", path, "-o", join(dir, "torn-keep.vls"), "--keep-unnamed"]);
     assert.equal(keep.code, 0, keep.stderr);
     const got = await recoveredFrames(join(dir, "torn-keep.vls"));
@@ -351,7 +383,6 @@ describe("recover", () => {
   });
 });
 
-
 describe("a damaged commit whose compressed journal still decodes", () => {
   test("verify counts the names it covers; recover keeps them under their names", async () => {
     const path = join(dir, "journal.live.vls");
@@ -375,14 +406,20 @@ describe("a damaged commit whose compressed journal still decodes", () => {
     assert.equal(scan.damagedJournalReplayed, true);
     const v = await vlstore(["verify", copy]);
     assert.equal(v.code, 1, v.stdout);
-    assert.match(v.stdout, new RegExp(`damaged commit ${last.sequence} at offset ${last.offset}: .*covers 200 records .*and 200 names \\(its journal still decodes\\)`));
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `damaged commit ${last.sequence} at offset ${last.offset}: .*covers 200 records .*and 200 names \\(its journal still decodes\\)`,
+      ),
+    );
     const out = join(dir, "journal.out.vls");
     const r = await vlstore(["recover", copy, "-o", out, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).recovered, 220);
     const d = await Depot.open(out, bytesCodec, { readOnly: true });
     assert.equal(d.size, 220);
-    for (let i = 0; i < 220; i += 13) assert.ok(Buffer.from((await d.get(name(i)))!).equals(Buffer.from(value(i))), name(i));
+    for (let i = 0; i < 220; i += 13)
+      assert.ok(Buffer.from((await d.get(name(i)))!).equals(Buffer.from(value(i))), name(i));
     await d.close();
   });
 });

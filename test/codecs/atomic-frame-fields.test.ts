@@ -49,7 +49,17 @@ function fullInit(i = 0): AtomicFrameInit {
 function assertSameFrame(a: AtomicFrame, b: AtomicFrame): void {
   assert.equal(a.name, b.name);
   assert.equal(a.nSites, b.nSites);
-  for (const k of ["atomTypes", "masses", "positions", "forces", "box", "virial", "stress", "velocities", "charges"] as const) {
+  for (const k of [
+    "atomTypes",
+    "masses",
+    "positions",
+    "forces",
+    "box",
+    "virial",
+    "stress",
+    "velocities",
+    "charges",
+  ] as const) {
     if (a[k] === undefined || b[k] === undefined) assert.equal(a[k], b[k], k);
     else assertSameBytes(a[k], b[k], k);
   }
@@ -116,12 +126,28 @@ describe("atomic frame: ML fields", () => {
   it("returns views over the record, and copy() owns fresh buffers", () => {
     const rec = atomicFrameCodec.encode(fullInit());
     const f = atomicFrameCodec.decode(rec);
-    for (const a of [f.positions, f.forces, f.velocities!, f.charges!, f.virial!, f.siteArrays.dipole!.values, f.masses]) {
+    for (const a of [
+      f.positions,
+      f.forces,
+      f.velocities!,
+      f.charges!,
+      f.virial!,
+      f.siteArrays.dipole!.values,
+      f.masses,
+    ]) {
       assert.equal(a.buffer, rec.buffer, "a view of the record");
     }
     const c = f.copy();
     assertSameFrame(c, f);
-    for (const a of [c.positions, c.forces, c.velocities!, c.charges!, c.virial!, c.siteArrays.dipole!.values, c.masses]) {
+    for (const a of [
+      c.positions,
+      c.forces,
+      c.velocities!,
+      c.charges!,
+      c.virial!,
+      c.siteArrays.dipole!.values,
+      c.masses,
+    ]) {
       assert.notEqual(a.buffer, rec.buffer, "a copy");
     }
     c.positions[0] = 99;
@@ -134,12 +160,24 @@ describe("atomic frame: ML fields", () => {
     const n = fluid.masses.length;
     assertCodecError(() => AtomicFrame.from({ ...fullInit(), virial: [1, 2, 3] }), /virial has 3 elements, expected 9/);
     assertCodecError(() => AtomicFrame.from({ ...fullInit(), stress: new Float64Array(8) }), /stress has 8 elements/);
-    assertCodecError(() => AtomicFrame.from({ ...fullInit(), velocities: new Float32Array(3 * n - 3) }), /velocities has/);
+    assertCodecError(
+      () => AtomicFrame.from({ ...fullInit(), velocities: new Float32Array(3 * n - 3) }),
+      /velocities has/,
+    );
     assertCodecError(() => AtomicFrame.from({ ...fullInit(), charges: new Float32Array(n + 1) }), /charges has/);
-    assertCodecError(() => AtomicFrame.from({ ...fullInit(), energy: "1" as unknown as number }), /energy must be a number/);
+    assertCodecError(
+      () => AtomicFrame.from({ ...fullInit(), energy: "1" as unknown as number }),
+      /energy must be a number/,
+    );
     assertCodecError(() => AtomicFrame.from({ ...fullInit(), scalars: { "": 1 } }), /scalar names must be non-empty/);
-    assertCodecError(() => AtomicFrame.from({ ...fullInit(), scalars: { t: "x" as unknown as number } }), /scalars\["t"\]/);
-    assertCodecError(() => AtomicFrame.from({ ...fullInit(), siteArrays: { q: new Float32Array(n + 1) } }), /siteArrays\["q"\]/);
+    assertCodecError(
+      () => AtomicFrame.from({ ...fullInit(), scalars: { t: "x" as unknown as number } }),
+      /scalars\["t"\]/,
+    );
+    assertCodecError(
+      () => AtomicFrame.from({ ...fullInit(), siteArrays: { q: new Float32Array(n + 1) } }),
+      /siteArrays\["q"\]/,
+    );
     assertCodecError(
       () => AtomicFrame.from({ ...fullInit(), siteArrays: { q: { width: 2, values: new Float32Array(3 * n) } } }),
       /width = 2/,
@@ -149,15 +187,24 @@ describe("atomic frame: ML fields", () => {
   it("rejects every truncation of a record with all fields, and survives bit flips", () => {
     const rec = atomicFrameCodec.encode(fullInit(1));
     assertEveryPrefixFails(rec, (b) => atomicFrameCodec.decode(b));
-    const { decoded } = fuzzFlips(rec, (b) => atomicFrameCodec.decode(b), (v) => assert.ok(v instanceof AtomicFrame), {
-      trials: 1500,
-    });
+    const { decoded } = fuzzFlips(
+      rec,
+      (b) => atomicFrameCodec.decode(b),
+      (v) => assert.ok(v instanceof AtomicFrame),
+      {
+        trials: 1500,
+      },
+    );
     assert.ok(decoded > 0);
   });
 });
 
 describe("atomic frame: shared topology", () => {
-  function writer(): { table: TopologyTable; meta: Map<string, string>; codec: ReturnType<typeof atomicFrameCodecFor> } {
+  function writer(): {
+    table: TopologyTable;
+    meta: Map<string, string>;
+    codec: ReturnType<typeof atomicFrameCodecFor>;
+  } {
     const meta = new Map<string, string>();
     const table = new TopologyTable({ onAdd: (k, v) => meta.set(k, v) });
     return { table, meta, codec: atomicFrameCodecFor(table) };
@@ -186,7 +233,10 @@ describe("atomic frame: shared topology", () => {
 
   it("keeps a changing box in the frames and different molecules self-contained", () => {
     const { meta, codec } = writer();
-    const withBox = (i: number, side: number): AtomicFrameInit => ({ ...fullInit(i), box: [side, 0, 0, 0, side, 0, 0, 0, side] });
+    const withBox = (i: number, side: number): AtomicFrameInit => ({
+      ...fullInit(i),
+      box: [side, 0, 0, 0, side, 0, 0, 0, side],
+    });
     const recs = [withBox(0, 10), withBox(1, 10.1), withBox(2, 10.2)].map((f) => codec.encode(f));
     const reader = atomicFrameCodecFor(TopologyTable.fromMeta(meta));
     assert.deepEqual(
@@ -212,9 +262,15 @@ describe("atomic frame: shared topology", () => {
   });
 
   it("refuses malformed topology meta with the key named", () => {
-    assertCodecError(() => TopologyTable.fromMeta(new Map([["atomic-frame.topology/x", "{}"]])), /does not end in a topology id/);
     assertCodecError(
-      () => TopologyTable.fromMeta(new Map([["atomic-frame.topology/1", '{"nSites":2,"atomTypes":"AAAA","masses":"AAAA"}']])),
+      () => TopologyTable.fromMeta(new Map([["atomic-frame.topology/x", "{}"]])),
+      /does not end in a topology id/,
+    );
+    assertCodecError(
+      () =>
+        TopologyTable.fromMeta(
+          new Map([["atomic-frame.topology/1", '{"nSites":2,"atomTypes":"AAAA","masses":"AAAA"}']]),
+        ),
       /atomTypes holds 3 bytes, expected 8/,
     );
   });

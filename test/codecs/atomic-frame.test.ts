@@ -183,7 +183,14 @@ describe("atomicFrameCodec round trip", () => {
   it("round-trips a 1,500-atom frame (large records use a fresh, exactly sized builder)", () => {
     const big = new LennardJonesFluid({ atoms: 1500, seed: 3, equilibrationSteps: 0 });
     const f = big.nextFrame();
-    const init = { atomTypes: big.atomTypes, masses: big.masses, positions: f.positions, forces: f.forces, box: big.box, step: f.step };
+    const init = {
+      atomTypes: big.atomTypes,
+      masses: big.masses,
+      positions: f.positions,
+      forces: f.forces,
+      box: big.box,
+      step: f.step,
+    };
     const rec = atomicFrameCodec.encode(init);
     assert.ok(rec.length > 48_000);
     assert.equal(rec.byteOffset % 8, 0);
@@ -282,16 +289,20 @@ describe("atomicFrameCodec malformed records", () => {
   });
 
   it("never throws anything but CodecError on seeded bit flips, and what decodes is consistent", () => {
-    const { rejected, decoded } = fuzzFlips(rec, (b) => atomicFrameCodec.decode(b), (value, bytes) => {
-      const f = value as AtomicFrame;
-      assert.equal(f.atomTypes.length, f.nSites);
-      assert.equal(f.masses.length, f.nSites);
-      assert.equal(f.positions.length, 3 * f.nSites);
-      assert.equal(f.forces.length, 3 * f.nSites);
-      assert.ok(f.box === undefined || f.box.length === 9);
-      assert.ok(Number.isSafeInteger(f.step));
-      for (const a of [f.atomTypes, f.masses, f.positions, f.forces]) assertWithin(a, bytes, "array");
-    });
+    const { rejected, decoded } = fuzzFlips(
+      rec,
+      (b) => atomicFrameCodec.decode(b),
+      (value, bytes) => {
+        const f = value as AtomicFrame;
+        assert.equal(f.atomTypes.length, f.nSites);
+        assert.equal(f.masses.length, f.nSites);
+        assert.equal(f.positions.length, 3 * f.nSites);
+        assert.equal(f.forces.length, 3 * f.nSites);
+        assert.ok(f.box === undefined || f.box.length === 9);
+        assert.ok(Number.isSafeInteger(f.step));
+        for (const a of [f.atomTypes, f.masses, f.positions, f.forces]) assertWithin(a, bytes, "array");
+      },
+    );
     assert.ok(rejected > 100, `only ${rejected} flips rejected`);
     assert.ok(decoded > 100, `only ${decoded} flips decoded`);
   });
@@ -410,7 +421,10 @@ describe("atomicFrameCodec malformed records", () => {
       /forces has 7 elements, expected 3 \* n_sites = 6/,
     );
     assertCodecError(() => atomicFrameCodec.decode(handBuilt({ n: 2, masses: [1] })), /masses has 1 elements/);
-    assertCodecError(() => atomicFrameCodec.decode(handBuilt({ n: 2, box: [1, 2, 3] })), /box has 3 elements, expected 9/);
+    assertCodecError(
+      () => atomicFrameCodec.decode(handBuilt({ n: 2, box: [1, 2, 3] })),
+      /box has 3 elements, expected 9/,
+    );
   });
 
   it("rejects missing required fields", () => {
@@ -459,9 +473,17 @@ describe("atomicFrameCodec invalid input to encode", () => {
     ["forces too long", { forces: new Float32Array(181) }, /forces has 181 elements/],
     ["atomTypes mismatch", { atomTypes: new Int32Array(59) }, /atomTypes has 59 elements but masses has 60/],
     ["box of 8", { box: new Float32Array(8) }, /box has 8 elements, expected 9/],
-    ["non-integer atom type", { atomTypes: Array.from({ length: 60 }, (_, i) => (i === 3 ? 1.5 : 0)) }, /atomTypes\[3\] = 1.5 is not an int32/],
+    [
+      "non-integer atom type",
+      { atomTypes: Array.from({ length: 60 }, (_, i) => (i === 3 ? 1.5 : 0)) },
+      /atomTypes\[3\] = 1.5 is not an int32/,
+    ],
     ["atom type beyond int32", { atomTypes: Array.from({ length: 60 }, () => 2 ** 31) }, /not an int32/],
-    ["string in positions", { positions: ["1", ...Array.from({ length: 179 }, () => 0)] }, /positions\[0\] must be a number, got string/],
+    [
+      "string in positions",
+      { positions: ["1", ...Array.from({ length: 179 }, () => 0)] },
+      /positions\[0\] must be a number, got string/,
+    ],
     ["missing forces", { forces: undefined }, /forces must be a typed array or an array of numbers, got undefined/],
     ["bigint array", { masses: new BigInt64Array(60) }, /must hold numbers/],
     ["fractional step", { step: 1.5 }, /step must be a safe integer, got 1.5/],

@@ -68,11 +68,16 @@ describe("bytesCodec", () => {
   it("never throws anything but CodecError on seeded bit flips of the header", () => {
     const rec = bytesCodec.encode(seededBytes(4, 21));
     const value = seededBytes(4, 21);
-    const { rejected } = fuzzFlips(rec, (b) => bytesCodec.decode(b), (v) => {
-      // Flips inside the payload are undetectable here (chunks carry checksums);
-      // anything that decodes still has the right length.
-      assert.equal((v as Uint8Array).length, value.length);
-    }, { hot: 8, trials: 2000 });
+    const { rejected } = fuzzFlips(
+      rec,
+      (b) => bytesCodec.decode(b),
+      (v) => {
+        // Flips inside the payload are undetectable here (chunks carry checksums);
+        // anything that decodes still has the right length.
+        assert.equal((v as Uint8Array).length, value.length);
+      },
+      { hot: 8, trials: 2000 },
+    );
     assert.ok(rejected > 900);
   });
 

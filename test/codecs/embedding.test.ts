@@ -4,7 +4,14 @@ import { Builder, ByteBuffer } from "flatbuffers";
 import { Embedding, embeddingCodec, type EmbeddingInit } from "../../src/codecs/index.js";
 import { Embedding as FbEmbedding } from "../../src/codecs/generated/embedding_generated.js";
 import { Rng } from "../../src/random.js";
-import { assertCodecError, assertEveryPrefixFails, assertSameBytes, assertWithin, fuzzFlips, placeAt } from "./helpers.js";
+import {
+  assertCodecError,
+  assertEveryPrefixFails,
+  assertSameBytes,
+  assertWithin,
+  fuzzFlips,
+  placeAt,
+} from "./helpers.js";
 
 function seeded(seed: number, dim: number): EmbeddingInit {
   const rng = new Rng(seed);
@@ -51,7 +58,11 @@ describe("embeddingCodec round trip", () => {
       assertEmbeddingEquals(e, init);
       assert.equal(typeof e.key, "bigint");
     }
-    assert.equal(embeddingCodec.decode(embeddingCodec.encode({ key: 12, weights: [] })).group, 0, "group defaults to 0");
+    assert.equal(
+      embeddingCodec.decode(embeddingCodec.encode({ key: 12, weights: [] })).group,
+      0,
+      "group defaults to 0",
+    );
   });
 
   it("writes standard FlatBuffers that the generated reader agrees with, and reads generated records", () => {
@@ -104,12 +115,17 @@ describe("embeddingCodec malformed records", () => {
   });
 
   it("never throws anything but CodecError on seeded bit flips", () => {
-    const { rejected } = fuzzFlips(rec, (b) => embeddingCodec.decode(b), (value, bytes) => {
-      const e = value as Embedding;
-      assert.ok(e.group >= 0 && e.group <= 255);
-      assert.ok(e.key >= 0n && e.key < 2n ** 64n);
-      assertWithin(e.weights, bytes, "weights");
-    }, { seed: 99, hot: 64 });
+    const { rejected } = fuzzFlips(
+      rec,
+      (b) => embeddingCodec.decode(b),
+      (value, bytes) => {
+        const e = value as Embedding;
+        assert.ok(e.group >= 0 && e.group <= 255);
+        assert.ok(e.key >= 0n && e.key < 2n ** 64n);
+        assertWithin(e.weights, bytes, "weights");
+      },
+      { seed: 99, hot: 64 },
+    );
     assert.ok(rejected > 100);
   });
 
@@ -153,7 +169,11 @@ describe("embeddingCodec float64 weights beyond float32 (issue 10 item 12)", () 
   it("refuses a finite weight that float32 would store as Infinity, naming the field and index", () => {
     const rng = new Rng(12);
     const weights = Array.from({ length: 64 }, () => rng.normal());
-    for (const [at, big] of [[7, 1e40], [63, -3.5e38], [0, Number.MAX_VALUE]] as const) {
+    for (const [at, big] of [
+      [7, 1e40],
+      [63, -3.5e38],
+      [0, Number.MAX_VALUE],
+    ] as const) {
       const w = weights.slice();
       w[at] = big;
       const shown = String(big).replace(/[.+]/g, "\\$&");

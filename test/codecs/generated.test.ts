@@ -32,7 +32,12 @@ function listFiles(dir: string): string[] {
 }
 
 describe("generated FlatBuffers code", () => {
-  it("is what scripts/gen-fbs.sh produces from fbs/ (run `npm run gen:fbs` after editing a schema)", { skip: !hasFlatc() && !process.env.CI && "flatc not installed (Debian package flatbuffers-compiler; CI installs it and never skips)" }, () => {
+  it("is what scripts/gen-fbs.sh produces from fbs/ (run `npm run gen:fbs` after editing a schema)", {
+    skip:
+      !hasFlatc() &&
+      !process.env.CI &&
+      "flatc not installed (Debian package flatbuffers-compiler; CI installs it and never skips)",
+  }, () => {
     const tmp = mkdtempSync(join(tmpdir(), "vlstore-gen-"));
     try {
       execFileSync("bash", [join(root, "scripts/gen-fbs.sh"), tmp], { stdio: "pipe" });

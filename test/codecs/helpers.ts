@@ -20,7 +20,11 @@ export function bytesOf(a: ArrayBufferView): Uint8Array {
 }
 
 /** Byte-for-byte equality of two typed arrays (NaN payloads included). */
-export function assertSameBytes(actual: ArrayBufferView | undefined, expected: ArrayBufferView | undefined, what: string): void {
+export function assertSameBytes(
+  actual: ArrayBufferView | undefined,
+  expected: ArrayBufferView | undefined,
+  what: string,
+): void {
   assert.ok(actual !== undefined && expected !== undefined, `${what}: missing`);
   assert.equal(actual.constructor, expected.constructor, `${what}: type`);
   assert.ok(Buffer.from(bytesOf(actual)).equals(Buffer.from(bytesOf(expected))), `${what}: bytes differ`);
@@ -85,7 +89,8 @@ export function fuzzFlips(
     try {
       value = decode(bytes);
     } catch (e) {
-      if (!(e instanceof CodecError)) assert.fail(`trial ${t}: flip at ${at} threw ${String(e)} instead of a CodecError`);
+      if (!(e instanceof CodecError))
+        assert.fail(`trial ${t}: flip at ${at} threw ${String(e)} instead of a CodecError`);
       rejected++;
       continue;
     }

@@ -23,7 +23,12 @@ function allowed(x: number, b: { mantissaBits?: number; absolute?: number }): nu
 }
 
 /** Check every value: NaN stays NaN, infinities stay, finite values within the bound (float64 differences are exact here). */
-function checkBound(orig: Float32Array, got: Float32Array, b: { mantissaBits?: number; absolute?: number }, what: string): void {
+function checkBound(
+  orig: Float32Array,
+  got: Float32Array,
+  b: { mantissaBits?: number; absolute?: number },
+  what: string,
+): void {
   assert.equal(got.length, orig.length);
   for (let i = 0; i < orig.length; i++) {
     const x = orig[i]!;
@@ -33,7 +38,10 @@ function checkBound(orig: Float32Array, got: Float32Array, b: { mantissaBits?: n
     else {
       assert.ok(Number.isFinite(y), `${what}[${i}]: ${x} became ${y}`);
       const err = Math.abs(y - x);
-      assert.ok(err <= allowed(x, b), `${what}[${i}]: |${y} - ${x}| = ${err} > ${allowed(x, b)} (${JSON.stringify(b)})`);
+      assert.ok(
+        err <= allowed(x, b),
+        `${what}[${i}]: |${y} - ${x}| = ${err} > ${allowed(x, b)} (${JSON.stringify(b)})`,
+      );
     }
   }
 }
@@ -41,13 +49,26 @@ function checkBound(orig: Float32Array, got: Float32Array, b: { mantissaBits?: n
 /** Edge cases: signed zeros, subnormals, the extremes of float32, NaN with payloads, infinities, halfway points. */
 function edgeCases(): Float32Array {
   const v = [0, -0, 1, -1, 0.5, 1e-3, -1e-3, 0.0005, 0.00048828125, 2.5, 1e4, -1e6, 3e7, 1.7e38, -3.4e38];
-  for (const u of [1, 2, 0x7fffff, 0x400000, 0x800000, 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00123, 0x3f800fff, 0x3f801000, 0x80000001]) {
+  for (const u of [
+    1, 2, 0x7fffff, 0x400000, 0x800000, 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
+    0xffc00123, 0x3f800fff, 0x3f801000, 0x80000001,
+  ]) {
     v.push(fromBits(u));
   }
   return Float32Array.from(v);
 }
 
-const BOUNDS = [{ mantissaBits: 1 }, { mantissaBits: 12 }, { mantissaBits: 16 }, { mantissaBits: 22 }, { absolute: 0.001 }, { absolute: 1e-6 }, { absolute: 0.5 }, { absolute: 1e-30 }, { absolute: 2 ** -149 }];
+const BOUNDS = [
+  { mantissaBits: 1 },
+  { mantissaBits: 12 },
+  { mantissaBits: 16 },
+  { mantissaBits: 22 },
+  { absolute: 0.001 },
+  { absolute: 1e-6 },
+  { absolute: 0.5 },
+  { absolute: 1e-30 },
+  { absolute: 2 ** -149 },
+];
 
 test("withFloat32Precision: every value within its bound over edge cases and seeded random bit patterns", () => {
   const rng = new Rng(23);
@@ -56,7 +77,11 @@ test("withFloat32Precision: every value within its bound over edge cases and see
   const smooth = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i / 50) * 3 + i * 1e-4);
   for (const b of BOUNDS) {
     const codec = withFloat32Precision(bytesCodec, b);
-    for (const [name, data] of [["edge", edgeCases()], ["random bits", new Float32Array(random.buffer)], ["smooth", smooth]] as const) {
+    for (const [name, data] of [
+      ["edge", edgeCases()],
+      ["random bits", new Float32Array(random.buffer)],
+      ["smooth", smooth],
+    ] as const) {
       const got = codec.decode(codec.encode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
       checkBound(data, new Float32Array(got.slice().buffer), b, `${name} ${codec.name}`);
     }
@@ -73,7 +98,15 @@ test("withPrecision(atomicFrameCodec): positions and forces within bound on a sm
   for (const f of lj.frames(5)) {
     const forces = f.forces.slice();
     forces.set(edgeCases().subarray(0, Math.min(forces.length, 30)));
-    const frame = AtomicFrame.from({ atomTypes: lj.atomTypes, masses: lj.masses, positions: f.positions, forces, box: lj.box, step: f.step, time: f.time });
+    const frame = AtomicFrame.from({
+      atomTypes: lj.atomTypes,
+      masses: lj.masses,
+      positions: f.positions,
+      forces,
+      box: lj.box,
+      step: f.step,
+      time: f.time,
+    });
     const got = codec.decode(codec.encode(frame));
     checkBound(frame.positions, got.positions, b.positions, "positions");
     checkBound(frame.forces, got.forces, b.forces, "forces");
@@ -88,17 +121,40 @@ test("withPrecision(atomicFrameCodec): positions and forces within bound on a sm
   }
   assert.ok(changed > 0, "rounding changed something");
   // Plain init objects are accepted too.
-  const plain = codec.decode(codec.encode({ atomTypes: [1], masses: [1], positions: [1.23456, -0.0001, 7], forces: [0, 0, 0] }));
+  const plain = codec.decode(
+    codec.encode({ atomTypes: [1], masses: [1], positions: [1.23456, -0.0001, 7], forces: [0, 0, 0] }),
+  );
   checkBound(Float32Array.of(1.23456, -0.0001, 7), plain.positions, b.positions, "plain positions");
 });
 
 test("precision options are checked; the bound is in the name, parsed back for info, and a reopen with another bound is CodecMismatch", async () => {
-  for (const bad of [{ mantissaBits: 0 }, { mantissaBits: 23 }, { mantissaBits: 2.5 }, { absolute: 0 }, { absolute: -1 }, { absolute: Infinity }, { absolute: 1, mantissaBits: 3 }]) {
-    assert.throws(() => withPrecision(atomicFrameCodec, { positions: bad as { absolute: number } }), (e) => isVlstoreError(e, "InvalidArgument"), JSON.stringify(bad));
+  for (const bad of [
+    { mantissaBits: 0 },
+    { mantissaBits: 23 },
+    { mantissaBits: 2.5 },
+    { absolute: 0 },
+    { absolute: -1 },
+    { absolute: Infinity },
+    { absolute: 1, mantissaBits: 3 },
+  ]) {
+    assert.throws(
+      () => withPrecision(atomicFrameCodec, { positions: bad as { absolute: number } }),
+      (e) => isVlstoreError(e, "InvalidArgument"),
+      JSON.stringify(bad),
+    );
   }
-  assert.throws(() => withPrecision(atomicFrameCodec, { masses: { mantissaBits: 8 } } as never), (e) => isVlstoreError(e, "InvalidArgument"));
-  assert.throws(() => withPrecision(atomicFrameCodec, {}), (e) => isVlstoreError(e, "InvalidArgument"));
-  assert.throws(() => withFloat32Precision(bytesCodec, { mantissaBits: 8 }).encode(new Uint8Array(6)), (e) => isVlstoreError(e, "Codec"));
+  assert.throws(
+    () => withPrecision(atomicFrameCodec, { masses: { mantissaBits: 8 } } as never),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
+  assert.throws(
+    () => withPrecision(atomicFrameCodec, {}),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
+  assert.throws(
+    () => withFloat32Precision(bytesCodec, { mantissaBits: 8 }).encode(new Uint8Array(6)),
+    (e) => isVlstoreError(e, "Codec"),
+  );
 
   const codec = withPrecision(atomicFrameCodec, { positions: { absolute: 0.001 }, velocities: { mantissaBits: 16 } });
   assert.deepEqual(parsePrecision(codec.name), [
@@ -110,7 +166,10 @@ test("precision options are checked; the bound is in the name, parsed back for i
 
   const path = join(mkdtempSync(join(tmpdir(), "vlstore-precision-")), "p.vls");
   const depot = await Depot.open(path, codec);
-  await depot.put("f", AtomicFrame.from({ atomTypes: [0], masses: [1], positions: [0.1234567, 1, 2], forces: [1, 2, 3] }));
+  await depot.put(
+    "f",
+    AtomicFrame.from({ atomTypes: [0], masses: [1], positions: [0.1234567, 1, 2], forces: [1, 2, 3] }),
+  );
   await depot.close();
   const store = await ChunkStore.open(path, { readOnly: true });
   assert.equal(store.meta.get("codec"), codec.name, "the bound is recorded in the archive");

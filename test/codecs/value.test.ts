@@ -110,7 +110,10 @@ describe("valueCodec", () => {
   it("rejects truncated MessagePack and trailing bytes inside a valid frame", () => {
     const rec = valueCodec.encode(metadata(3));
     const payload = rec.subarray(FRAME_HEADER, FRAME_HEADER + new DataView(rec.buffer).getUint32(0, true));
-    assertCodecError(() => valueCodec.decode(frame("t", payload.subarray(0, payload.length - 1))), /invalid MessagePack payload/);
+    assertCodecError(
+      () => valueCodec.decode(frame("t", payload.subarray(0, payload.length - 1))),
+      /invalid MessagePack payload/,
+    );
     const trailing = new Uint8Array(payload.length + 1);
     trailing.set(payload);
     assertCodecError(() => valueCodec.decode(frame("t", trailing)), /invalid MessagePack payload/);

@@ -153,7 +153,10 @@ describe("checkpoint() and loadCheckpoint() follow call order (issue 10 item 6)"
     const file = readFileSync(join(dir, "w.dat"));
     const keys = new Set<bigint>();
     for (let at = 256 * 12; at < file.length; at += 8 + 4 + 8) keys.add(file.readBigUInt64LE(at));
-    assert.deepEqual([...keys].sort((a, b) => Number(a - b)), Array.from({ length: 20 }, (_, i) => BigInt(i)));
+    assert.deepEqual(
+      [...keys].sort((a, b) => Number(a - b)),
+      Array.from({ length: 20 }, (_, i) => BigInt(i)),
+    );
   });
 });
 
@@ -179,7 +182,12 @@ describe("has(), stat(), size and keys() agree with get() while compact() is in 
         const op = rng.int(8);
         if (op < 2) writes.push(d.delete(name));
         else if (op === 2) {
-          writes.push(d.putMany([[name, { k }], [`${name}-pair`, { k }]]));
+          writes.push(
+            d.putMany([
+              [name, { k }],
+              [`${name}-pair`, { k }],
+            ]),
+          );
           touched.add(`${name}-pair`);
         } else writes.push(d.put(name, { k }));
         clock.advance(10);

@@ -180,7 +180,9 @@ describe("checkpoint / loadCheckpoint", () => {
       for (const k of d.keys()) await d.delete(k);
       await d.put("original", { here: true });
       await d.close();
-      const child = spawn(process.execPath, ["--import", "tsx", loaderPath, dbPath, ckpt], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, ["--import", "tsx", loaderPath, dbPath, ckpt], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       const exited = new Promise((r) => child.once("exit", r));
       await new Promise((r) => setTimeout(r, delayMs));
       child.kill("SIGKILL");

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { statSync } from "node:fs";
 import { Depot } from "../../src/depot/index.js";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { AtomicFrame, atomicFrameCodec, bytesCodec, embeddingCodec, Embedding, valueCodec } from "../../src/codecs/index.js";
+import {
+  AtomicFrame,
+  atomicFrameCodec,
+  bytesCodec,
+  embeddingCodec,
+  Embedding,
+  valueCodec,
+} from "../../src/codecs/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
 import { LennardJonesFluid } from "../../src/demo/lennard-jones.js";
@@ -93,8 +100,9 @@ describe("Depot basics (memory)", () => {
 
   it("invalid values are refused before anything is stored", async () => {
     const d = Depot.memory(embeddingCodec);
-    await assert.rejects(d.put("e", { key: 1n, group: 256, weights: new Float32Array(4) } as unknown as Embedding), (e) =>
-      isVlstoreError(e, "Codec"),
+    await assert.rejects(
+      d.put("e", { key: 1n, group: 256, weights: new Float32Array(4) } as unknown as Embedding),
+      (e) => isVlstoreError(e, "Codec"),
     );
     assert.equal(d.chunkStore.recordCount, 0);
     assert.equal(d.size, 0);
@@ -112,7 +120,7 @@ describe("Depot basics (memory)", () => {
       const name = `n${rng.int(50)}`;
       const r = rng.float();
       if (r < 0.6) {
-        const v = `${name}@${i}` + "x".repeat(rng.int(300));
+        const v = `${name}@${i}${"x".repeat(rng.int(300))}`;
         ops.push(d.put(name, enc(v)));
         expected.set(name, v);
       } else if (r < 0.75) {
@@ -135,7 +143,12 @@ describe("Depot basics (memory)", () => {
     const d = Depot.memory(bytesCodec, { clock: clock.read });
     await d.put("a", enc("old"));
     clock.advance(1000);
-    await d.putMany([["b", enc("1")], ["a", enc("2")], ["c", enc("3")], ["b", enc("4")]]);
+    await d.putMany([
+      ["b", enc("1")],
+      ["a", enc("2")],
+      ["c", enc("3")],
+      ["b", enc("4")],
+    ]);
     assert.deepEqual((await d.getMany(["a", "b", "c"])).map(dec), ["2", "4", "3"]);
     assert.deepEqual([d.stat("a")!.updateCount, d.stat("b")!.updateCount, d.stat("c")!.updateCount], [2, 2, 1]);
     assert.equal(d.stat("a")!.createdAt, clock.now - 1000);
@@ -143,7 +156,13 @@ describe("Depot basics (memory)", () => {
     for await (const [n] of d.entries()) names.push(n);
     assert.deepEqual(names, ["a", "c", "b"], "storage order follows the batch order");
     const records = d.chunkStore.recordCount;
-    await assert.rejects(d.putMany([["ok", enc("x")], ["", enc("y")]]), (e) => isVlstoreError(e, "InvalidName"));
+    await assert.rejects(
+      d.putMany([
+        ["ok", enc("x")],
+        ["", enc("y")],
+      ]),
+      (e) => isVlstoreError(e, "InvalidName"),
+    );
     assert.equal(d.chunkStore.recordCount, records);
     assert.equal(d.has("ok"), false);
     await d.close();
@@ -154,7 +173,10 @@ describe("Depot basics (memory)", () => {
     await d.close();
     await d.close();
     await assert.rejects(d.get("a"), (e) => isVlstoreError(e, "Closed"));
-    assert.throws(() => d.has("a"), (e) => isVlstoreError(e, "Closed"));
+    assert.throws(
+      () => d.has("a"),
+      (e) => isVlstoreError(e, "Closed"),
+    );
   });
 });
 
@@ -192,7 +214,9 @@ describe("Depot on disk", () => {
     await d.put("g/0/1", Embedding.from({ key: 1n, group: 0, weights: [1, 2] }));
     await d.close();
     await assert.rejects(Depot.open(path, bytesCodec), (e) => isVlstoreError(e, "CodecMismatch"));
-    await assert.rejects(Depot.open(path, embeddingCodec, { ttlSeconds: 60 }), (e) => isVlstoreError(e, "OptionMismatch"));
+    await assert.rejects(Depot.open(path, embeddingCodec, { ttlSeconds: 60 }), (e) =>
+      isVlstoreError(e, "OptionMismatch"),
+    );
     const again = await Depot.open(path, embeddingCodec);
     assert.equal(again.ttlSeconds, 3600);
     assert.equal(again.size, 1);
@@ -227,7 +251,10 @@ describe("Depot on disk", () => {
     const afterFlush = statSync(path).size;
     await d.close();
     const afterClose = statSync(path).size;
-    assert.ok(afterClose - afterFlush < 1024, `close added ${afterClose - afterFlush} bytes after a flush that wrote the snapshot`);
+    assert.ok(
+      afterClose - afterFlush < 1024,
+      `close added ${afterClose - afterFlush} bytes after a flush that wrote the snapshot`,
+    );
     const again = await Depot.open(path, bytesCodec);
     assert.equal(again.size, 5000);
     await again.close();
@@ -308,6 +335,9 @@ describe("Depot over an existing ChunkStore", () => {
     const reopened = new Depot(await ChunkStore.fromBytes(bytes), bytesCodec);
     assert.equal(dec(await reopened.get("x")), "1");
     const other = await ChunkStore.fromBytes(bytes);
-    assert.throws(() => new Depot(other, valueCodec), (e) => isVlstoreError(e, "CodecMismatch"));
+    assert.throws(
+      () => new Depot(other, valueCodec),
+      (e) => isVlstoreError(e, "CodecMismatch"),
+    );
   });
 });

@@ -46,7 +46,10 @@ async function build(dir: string): Promise<{ depot: Depot<Embedding>; model: Map
 }
 
 /** A dump built byte by byte from the FORMAT.md table (for the reader's own checks). */
-function handBuiltDump(records: { key: bigint; group: number; weights: number[] }[], dims: Record<number, number>): Buffer {
+function handBuiltDump(
+  records: { key: bigint; group: number; weights: number[] }[],
+  dims: Record<number, number>,
+): Buffer {
   const header = Buffer.alloc(DUMP_HEADER_BYTES);
   for (const [g, d] of Object.entries(dims)) header.writeInt32LE(d, 4 * Number(g));
   const parts = [header];
@@ -96,39 +99,41 @@ describe("Depot.dump", () => {
     await depot.close();
   });
 
-  it(
-    "is read correctly by the Python reader from the embedding store's documentation",
-    { skip: skipUnless(existsSync(SEED_DOC), `${SEED_DOC} (the seed document, beside the clone as ../shared)`) ||
-        skipUnless(hasPythonModule("numpy"), `numpy for ${PYTHON} (Debian package python3-numpy)`) },
-    async (t) => {
-      const dir = tempDir();
-      const { depot, model } = await build(dir);
-      const path = join(dir, "weights.dat");
-      await depot.dump(path, { minCount: 2 });
-      await depot.close();
-      // Run the reader exactly as documented, pointed at our file, then print what it collected.
-      assert.ok(existsSync(SEED_DOC), `${SEED_DOC} is missing (CI lays ../shared beside the clone)`);
-      const doc = readFileSync(SEED_DOC, "utf8");
-      const snippet = /## Extract Weights\s*```python\n([\s\S]*?)```/.exec(doc)?.[1];
-      assert.ok(snippet, "the seed document's Python reader was found");
-      const script =
-        snippet.replace(/^path = .*$/m, `path = ${JSON.stringify(path)}`) +
-        "\nimport json, sys\n" +
-        "sys.stdout.write('\\nRESULT ' + json.dumps([{str(k): [float(x) for x in v] for k, v in g.items()} for g in weight_dict]) + '\\n')\n";
-      const scriptPath = join(dir, "reader.py");
-      writeFileSync(scriptPath, script);
-      const out = execFileSync(PYTHON, [scriptPath], { encoding: "utf8", maxBuffer: 64 << 20 });
-      const result = JSON.parse(out.slice(out.lastIndexOf("RESULT ") + 7)) as Record<string, number[]>[];
-      const want = [...model.values()].filter((m) => m.updates - 1 >= 2);
-      let seen = 0;
-      for (const m of want) {
-        assert.deepEqual(result[m.group]![String(m.key)], Array.from(m.weights), `key ${m.key}`);
-        seen++;
-      }
-      assert.equal(result.reduce((n, g) => n + Object.keys(g).length, 0), seen);
-      t.diagnostic(`python read ${seen} records`);
-    },
-  );
+  it("is read correctly by the Python reader from the embedding store's documentation", {
+    skip:
+      skipUnless(existsSync(SEED_DOC), `${SEED_DOC} (the seed document, beside the clone as ../shared)`) ||
+      skipUnless(hasPythonModule("numpy"), `numpy for ${PYTHON} (Debian package python3-numpy)`),
+  }, async (t) => {
+    const dir = tempDir();
+    const { depot, model } = await build(dir);
+    const path = join(dir, "weights.dat");
+    await depot.dump(path, { minCount: 2 });
+    await depot.close();
+    // Run the reader exactly as documented, pointed at our file, then print what it collected.
+    assert.ok(existsSync(SEED_DOC), `${SEED_DOC} is missing (CI lays ../shared beside the clone)`);
+    const doc = readFileSync(SEED_DOC, "utf8");
+    const snippet = /## Extract Weights\s*```python\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(snippet, "the seed document's Python reader was found");
+    const script =
+      snippet.replace(/^path = .*$/m, `path = ${JSON.stringify(path)}`) +
+      "\nimport json, sys\n" +
+      "sys.stdout.write('\\nRESULT ' + json.dumps([{str(k): [float(x) for x in v] for k, v in g.items()} for g in weight_dict]) + '\\n')\n";
+    const scriptPath = join(dir, "reader.py");
+    writeFileSync(scriptPath, script);
+    const out = execFileSync(PYTHON, [scriptPath], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const result = JSON.parse(out.slice(out.lastIndexOf("RESULT ") + 7)) as Record<string, number[]>[];
+    const want = [...model.values()].filter((m) => m.updates - 1 >= 2);
+    let seen = 0;
+    for (const m of want) {
+      assert.deepEqual(result[m.group]![String(m.key)], Array.from(m.weights), `key ${m.key}`);
+      seen++;
+    }
+    assert.equal(
+      result.reduce((n, g) => n + Object.keys(g).length, 0),
+      seen,
+    );
+    t.diagnostic(`python read ${seen} records`);
+  });
 
   it("refuses a group with two dimensions and a non-embedding depot, writing no file", async () => {
     const dir = tempDir();
@@ -155,7 +160,10 @@ describe("the test suite's own dump reader (test/support/dump-reader.ts, from do
 
   it("reads a dump built byte by byte from the layout table", () => {
     const d = readDump(good);
-    assert.deepEqual(d.records.map((r) => [r.key, r.group, Array.from(r.weights)]), records.map((r) => [r.key, r.group, r.weights]));
+    assert.deepEqual(
+      d.records.map((r) => [r.key, r.group, Array.from(r.weights)]),
+      records.map((r) => [r.key, r.group, r.weights]),
+    );
     assert.equal(d.counts[3], 2n);
     assert.equal(d.dims[255], 0);
     // A group listed with no record in this dump (a group filter excluded it) is valid.
@@ -166,12 +174,20 @@ describe("the test suite's own dump reader (test/support/dump-reader.ts, from do
     const cases: [string, Buffer, RegExp][] = [
       ["short header", good.subarray(0, 100), /shorter than its 3072-byte header/],
       ["cut record", good.subarray(0, good.length - 2), /needs 24 bytes, 22 left/],
-      ["count", Buffer.from(good).fill(9, 1024 + 8 * 3, 1024 + 8 * 3 + 1), /group 3: header counts 9 records, file has 2/],
+      [
+        "count",
+        Buffer.from(good).fill(9, 1024 + 8 * 3, 1024 + 8 * 3 + 1),
+        /group 3: header counts 9 records, file has 2/,
+      ],
       ["zero dim", handBuiltDump([{ key: 1n, group: 5, weights: [] }], {}), /group 5 has dimension 0/],
       ["bad group", handBuiltDump([{ key: 1n, group: 300, weights: [] }], {}), /group 300, expected 0..255/],
     ];
     for (const [what, bytes, message] of cases) {
-      assert.throws(() => readDump(bytes), (e) => e instanceof DumpLayoutError && message.test(e.message), what);
+      assert.throws(
+        () => readDump(bytes),
+        (e) => e instanceof DumpLayoutError && message.test(e.message),
+        what,
+      );
     }
   });
 });

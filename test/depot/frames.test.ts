@@ -12,7 +12,14 @@ const dir = tempDir("vlstore-frames-");
 after(() => execFileSync("rm", ["-rf", dir]));
 const fluid = new LennardJonesFluid({ atoms: 50, seed: 2, equilibrationSteps: 5 });
 const frames = [...fluid.frames(6)].map((f) =>
-  AtomicFrame.from({ atomTypes: fluid.atomTypes, masses: fluid.masses, positions: f.positions, forces: f.forces, box: fluid.box, step: f.step }),
+  AtomicFrame.from({
+    atomTypes: fluid.atomTypes,
+    masses: fluid.masses,
+    positions: f.positions,
+    forces: f.forces,
+    box: fluid.box,
+    step: f.step,
+  }),
 );
 
 describe("openFrames / memoryFrames", () => {

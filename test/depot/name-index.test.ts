@@ -5,7 +5,13 @@ import type { Entry } from "../../src/depot/entry.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
 
-const entry = (id: number): Entry => ({ id, bytes: 10 + id, updateCount: 1 + (id % 3), createdAt: 1e12 + id, updatedAt: 2e12 + id });
+const entry = (id: number): Entry => ({
+  id,
+  bytes: 10 + id,
+  updateCount: 1 + (id % 3),
+  createdAt: 1e12 + id,
+  updatedAt: 2e12 + id,
+});
 
 /** The same operations applied to a plain Map, as the reference. */
 function reference(ops: [string, number | null][]): Map<string, Entry> {
@@ -86,10 +92,16 @@ describe("NameIndex", () => {
     for (let k = 0; k < 10; k++) i.set(`k${k}`, entry(k));
     const good = i.encodeSnapshot(1);
     for (const bad of [good.subarray(0, 10), good.subarray(0, good.length - 1)]) {
-      assert.throws(() => new NameIndex().loadSnapshot(bad), (e) => isVlstoreError(e, "Corrupt"));
+      assert.throws(
+        () => new NameIndex().loadSnapshot(bad),
+        (e) => isVlstoreError(e, "Corrupt"),
+      );
     }
     const wrongSlots = good.slice();
     new DataView(wrongSlots.buffer).setUint32(16, 12, true);
-    assert.throws(() => new NameIndex().loadSnapshot(wrongSlots), (e) => isVlstoreError(e, "Corrupt"));
+    assert.throws(
+      () => new NameIndex().loadSnapshot(wrongSlots),
+      (e) => isVlstoreError(e, "Corrupt"),
+    );
   });
 });

@@ -63,7 +63,7 @@ function nameSet(seed: number, count: number): string[] {
 }
 
 /** Each name's value: its own UTF-8 bytes, so a stored value also tells which name it was put under. */
-const valueOf = (name: string): Uint8Array => utf8.encode(name);
+const utf8Of = (name: string): Uint8Array => utf8.encode(name);
 
 /** A name's first UTF-8 bytes in hex and its length, for messages. */
 function hex(s: string): string {
@@ -87,7 +87,7 @@ async function assertHolds(d: Depot<Uint8Array>, names: readonly string[], where
   const values = await d.getMany(names);
   names.forEach((name, i) => {
     assert.ok(d.has(name), `${where}: has(${hex(name)})`);
-    assert.deepEqual(values[i], valueOf(name), `${where}: value of ${hex(name)}`);
+    assert.deepEqual(values[i], utf8Of(name), `${where}: value of ${hex(name)}`);
   });
   for (const r of d.records()) assert.ok(names.includes(r.name), `${where}: records() lists ${hex(r.name)}`);
 }
@@ -98,10 +98,10 @@ describe("Depot names round-trip byte for byte (property, seeded)", () => {
     const base = nameSet(3, 300);
     const later = nameSet(4, 40).filter((n) => !base.includes(n));
     const d = await Depot.open(path, bytesCodec, { durable: false });
-    await d.putMany(base.map((n) => [n, valueOf(n)]));
+    await d.putMany(base.map((n) => [n, utf8Of(n)]));
     await assertHolds(d, base, "memory");
     await d.flush(); // most names changed: a full snapshot
-    for (const n of later) await d.put(n, valueOf(n));
+    for (const n of later) await d.put(n, utf8Of(n));
     await d.flush(); // a few changed: a delta after the snapshot
     const all = [...base, ...later];
     const reader = await Depot.open(path, bytesCodec, { readOnly: true });
@@ -123,7 +123,7 @@ describe("Depot names round-trip byte for byte (property, seeded)", () => {
     const dir = tempDir();
     const names = nameSet(5, 200);
     const d = Depot.memory(bytesCodec);
-    await d.putMany(names.map((n) => [n, valueOf(n)]));
+    await d.putMany(names.map((n) => [n, utf8Of(n)]));
     await d.checkpoint(join(dir, "names.ckpt"));
     const loaded = await Depot.open(join(dir, "loaded.vls"), bytesCodec, { durable: false });
     assert.deepEqual(await loaded.loadCheckpoint(join(dir, "names.ckpt")), { records: names.length });

@@ -73,7 +73,10 @@ describe("unknown option names", () => {
     assert.equal(existsSync(join(dir, "c")), false);
     await d.checkpoint(join(dir, "c"));
     const merged = loose<object>({ merged: true });
-    await assert.rejects(d.loadCheckpoint(join(dir, "c"), merged), unknownOption("merged", /valid: merge, format, onProgress/));
+    await assert.rejects(
+      d.loadCheckpoint(join(dir, "c"), merged),
+      unknownOption("merged", /valid: merge, format, onProgress/),
+    );
     await assert.rejects(d.compact(loose({ signl: undefined })), unknownOption("signl", /signal/));
     await assert.rejects(d.putMany([], loose({ progress: 1 })), unknownOption("progress", /onProgress/));
     assert.deepEqual(d.keys(), ["g/0/1"]);
@@ -85,12 +88,15 @@ describe("unknown option names", () => {
     assert.equal(s.settings.chunkSize, STORE_DEFAULTS.chunkSize);
     assert.equal(s.settings.blockSize, STORE_DEFAULTS.blockSize);
     assert.equal(s.settings.level, STORE_DEFAULTS.level);
-    assert.deepEqual({ ...s.openOptions }, {
-      cacheBytes: STORE_DEFAULTS.cacheBytes,
-      blockRecords: STORE_DEFAULTS.blockRecords,
-      readOnly: false,
-      durable: STORE_DEFAULTS.durable,
-    });
+    assert.deepEqual(
+      { ...s.openOptions },
+      {
+        cacheBytes: STORE_DEFAULTS.cacheBytes,
+        blockRecords: STORE_DEFAULTS.blockRecords,
+        readOnly: false,
+        durable: STORE_DEFAULTS.durable,
+      },
+    );
     assert.ok(Object.isFrozen(STORE_DEFAULTS));
   });
 });

@@ -61,7 +61,10 @@ function checkReports(reports: Progress[], operation: string, records: number): 
   assert.equal(last.bytes, last.totalBytes);
   assert.ok(last.bytes > records * 64 * 4, `${operation}: ${last.bytes} bytes for ${records} records`);
   // More than the start and the end: the counts moved in between.
-  assert.ok(reports.some((r) => r.records > 0 && r.records < records), `${operation}: no intermediate report`);
+  assert.ok(
+    reports.some((r) => r.records > 0 && r.records < records),
+    `${operation}: no intermediate report`,
+  );
 }
 
 /** An onProgress that aborts once `after` records are reported. */
@@ -179,7 +182,10 @@ describe("progress and abort", () => {
     await assert.rejects(dst.loadCheckpoint(ckpt, { ...stop.options, progressIntervalMs: 0 }), (e) =>
       assertAbort(e, "loadCheckpoint"),
     );
-    assert.ok(stop.seen.some((n) => n > 0 && n < N), `reports: ${stop.seen.join(",")}`);
+    assert.ok(
+      stop.seen.some((n) => n > 0 && n < N),
+      `reports: ${stop.seen.join(",")}`,
+    );
     assert.deepEqual(await state(dst), mine);
     // What was appended before the abort is garbage, not records of any name.
     assert.ok(dst.stats().garbageBytes > garbageBefore);
@@ -202,7 +208,11 @@ describe("progress and abort", () => {
     await depot.checkpoint(join(dir, "c"), { onProgress: (p) => reports.push(p), progressIntervalMs: 1e9 });
     assert.deepEqual(
       reports.map((r) => [r.records, r.totalRecords]),
-      [[0, undefined], [0, N], [N, N]],
+      [
+        [0, undefined],
+        [0, N],
+        [N, N],
+      ],
     );
     await depot.close();
   });

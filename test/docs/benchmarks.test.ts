@@ -12,7 +12,10 @@ import type { WorkloadResult } from "../../bench/lib/results.js";
 import { ROOT } from "../support/tools.js";
 
 const results = new Map<string, WorkloadResult>(
-  ["frames", "water", "embeddings"].map((w) => [w, JSON.parse(readFileSync(join(ROOT, "bench/results", `${w}.json`), "utf8"))]),
+  ["frames", "water", "embeddings"].map((w) => [
+    w,
+    JSON.parse(readFileSync(join(ROOT, "bench/results", `${w}.json`), "utf8")),
+  ]),
 );
 const docs = ["docs/BENCHMARKS.md", "README.md"].map((f) => [f, readFileSync(join(ROOT, f), "utf8")] as const);
 
@@ -28,12 +31,19 @@ describe("figures quoted in prose", () => {
   for (const [file, text] of docs) {
     it(`${file}: every quoted figure matches bench/results`, () => {
       assert.ok((text.match(/<!--fig /g) ?? []).length >= 8, "the prose quotes its figures through markers");
-      assert.equal(renderFigures(text, results), text, "run `npm run bench -- --render-only` after changing results or prose");
+      assert.equal(
+        renderFigures(text, results),
+        text,
+        "run `npm run bench -- --render-only` after changing results or prose",
+      );
     });
 
     it(`${file}: no measured ratio is typed by hand`, () => {
       // Measured ratios look like 1.98x or 10-25x; goal thresholds (1.0x, 2x) are allowed.
-      const typed = prose(text).match(/\b\d+\.\d+x\b|\b\d+-\d+x\b/g)?.filter((m) => m !== "1.0x") ?? [];
+      const typed =
+        prose(text)
+          .match(/\b\d+\.\d+x\b|\b\d+-\d+x\b/g)
+          ?.filter((m) => m !== "1.0x") ?? [];
       assert.deepEqual(typed, []);
     });
   }

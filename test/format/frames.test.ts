@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isVlstoreError } from "../../src/errors.js";
-import {
-  BLOCK_SHUFFLED,
-  BLOCK_ZSTD,
-  decodeChunkHeader,
-  encodeChunkFrame,
-} from "../../src/format/chunk-frame.js";
+import { BLOCK_SHUFFLED, BLOCK_ZSTD, decodeChunkHeader, encodeChunkFrame } from "../../src/format/chunk-frame.js";
 import {
   COMMIT_INDEX_FULL,
   decodeCommit,
@@ -46,7 +41,12 @@ test("chunk frame header round-trips with derived record offsets", () => {
 });
 
 test("chunk header corruption is detected", () => {
-  const { parts, header } = encodeChunkFrame(0, 0, [{ stored: new Uint8Array(16), rawSize: 16, recordCount: 1, flags: 0 }], Uint32Array.from([9]));
+  const { parts, header } = encodeChunkFrame(
+    0,
+    0,
+    [{ stored: new Uint8Array(16), rawSize: 16, recordCount: 1, flags: 0 }],
+    Uint32Array.from([9]),
+  );
   const h = concat(parts).subarray(0, header.headerSize);
   for (let i = 0; i < h.length; i++) {
     const m = h.slice();
@@ -70,7 +70,10 @@ test("commit frame round-trips and its trailer points back", () => {
     fullIndexAt: 200,
     journalFrom: 0,
     index: [{ offset: 64, frameSize: 96, recordBytes: 55, recordCount: 10, blockCount: 2 }],
-    meta: [["codec", "x"], ["ttl", "ünïcode"]],
+    meta: [
+      ["codec", "x"],
+      ["ttl", "ünïcode"],
+    ],
     journal: new Uint8Array([1, 2, 3]),
   };
   const bytes = encodeCommit(c, 200);
@@ -78,10 +81,18 @@ test("commit frame round-trips and its trailer points back", () => {
   const t = decodeTrailer(bytes.subarray(bytes.length - TRAILER_SIZE));
   assert.deepEqual(t, { commitOffset: 200, frameSize: bytes.length });
   const d = decodeCommit(bytes, 200);
-  assert.deepEqual({ ...d, journal: [...d.journal] }, { ...c, journal: [1, 2, 3], offset: 200, frameSize: bytes.length });
+  assert.deepEqual(
+    { ...d, journal: [...d.journal] },
+    { ...c, journal: [1, 2, 3], offset: 200, frameSize: bytes.length },
+  );
   const m = bytes.slice();
   m[90]! ^= 1;
-  assert.ok(isVlstoreError(catchErr(() => decodeCommit(m, 200)), "Checksum"));
+  assert.ok(
+    isVlstoreError(
+      catchErr(() => decodeCommit(m, 200)),
+      "Checksum",
+    ),
+  );
 });
 
 function catchErr(f: () => unknown): unknown {

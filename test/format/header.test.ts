@@ -19,8 +19,18 @@ test("file header round-trips and is 64 bytes", () => {
 });
 
 test("other magic is NotAnArchive, even when short", () => {
-  assert.ok(isVlstoreError(catchErr(() => decodeFileHeader(new TextEncoder().encode("hello world, this is not a store"))), "NotAnArchive"));
-  assert.ok(isVlstoreError(catchErr(() => decodeFileHeader(new Uint8Array([0x89, 0x50]))), "NotAnArchive"));
+  assert.ok(
+    isVlstoreError(
+      catchErr(() => decodeFileHeader(new TextEncoder().encode("hello world, this is not a store"))),
+      "NotAnArchive",
+    ),
+  );
+  assert.ok(
+    isVlstoreError(
+      catchErr(() => decodeFileHeader(new Uint8Array([0x89, 0x50]))),
+      "NotAnArchive",
+    ),
+  );
 });
 
 test("short prefixes of a valid header are Truncated", () => {
@@ -42,9 +52,15 @@ test("a newer version is UnsupportedVersion (checked before the CRC)", () => {
 test("a flipped settings byte is a Checksum error", () => {
   const h = encodeFileHeader(settings);
   h[17]! ^= 1;
-  assert.ok(isVlstoreError(catchErr(() => decodeFileHeader(h)), "Checksum"));
+  assert.ok(
+    isVlstoreError(
+      catchErr(() => decodeFileHeader(h)),
+      "Checksum",
+    ),
+  );
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary fields of whatever was thrown
 function catchErr(f: () => unknown): any {
   try {
     f();

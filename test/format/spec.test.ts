@@ -224,7 +224,9 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     assertSameBytes(file, spec, "bare ChunkStore file");
     // The builder's archive did exercise every kind of block.
     const flags = new Set(
-      (await Promise.all(chunks.flat().map((b) => storeBlock(b, s.level, s.shuffle, specFilter(s))))).map((b) => b.flags),
+      (await Promise.all(chunks.flat().map((b) => storeBlock(b, s.level, s.shuffle, specFilter(s))))).map(
+        (b) => b.flags,
+      ),
     );
     assert.deepEqual([...flags].sort(), [0, ZSTD | SHUFFLED, ZSTD | SHUFFLED | XOR_PREV]);
   });

@@ -29,7 +29,9 @@ function hasPython(module: string): boolean {
   }
 }
 const skipUnless = (module: string, pkg: string): false | string =>
-  hasPython(module) || process.env.CI ? false : `no ${module} in /usr/bin/python3 (Debian package ${pkg}; CI installs it)`;
+  hasPython(module) || process.env.CI
+    ? false
+    : `no ${module} in /usr/bin/python3 (Debian package ${pkg}; CI installs it)`;
 
 function py(code: string): string {
   return execFileSync(PYTHON, ["-c", code], { maxBuffer: 1 << 28 }).toString();
@@ -72,7 +74,11 @@ np.save("${src}/box.npy", (np.eye(3) * 3.1).astype(np.float32))
     assert.deepEqual([r.frames, r.from, r.total, r.commits], [150, 0, 150, 4]);
     const s = await stackFrames(depot);
     await depot.close();
-    for (const [k, file] of [["positions", "pos"], ["forces", "frc"], ["velocities", "vel"]] as const) {
+    for (const [k, file] of [
+      ["positions", "pos"],
+      ["forces", "frc"],
+      ["velocities", "vel"],
+    ] as const) {
       py(`import numpy as np; np.load("${src}/${file}.npy").tofile("${src}/${file}.raw")`);
       assert.deepEqual(s[k], readF32(join(src, `${file}.raw`)), k);
     }
@@ -84,7 +90,10 @@ np.save("${src}/box.npy", (np.eye(3) * 3.1).astype(np.float32))
     // Stored once: far fewer record bytes than frames carrying their atoms.
     const info = JSON.parse((await vlstore(["info", archive, "--json"])).stdout);
     assert.equal(info.topologies, 1);
-    const inputBytes = ["pos", "frc", "vel", "m", "t", "e", "box"].reduce((n, f) => n + statSync(join(src, `${f}.npy`)).size, 0);
+    const inputBytes = ["pos", "frc", "vel", "m", "t", "e", "box"].reduce(
+      (n, f) => n + statSync(join(src, `${f}.npy`)).size,
+      0,
+    );
     assert.equal(info.inputBytes, inputBytes);
     assert.ok(Math.abs(info.inputRatio - inputBytes / info.fileBytes) < 1e-9);
     assert.equal(info.import.complete, true);
@@ -99,7 +108,10 @@ describe("import from HDF5 (H5MD)", () => {
     const h5 = await loadH5wasm();
     const path = join(dir, "mols.h5");
     const f = new h5.File(path, "w");
-    const groups: [string, number, number][] = [["water", 7, 3], ["methane", 4, 5]];
+    const groups: [string, number, number][] = [
+      ["water", 7, 3],
+      ["methane", 4, 5],
+    ];
     const expected: { pos: Float32Array; frc: Float32Array; atoms: number; frames: number }[] = [];
     const grp = (p: string): InstanceType<typeof h5.Group> => f.get(p) as InstanceType<typeof h5.Group>;
     f.create_group("particles");
@@ -111,10 +123,19 @@ describe("import from HDF5 (H5MD)", () => {
       const frc = Float32Array.from({ length: frames * atoms * 3 }, (_, i) => Math.cos(i) * 0.1);
       expected.push({ pos, frc, atoms, frames });
       grp(`${base}/position`).create_dataset({ name: "value", data: pos, shape: [frames, atoms, 3], dtype: "<f4" });
-      grp(`${base}/position`).create_dataset({ name: "step", data: Int32Array.from({ length: frames }, (_, i) => 10 * i) });
-      grp(`${base}/position`).create_dataset({ name: "time", data: Float64Array.from({ length: frames }, (_, i) => 0.02 * i) });
+      grp(`${base}/position`).create_dataset({
+        name: "step",
+        data: Int32Array.from({ length: frames }, (_, i) => 10 * i),
+      });
+      grp(`${base}/position`).create_dataset({
+        name: "time",
+        data: Float64Array.from({ length: frames }, (_, i) => 0.02 * i),
+      });
       grp(`${base}/force`).create_dataset({ name: "value", data: frc, shape: [frames, atoms, 3], dtype: "<f4" });
-      grp(`${base}`).create_dataset({ name: "species", data: Int32Array.from({ length: atoms }, (_, i) => (i === 0 ? 6 : 1)) });
+      grp(`${base}`).create_dataset({
+        name: "species",
+        data: Int32Array.from({ length: atoms }, (_, i) => (i === 0 ? 6 : 1)),
+      });
       const edges = Float32Array.from({ length: frames * 3 }, (_, i) => 2 + 0.01 * i);
       grp(`${base}/box`).create_dataset({ name: "edges", data: edges, shape: [frames, 3], dtype: "<f4" });
     }
@@ -142,7 +163,9 @@ describe("import from HDF5 (H5MD)", () => {
     await depot.close();
   });
 
-  test("written by h5py (H5MD with mass, charge, constant box and potential energy)", { skip: skipUnless("h5py", "python3-h5py") }, async () => {
+  test("written by h5py (H5MD with mass, charge, constant box and potential energy)", {
+    skip: skipUnless("h5py", "python3-h5py"),
+  }, async () => {
     const path = join(dir, "h5py.h5");
     py(`import numpy as np, h5py
 rng = np.random.default_rng(3)
@@ -192,7 +215,9 @@ write("${path}", frames, format="extxyz")
 `;
 
 describe("import from extended XYZ", () => {
-  test("written by ASE: species, pos, forces, energy, stress, Lattice; molecules of different sizes", { skip: skipUnless("ase", "python3-ase") }, async () => {
+  test("written by ASE: species, pos, forces, energy, stress, Lattice; molecules of different sizes", {
+    skip: skipUnless("ase", "python3-ase"),
+  }, async () => {
     const path = join(dir, "ase.xyz");
     py(ASE_WRITE(path));
     const expected = JSON.parse(
@@ -230,7 +255,10 @@ print(json.dumps(out))`),
 from ase.io import read
 print(json.dumps([{"pos": a.positions.ravel().tolist(), "e": a.get_potential_energy()} for a in read("${out}", index=":")]))`),
     );
-    assert.deepEqual(back.map((b: { e: number }) => b.e), expected.map((e: { e: number }) => e.e));
+    assert.deepEqual(
+      back.map((b: { e: number }) => b.e),
+      expected.map((e: { e: number }) => e.e),
+    );
     assert.deepEqual(back[2].pos, expected[2].pos.map(Math.fround));
     await depot.close();
   });
@@ -240,22 +268,28 @@ print(json.dumps([{"pos": a.positions.ravel().tolist(), "e": a.get_potential_ene
     const depot = await openFrames(archive);
     const n = 4;
     for (let i = 0; i < 3; i++) {
-      await depot.put(`f/${i}`, AtomicFrame.from({
-        atomTypes: [8, 1, 1, 0],
-        masses: [15.999, 1.008, 1.008, 0.5],
-        positions: Float32Array.from({ length: 3 * n }, (_, k) => Math.sin(k + i) * 1e-3),
-        forces: Float32Array.from({ length: 3 * n }, (_, k) => Math.cos(k * i) * 1e5),
-        velocities: Float32Array.from({ length: 3 * n }, (_, k) => k - i),
-        charges: [-0.8, 0.4, 0.4, 0],
-        box: [2, 0, 0, 0.1, 2, 0, 0, 0, 2],
-        energy: -76.123456789012345 * (i + 1),
-        virial: [1, 2, 3, 4, 5, 6, 7, 8, 0.1 * i],
-        stress: [1e-5, 0, 0, 0, 1e-5, 0, 0, 0, 1e-5],
-        step: 100 * i,
-        time: 0.1 * i,
-        scalars: { free_energy: -76.2 * i },
-        siteArrays: { magmom: [0.1, 0.2, 0.3, 0.4], dipole: { width: 3, values: Float32Array.from({ length: 12 }, (_, k) => k / 7) } },
-      }));
+      await depot.put(
+        `f/${i}`,
+        AtomicFrame.from({
+          atomTypes: [8, 1, 1, 0],
+          masses: [15.999, 1.008, 1.008, 0.5],
+          positions: Float32Array.from({ length: 3 * n }, (_, k) => Math.sin(k + i) * 1e-3),
+          forces: Float32Array.from({ length: 3 * n }, (_, k) => Math.cos(k * i) * 1e5),
+          velocities: Float32Array.from({ length: 3 * n }, (_, k) => k - i),
+          charges: [-0.8, 0.4, 0.4, 0],
+          box: [2, 0, 0, 0.1, 2, 0, 0, 0, 2],
+          energy: -76.12345678901234 * (i + 1),
+          virial: [1, 2, 3, 4, 5, 6, 7, 8, 0.1 * i],
+          stress: [1e-5, 0, 0, 0, 1e-5, 0, 0, 0, 1e-5],
+          step: 100 * i,
+          time: 0.1 * i,
+          scalars: { free_energy: -76.2 * i },
+          siteArrays: {
+            magmom: [0.1, 0.2, 0.3, 0.4],
+            dipole: { width: 3, values: Float32Array.from({ length: 12 }, (_, k) => k / 7) },
+          },
+        }),
+      );
     }
     await depot.close();
     const xyz = join(dir, "x1.xyz");
@@ -268,7 +302,17 @@ print(json.dumps([{"pos": a.positions.ravel().tolist(), "e": a.get_potential_ene
     for (let i = 0; i < 3; i++) {
       const x = (await a.get(`f/${i}`))!;
       const y = (await b.get(`f/${String(i).padStart(8, "0")}`))!;
-      for (const k of ["atomTypes", "masses", "positions", "forces", "velocities", "charges", "box", "virial", "stress"] as const) {
+      for (const k of [
+        "atomTypes",
+        "masses",
+        "positions",
+        "forces",
+        "velocities",
+        "charges",
+        "box",
+        "virial",
+        "stress",
+      ] as const) {
         assert.deepEqual(y[k], x[k], k);
       }
       assert.deepEqual([y.energy, y.step, y.time, y.scalars], [x.energy, x.step, x.time, x.scalars]);
@@ -280,11 +324,11 @@ print(json.dumps([{"pos": a.positions.ravel().tolist(), "e": a.get_potential_ene
 
   test("a malformed file is refused naming the file, the frame and the line", async () => {
     const path = join(dir, "bad.xyz");
-    writeFileSync(path, '2\nProperties=species:S:1:pos:R:3\nO 0 0 0\nH 0 0\n');
+    writeFileSync(path, "2\nProperties=species:S:1:pos:R:3\nO 0 0 0\nH 0 0\n");
     const r = await vlstore(["import", join(dir, "bad.vls"), "--extxyz", path]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /bad\.xyz: frame 0 \(line 1\): atom 2 has 3 columns, Properties declares 4/);
-    writeFileSync(path, '3\nProperties=species:S:1:pos:R:3\nO 0 0 0\n');
+    writeFileSync(path, "3\nProperties=species:S:1:pos:R:3\nO 0 0 0\n");
     const cut = await vlstore(["import", join(dir, "bad.vls"), "--extxyz", path]);
     assert.match(cut.stderr, /ends inside frame 0 \(line 1\): 1 of 3 atom lines/);
     const src = await openExtxyzSource(path);
@@ -302,7 +346,16 @@ np.save("${src}/pos.npy", rng.normal(size=(3000, 300, 3)).astype(np.float32))
 np.save("${src}/frc.npy", rng.normal(size=(3000, 300, 3)).astype(np.float32))
 `);
     const archive = join(dir, "kill.vls");
-    const args = ["import", archive, "--positions", join(src, "pos.npy"), "--forces", join(src, "frc.npy"), "--commit-every", "100"];
+    const args = [
+      "import",
+      archive,
+      "--positions",
+      join(src, "pos.npy"),
+      "--forces",
+      join(src, "frc.npy"),
+      "--commit-every",
+      "100",
+    ];
     const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: "ignore" });
     // Kill once the archive has grown past a few commits, well before the end (3000 frames, ~21 MB).
     await new Promise<void>((resolve, reject) => {
@@ -330,14 +383,22 @@ np.save("${src}/frc.npy", rng.normal(size=(3000, 300, 3)).astype(np.float32))
     assert.match(again.stderr, /interrupted import of this input \(\d+ frames committed\).*--resume/);
     const r = await vlstore([...args, "--resume"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`imported ${(3000 - held).toLocaleString("en-US")} frames .* \\(resumed at frame ${held.toLocaleString("en-US")}\\)`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `imported ${(3000 - held).toLocaleString("en-US")} frames .* \\(resumed at frame ${held.toLocaleString("en-US")}\\)`,
+      ),
+    );
     const depot = await openFrames(archive, { readOnly: true });
     const s = await stackFrames(depot);
     await depot.close();
     py(`import numpy as np
 np.load("${src}/pos.npy").tofile("${src}/pos.raw"); np.load("${src}/frc.npy").tofile("${src}/frc.raw")`);
     assert.equal(s.frames, 3000);
-    assert.ok(Buffer.from(s.positions.buffer).equals(readFileSync(join(src, "pos.raw"))), "positions exactly the input");
+    assert.ok(
+      Buffer.from(s.positions.buffer).equals(readFileSync(join(src, "pos.raw"))),
+      "positions exactly the input",
+    );
     assert.ok(Buffer.from(s.forces.buffer).equals(readFileSync(join(src, "frc.raw"))), "forces exactly the input");
     assert.match((await vlstore(["verify", archive])).stdout, /import complete: 3000 input frames/);
   });

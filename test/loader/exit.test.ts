@@ -8,9 +8,13 @@ import { tempDir } from "../support/tmp.js";
 const CHILD = fileURLToPath(new URL("./fixtures/break-child.ts", import.meta.url));
 
 /** Run the child; resolve with its report and the ms between its report and its exit. */
-function run(mode: "close" | "leave"): Promise<{ code: number | null; active: string[]; lingerMs: number; stderr: string }> {
+function run(
+  mode: "close" | "leave",
+): Promise<{ code: number | null; active: string[]; lingerMs: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, join(tempDir(), "rows.vls"), mode], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, join(tempDir(), "rows.vls"), mode], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let stderr = "";
     let brokeAt: number | undefined;

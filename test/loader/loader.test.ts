@@ -29,7 +29,8 @@ async function ranks(d: Depot<Row>, worldSize: number, options: LoaderOptions): 
 
 for (const where of ["memory", "disk"] as const) {
   describe(`Loader over a ${where} depot`, () => {
-    const open = async (): Promise<Depot<Row>> => rowDepot(N, where === "disk" ? { path: join(tempDir(), "rows.vls") } : {});
+    const open = async (): Promise<Depot<Row>> =>
+      rowDepot(N, where === "disk" ? { path: join(tempDir(), "rows.vls") } : {});
 
     it("gives the same batches for the same seed and epoch, other batches for another epoch or seed", async () => {
       const d = await open();
@@ -112,7 +113,8 @@ for (const where of ["memory", "disk"] as const) {
 
       // Another worldSize and batch size, seed/epoch taken from the state.
       const three: string[][][] = [];
-      for (let rank = 0; rank < 3; rank++) three.push(await drain(d.loader({ batchSize: 4, rank, worldSize: 3, resume: state })));
+      for (let rank = 0; rank < 3; rank++)
+        three.push(await drain(d.loader({ batchSize: 4, rank, worldSize: 3, resume: state })));
       assert.deepEqual([...merge(before, global), ...merge(three, global)], global);
       await d.close();
     });
@@ -190,7 +192,11 @@ describe("Loader reads", () => {
     const d = await rowDepot(2000);
     const source = (cacheBytes: number): LoaderSource<Row> => ({
       records: () => d.records(),
-      chunkStore: { locate: (id) => d.chunkStore.locate(id), getMany: (ids) => d.chunkStore.getMany(ids), openOptions: { cacheBytes } },
+      chunkStore: {
+        locate: (id) => d.chunkStore.locate(id),
+        getMany: (ids) => d.chunkStore.getMany(ids),
+        openOptions: { cacheBytes },
+      },
       codec: d.codec,
     });
     // Blocks of about 2 KiB: 64 KiB holds ~32, 3/4 of that open in 4 windows of 6.
@@ -261,7 +267,11 @@ describe("Loader reads", () => {
     assert.deepEqual((await drain(d.loader({ names: some, shuffle: "none" }))).flat(), [rowName(3), rowName(5)]);
     assert.throws(
       () => d.loader({ names: [rowName(3), rowName(50), rowName(60)] }),
-      (e) => isVlstoreError(e, "InvalidArgument") && e.argument === "names" && /2 of them/.test(e.message) && e.message.includes(rowName(50)),
+      (e) =>
+        isVlstoreError(e, "InvalidArgument") &&
+        e.argument === "names" &&
+        /2 of them/.test(e.message) &&
+        e.message.includes(rowName(50)),
     );
     await d.close();
   });
@@ -284,11 +294,18 @@ describe("Loader reads", () => {
     await d.put("odd", AtomicFrame.from({ atomTypes: [0], masses: [1], positions: [0, 0, 0], forces: [0, 0, 0] }));
     await assert.rejects(
       drain(d.loader({ collate: "stack", batchSize: 41, shuffle: "none" })),
-      (e) => e instanceof CollateError && isVlstoreError(e, "InvalidArgument") && e.record === "odd" && /1 sites/.test(e.message),
+      (e) =>
+        e instanceof CollateError &&
+        isVlstoreError(e, "InvalidArgument") &&
+        e.record === "odd" &&
+        /1 sites/.test(e.message),
     );
     await d.close();
     const rows = await rowDepot(5);
-    await assert.rejects(drain(rows.loader({ collate: "stack", shuffle: "none" })), (e) => e instanceof CollateError && e.record === rowName(0) && /not a frame/.test(e.message));
+    await assert.rejects(
+      drain(rows.loader({ collate: "stack", shuffle: "none" })),
+      (e) => e instanceof CollateError && e.record === rowName(0) && /not a frame/.test(e.message),
+    );
     await rows.close();
   });
 
@@ -331,13 +348,19 @@ describe("Loader reads", () => {
     const l = d.loader({ seed: 4, batchSize: 5 });
     await l[Symbol.asyncIterator]().next();
     const state = l.state();
-    assert.throws(() => d.loader({ seed: 5, resume: state }), (e) => isVlstoreError(e, "InvalidArgument") && /seed=4/.test(e.message));
+    assert.throws(
+      () => d.loader({ seed: 5, resume: state }),
+      (e) => isVlstoreError(e, "InvalidArgument") && /seed=4/.test(e.message),
+    );
     assert.throws(() => d.loader({ shuffle: "full", resume: state }), /shuffle/);
     assert.throws(() => d.loader({ blockWindow: 2, resume: state }), /blockWindow/);
     assert.throws(() => d.loader({ windows: state.windows + 1, resume: state }), /windows/);
     assert.doesNotThrow(() => d.loader({ seed: 4, epoch: 0, resume: state }), "agreeing options are fine");
     await d.put("new", { i: -1, pad: "" });
-    assert.throws(() => d.loader({ resume: state }), (e) => isVlstoreError(e, "InvalidArgument") && /changed since/.test(e.message));
+    assert.throws(
+      () => d.loader({ resume: state }),
+      (e) => isVlstoreError(e, "InvalidArgument") && /changed since/.test(e.message),
+    );
     await d.close();
   });
 
@@ -348,7 +371,10 @@ describe("Loader reads", () => {
     assert.deepEqual(await drain(l), await drain(d.loader({ batchSize: 5 })));
     const busy = d.loader();
     const it1 = busy[Symbol.asyncIterator]();
-    assert.throws(() => busy[Symbol.asyncIterator](), (e) => isVlstoreError(e, "InvalidArgument"));
+    assert.throws(
+      () => busy[Symbol.asyncIterator](),
+      (e) => isVlstoreError(e, "InvalidArgument"),
+    );
     await it1.return!();
     assert.doesNotThrow(() => busy[Symbol.asyncIterator]());
 
@@ -362,7 +388,15 @@ describe("Loader reads", () => {
 
   it("typed values: frames come back as AtomicFrame views", async () => {
     const d = Depot.memory(atomicFrameCodec);
-    await d.put("a", AtomicFrame.from({ atomTypes: [0, 1], masses: [1, 2], positions: [1, 2, 3, 4, 5, 6], forces: [0, 0, 0, 0, 0, 0] }));
+    await d.put(
+      "a",
+      AtomicFrame.from({
+        atomTypes: [0, 1],
+        masses: [1, 2],
+        positions: [1, 2, 3, 4, 5, 6],
+        forces: [0, 0, 0, 0, 0, 0],
+      }),
+    );
     for await (const b of d.loader()) assert.deepEqual([...b.values[0]!.positions], [1, 2, 3, 4, 5, 6]);
     await d.close();
   });

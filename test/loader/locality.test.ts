@@ -6,7 +6,13 @@ import { batchMateLocality } from "../../src/loader/locality.js";
 describe("batch-mate locality", () => {
   it("counts the records that have another record of their batch at most `steps` places away", () => {
     // 0 and 3 are 3 apart; 10 has nobody within 4; 20 and 25 are 5 apart (not within 4).
-    assert.equal(batchMateLocality([[10, 0, 3], [20, 25]]), 2 / 5);
+    assert.equal(
+      batchMateLocality([
+        [10, 0, 3],
+        [20, 25],
+      ]),
+      2 / 5,
+    );
     assert.equal(batchMateLocality([[20, 25]], 5), 1);
     assert.equal(batchMateLocality([[1], [2]]), 0, "a batch of one has no batch-mates");
     assert.equal(batchMateLocality([]), 0);

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { deriveSeed, epochOrder as epoch, groupByBlock, type OrderParams, type PlannedRecord } from "../../src/loader/order.js";
+import {
+  deriveSeed,
+  epochOrder as epoch,
+  groupByBlock,
+  type OrderParams,
+  type PlannedRecord,
+} from "../../src/loader/order.js";
 import { batchMateLocality } from "../../src/loader/locality.js";
 import { sizeWindows } from "../../src/loader/window.js";
 
@@ -82,7 +88,10 @@ describe("epoch order", () => {
     // see a different sequence. Change it only with a state version bump.
     const recs = records(12, 3);
     assert.deepEqual([...epochOrder(recs, params({ shuffle: "full", seed: 42, epoch: 1 }))], PINNED_FULL);
-    assert.deepEqual([...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 2 }))], PINNED_BLOCKS);
+    assert.deepEqual(
+      [...epochOrder(recs, params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 2 }))],
+      PINNED_BLOCKS,
+    );
     const lanes = params({ shuffle: "blocks", seed: 42, epoch: 1, blockWindow: 1, windows: 2 });
     assert.deepEqual([...epochOrder(recs, lanes)], PINNED_LANES);
   });
@@ -229,7 +238,10 @@ describe("epoch order", () => {
     for (let p = 0; p < 100; p++) {
       const i = blocks.order[p]!;
       const sameBlock = recs.filter((r) => r.block === recs[i]!.block).map((r) => blocks.keys[r.id]);
-      assert.ok(sameBlock.every((k) => k === blocks.keys[i]), "one key per block");
+      assert.ok(
+        sameBlock.every((k) => k === blocks.keys[i]),
+        "one key per block",
+      );
       assert.ok([0, 0.25, 0.5, 0.75].includes(blocks.keys[i]!) || p >= 80, `key ${blocks.keys[i]}`);
     }
     // The last window holds 2 blocks: keys 0 and 1/2.

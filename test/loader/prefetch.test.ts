@@ -14,7 +14,9 @@ class FakeReads {
     this.started.push(k);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
-    return new Promise<string>((resolve, reject) => this.waiting.set(k, { resolve, reject })).finally(() => this.running--);
+    return new Promise<string>((resolve, reject) => this.waiting.set(k, { resolve, reject })).finally(
+      () => this.running--,
+    );
   };
 
   finish(k: number): void {

@@ -19,7 +19,8 @@ function merge(perRank: number[][][]): number[] {
   return out;
 }
 
-const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
 /** A pseudo-random key per position, so shares are not contiguous. */
 const scrambled = (p: number): number => ((p * 2654435761) >>> 0) / 2 ** 32;
@@ -40,7 +41,11 @@ describe("rank split", () => {
               for (const s of perRank) {
                 for (const batch of s) {
                   assert.ok(batch.length >= 1 && batch.length <= batchSize, ctx);
-                  assert.deepEqual(batch, [...batch].sort((a, b) => a - b), `${ctx}: in global order`);
+                  assert.deepEqual(
+                    batch,
+                    [...batch].sort((a, b) => a - b),
+                    `${ctx}: in global order`,
+                  );
                 }
               }
               // The last step is divided evenly: sizes differ by at most one.
@@ -86,8 +91,14 @@ describe("rank split", () => {
     // Keys: position 0..7 -> 0.7, 0.1, 0.5, 0.3, 0.2, 0.8, 0.4, 0.6
     const key = [0.7, 0.1, 0.5, 0.3, 0.2, 0.8, 0.4, 0.6];
     const keyAt = (p: number): number => key[p]!;
-    const rank = (r: number): number[] => planRank({ total: 8, start: 0, batchSize: 2, rank: r, worldSize: 4, dropLast: false, keyAt }).positions(0);
-    assert.deepEqual([0, 1, 2, 3].map(rank), [[1, 4], [3, 6], [2, 7], [0, 5]]);
+    const rank = (r: number): number[] =>
+      planRank({ total: 8, start: 0, batchSize: 2, rank: r, worldSize: 4, dropLast: false, keyAt }).positions(0);
+    assert.deepEqual([0, 1, 2, 3].map(rank), [
+      [1, 4],
+      [3, 6],
+      [2, 7],
+      [0, 5],
+    ]);
     // Equal keys (one block): ties go by position.
     const flat = planRank({ total: 8, start: 0, batchSize: 4, rank: 1, worldSize: 2, dropLast: false, keyAt: () => 0 });
     assert.deepEqual(flat.positions(0), [4, 5, 6, 7]);
@@ -110,8 +121,17 @@ describe("rank split", () => {
       [4, 3, 0, 2, 3],
     ] as const) {
       const total = 157;
-      const before = shares({ total, start: 0, batchSize: b1, worldSize: w1, dropLast: false, keyAt: scrambled }).map((s) => s.slice(0, steps));
-      const position = planRank({ total, start: 0, batchSize: b1, rank: 0, worldSize: w1, dropLast: false }).positionAfter(steps);
+      const before = shares({ total, start: 0, batchSize: b1, worldSize: w1, dropLast: false, keyAt: scrambled }).map(
+        (s) => s.slice(0, steps),
+      );
+      const position = planRank({
+        total,
+        start: 0,
+        batchSize: b1,
+        rank: 0,
+        worldSize: w1,
+        dropLast: false,
+      }).positionAfter(steps);
       const after = shares({ total, start: position, batchSize: b2, worldSize: w2, dropLast: false, keyAt: scrambled });
       assert.deepEqual([...merge(before), ...merge(after)], range(0, total));
     }
@@ -120,7 +140,11 @@ describe("rank split", () => {
   it('keeps ranks block-local under "blocks": each rank decompresses about 1/worldSize of the blocks', () => {
     /** Mean over ranks of the fraction of all blocks a rank touches in one epoch. */
     const touched = (perBlock: number, worldSize: number, withKeys: boolean): number => {
-      const recs: PlannedRecord[] = Array.from({ length: perBlock * 200 }, (_, i) => ({ name: `${i}`, id: i, block: Math.floor(i / perBlock) }));
+      const recs: PlannedRecord[] = Array.from({ length: perBlock * 200 }, (_, i) => ({
+        name: `${i}`,
+        id: i,
+        block: Math.floor(i / perBlock),
+      }));
       const { order, keys } = epochOrder(recs, { shuffle: "blocks", seed: 1, epoch: 0, blockWindow: 16, windows: 1 });
       const keyAt = withKeys ? (p: number): number => keys[order[p]!]! : undefined;
       let sum = 0;

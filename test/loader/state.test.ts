@@ -4,7 +4,8 @@ import { isVlstoreError } from "../../src/errors.js";
 import type { PlannedRecord } from "../../src/loader/order.js";
 import { checkStateMatches, recordsFingerprint, validateState, type LoaderState } from "../../src/loader/state.js";
 
-const recs = (names: string[], blocks?: number[]): PlannedRecord[] => names.map((name, i) => ({ name, id: i, block: blocks?.[i] ?? 0 }));
+const recs = (names: string[], blocks?: number[]): PlannedRecord[] =>
+  names.map((name, i) => ({ name, id: i, block: blocks?.[i] ?? 0 }));
 
 const good: LoaderState = {
   version: 2,
@@ -43,7 +44,11 @@ describe("loader state", () => {
       { ...good, records: undefined },
     ];
     for (const s of bad) {
-      assert.throws(() => validateState(s), (e) => isVlstoreError(e, "InvalidArgument") && e.argument === "resume", JSON.stringify(s));
+      assert.throws(
+        () => validateState(s),
+        (e) => isVlstoreError(e, "InvalidArgument") && e.argument === "resume",
+        JSON.stringify(s),
+      );
     }
   });
 
@@ -68,8 +73,14 @@ describe("loader state", () => {
     // Names are length-prefixed: no concatenation collides.
     assert.notEqual(recordsFingerprint(recs(["ab", "c"]), "none"), recordsFingerprint(recs(["a", "bc"]), "none"));
     // The layout matters to "blocks" only.
-    assert.equal(recordsFingerprint(recs(["a", "b"], [0, 0]), "full"), recordsFingerprint(recs(["a", "b"], [0, 1]), "full"));
-    assert.notEqual(recordsFingerprint(recs(["a", "b"], [0, 0]), "blocks"), recordsFingerprint(recs(["a", "b"], [0, 1]), "blocks"));
+    assert.equal(
+      recordsFingerprint(recs(["a", "b"], [0, 0]), "full"),
+      recordsFingerprint(recs(["a", "b"], [0, 1]), "full"),
+    );
+    assert.notEqual(
+      recordsFingerprint(recs(["a", "b"], [0, 0]), "blocks"),
+      recordsFingerprint(recs(["a", "b"], [0, 1]), "blocks"),
+    );
     // Many records hash in pieces; still deterministic.
     const many = recs(Array.from({ length: 20_000 }, (_, i) => `name-${i}`));
     assert.equal(recordsFingerprint(many, "none"), recordsFingerprint(many, "none"));
@@ -77,7 +88,10 @@ describe("loader state", () => {
 
   it("refuses a state taken over other records", () => {
     assert.doesNotThrow(() => checkStateMatches(good, 100, good.fingerprint));
-    assert.throws(() => checkStateMatches(good, 99, good.fingerprint), (e) => isVlstoreError(e, "InvalidArgument"));
+    assert.throws(
+      () => checkStateMatches(good, 99, good.fingerprint),
+      (e) => isVlstoreError(e, "InvalidArgument"),
+    );
     assert.throws(() => checkStateMatches(good, 100, "fedcba9876543210"), /changed since the state was taken/);
   });
 });

@@ -31,7 +31,8 @@ export const rowName = (i: number): string => `r${String(i).padStart(4, "0")}`;
 /** `n` Lennard-Jones frames of `atoms` atoms named f000.., 16 KiB blocks. Flushed. */
 export async function frameDepot(n: number, atoms: number, path?: string): Promise<Depot<AtomicFrame>> {
   const options = { chunkSize: 128 << 10, blockSize: 16 << 10 };
-  const d = path === undefined ? Depot.memory(atomicFrameCodec, options) : await Depot.open(path, atomicFrameCodec, options);
+  const d =
+    path === undefined ? Depot.memory(atomicFrameCodec, options) : await Depot.open(path, atomicFrameCodec, options);
   const lj = new LennardJonesFluid({ atoms, seed: 3, equilibrationSteps: 10, stepsPerFrame: 1 });
   let k = 0;
   for (const f of lj.frames(n)) {
@@ -68,6 +69,7 @@ export function merge(perRank: string[][][], global: readonly string[]): string[
   const at = new Map(global.map((n, p) => [n, p]));
   const out: string[] = [];
   const steps = Math.max(0, ...perRank.map((r) => r.length));
-  for (let k = 0; k < steps; k++) out.push(...perRank.flatMap((r) => r[k] ?? []).sort((a, b) => at.get(a)! - at.get(b)!));
+  for (let k = 0; k < steps; k++)
+    out.push(...perRank.flatMap((r) => r[k] ?? []).sort((a, b) => at.get(a)! - at.get(b)!));
   return out;
 }

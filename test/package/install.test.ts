@@ -49,7 +49,10 @@ describe("the packed package", { timeout: 300_000 }, () => {
     const links = [...readme.matchAll(/\]\(((?:docs)\/[^)#\s]+)\)/g)].map((m) => m[1]!);
     assert.ok(links.length >= 5, `README links docs (found ${links.join(", ")})`);
     for (const link of links) assert.ok(files.includes(link), `README links ${link}: shipped`);
-    assert.deepEqual(files.filter((f) => f.endsWith(".map") || f.startsWith("src/") || f.startsWith("test/")), []);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith(".map") || f.startsWith("src/") || f.startsWith("test/")),
+      [],
+    );
   });
 
   it("imports as `vlstore` and stores records in a file", () => {
@@ -80,10 +83,20 @@ export const depot: Promise<Depot<Uint8Array>> = Depot.open("x.vls", bytesCodec,
 export const wrong: Promise<Depot<string>> = Depot.open("x.vls", bytesCodec);
 `,
     );
-    const compilerOptions = { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022",
-      noEmit: true, types: [], skipLibCheck: true };
+    const compilerOptions = {
+      strict: true,
+      module: "nodenext",
+      moduleResolution: "nodenext",
+      target: "es2022",
+      noEmit: true,
+      types: [],
+      skipLibCheck: true,
+    };
     writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["use.ts"] }));
-    execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], { cwd: project, encoding: "utf8" });
+    execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], {
+      cwd: project,
+      encoding: "utf8",
+    });
   });
 
   it("installs the `vlstore` command (what `npx vlstore` runs)", () => {

@@ -46,13 +46,19 @@ test("requests carry the headers option; reads carry Range and If-Match with the
 
 test("transient resets, 503s, 429s and cut bodies are retried until the read succeeds", { skip }, async () => {
   const src = await openThenScript([
-    { kind: "reset" }, { kind: "status", status: 503 }, { kind: "status", status: 429, retryAfter: "0" },
-    { kind: "resetMidBody" }, { kind: "status", status: 502 },
+    { kind: "reset" },
+    { kind: "status", status: 503 },
+    { kind: "status", status: 429, retryAfter: "0" },
+    { kind: "resetMidBody" },
+    { kind: "status", status: 502 },
   ]);
   const got = await src.read(1000, 50_000);
   assert.ok(same(got, 1000));
   assert.equal(proxy!.requests, 6);
-  assert.deepEqual(proxy!.log.map((e) => e.range), Array(6).fill("bytes=1000-50999"));
+  assert.deepEqual(
+    proxy!.log.map((e) => e.range),
+    Array(6).fill("bytes=1000-50999"),
+  );
   assert.deepEqual(src.stats(), { requests: 7, bytesFetched: 1024 + 50_000, retries: 5 });
 });
 
@@ -100,7 +106,10 @@ test("404, 403 and other client errors are RemoteError naming the URL, with no r
 });
 
 test("short body: TruncatedError, over-long: RemoteError, naming URL and range; no retry", { skip }, async () => {
-  const src = await openThenScript([{ kind: "truncate", keep: 300 }, { kind: "overlong", extra: 7 }]);
+  const src = await openThenScript([
+    { kind: "truncate", keep: 300 },
+    { kind: "overlong", extra: 7 },
+  ]);
   await assert.rejects(src.read(2000, 1000), (e) => {
     assert.ok(isVlstoreError(e, "Truncated"), String(e));
     assert.deepEqual([e.expected, e.actual, e.offset], [1000, 300, 2000]);

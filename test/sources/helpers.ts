@@ -21,7 +21,14 @@ export function archiveLikeBytes(n: number, seed: number): Uint8Array {
 /** The ranges every source must agree on: edges, zero-length ones, then `count` random ones. */
 export function rangesFor(size: number, count: number, seed: number): [number, number][] {
   const rng = new Rng(seed);
-  const ranges: [number, number][] = [[0, 0], [size, 0], [0, 1], [size - 1, 1], [0, size], [Math.floor(size / 2), 0]];
+  const ranges: [number, number][] = [
+    [0, 0],
+    [size, 0],
+    [0, 1],
+    [size - 1, 1],
+    [0, size],
+    [Math.floor(size / 2), 0],
+  ];
   for (let i = 0; i < count; i++) {
     const offset = rng.int(size);
     ranges.push([offset, rng.int(Math.min(size - offset, 1 << 16) + 1)]);

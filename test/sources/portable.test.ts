@@ -17,9 +17,17 @@ test("the portable sources import no node:* module (the browser build reuses the
 });
 
 test("backoff doubles from the base, stays within [cap/2, cap], and honours Retry-After up to its limit", () => {
-  const policy = (r: number): RetryPolicy =>
-    ({ retries: 5, baseDelayMs: 50, maxDelayMs: 2000, retryAfterMaxMs: 10_000, random: () => r });
-  assert.deepEqual([0, 1, 2, 3, 6].map((n) => backoffMs(policy(0), n, undefined)), [25, 50, 100, 200, 1000]);
+  const policy = (r: number): RetryPolicy => ({
+    retries: 5,
+    baseDelayMs: 50,
+    maxDelayMs: 2000,
+    retryAfterMaxMs: 10_000,
+    random: () => r,
+  });
+  assert.deepEqual(
+    [0, 1, 2, 3, 6].map((n) => backoffMs(policy(0), n, undefined)),
+    [25, 50, 100, 200, 1000],
+  );
   const top = [0, 1, 2, 3, 6].map((n) => backoffMs(policy(0.999999), n, undefined).toFixed(0));
   assert.deepEqual(top, ["50", "100", "200", "400", "2000"]);
   assert.equal(backoffMs(policy(0), 0, 3000), 3000);

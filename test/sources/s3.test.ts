@@ -74,42 +74,70 @@ test("S3Source: a missing key is RemoteError 404 naming the s3:// location", asy
     assert.match(e.message, /s3:\/\/vlstore-test\/nope\.vls/);
     return true;
   });
-  assert.throws(() => parseS3Url("s3://bucket-only"), (e) => isVlstoreError(e, "InvalidArgument"));
+  assert.throws(
+    () => parseS3Url("s3://bucket-only"),
+    (e) => isVlstoreError(e, "InvalidArgument"),
+  );
 });
 
 test("S3 configuration: options, then the environment, then the profile files", async () => {
   const dir = tempDir();
   mkdirSync(join(dir, ".aws"));
-  writeFileSync(join(dir, ".aws", "credentials"),
+  writeFileSync(
+    join(dir, ".aws", "credentials"),
     "[default]\naws_access_key_id = DEF\naws_secret_access_key = defsecret\n\n" +
-    "[work]\naws_access_key_id=WORK\naws_secret_access_key=worksecret\naws_session_token=tok\n");
-  writeFileSync(join(dir, ".aws", "config"), "[default]\nregion = eu-west-1\n[profile work]\nregion = eu-north-1\n" +
-    "endpoint_url = https://r2.example.com\ns3 =\n  addressing_style = path\n");
+      "[work]\naws_access_key_id=WORK\naws_secret_access_key=worksecret\naws_session_token=tok\n",
+  );
+  writeFileSync(
+    join(dir, ".aws", "config"),
+    "[default]\nregion = eu-west-1\n[profile work]\nregion = eu-north-1\n" +
+      "endpoint_url = https://r2.example.com\ns3 =\n  addressing_style = path\n",
+  );
   const base = { HOME: dir };
   const viaProfile = await resolveS3Config({ env: { ...base, AWS_PROFILE: "work" }, profileLoader: loadAwsProfile });
   assert.deepEqual(viaProfile, {
-    endpoint: "https://r2.example.com", region: "eu-north-1", forcePathStyle: true, signed: true,
+    endpoint: "https://r2.example.com",
+    region: "eu-north-1",
+    forcePathStyle: true,
+    signed: true,
     credentials: { accessKeyId: "WORK", secretAccessKey: "worksecret", sessionToken: "tok" },
   });
   const viaEnv = await resolveS3Config({
-    env: { ...base, AWS_ACCESS_KEY_ID: "ENV", AWS_SECRET_ACCESS_KEY: "envsecret", AWS_DEFAULT_REGION: "ap-south-1",
-      AWS_ENDPOINT_URL: "http://other:1", AWS_ENDPOINT_URL_S3: "http://minio:9000/" },
+    env: {
+      ...base,
+      AWS_ACCESS_KEY_ID: "ENV",
+      AWS_SECRET_ACCESS_KEY: "envsecret",
+      AWS_DEFAULT_REGION: "ap-south-1",
+      AWS_ENDPOINT_URL: "http://other:1",
+      AWS_ENDPOINT_URL_S3: "http://minio:9000/",
+    },
     profileLoader: loadAwsProfile,
   });
   assert.deepEqual(viaEnv, {
-    endpoint: "http://minio:9000", region: "ap-south-1", forcePathStyle: true, signed: true,
+    endpoint: "http://minio:9000",
+    region: "ap-south-1",
+    forcePathStyle: true,
+    signed: true,
     credentials: { accessKeyId: "ENV", secretAccessKey: "envsecret", sessionToken: undefined },
   });
   const viaOptions = await resolveS3Config({
-    env: { ...base, AWS_REGION: "us-west-2" }, profileLoader: loadAwsProfile, region: "sa-east-1", accessKeyId: "OPT",
-    secretAccessKey: "optsecret", forcePathStyle: false,
+    env: { ...base, AWS_REGION: "us-west-2" },
+    profileLoader: loadAwsProfile,
+    region: "sa-east-1",
+    accessKeyId: "OPT",
+    secretAccessKey: "optsecret",
+    forcePathStyle: false,
   });
   const o = viaOptions;
-  assert.deepEqual([o.region, o.endpoint, o.forcePathStyle, o.credentials?.accessKeyId],
-    ["sa-east-1", "https://s3.sa-east-1.amazonaws.com", false, "OPT"]);
+  assert.deepEqual(
+    [o.region, o.endpoint, o.forcePathStyle, o.credentials?.accessKeyId],
+    ["sa-east-1", "https://s3.sa-east-1.amazonaws.com", false, "OPT"],
+  );
   const anonymous = await resolveS3Config({ env: {}, profileLoader: async () => undefined });
-  assert.deepEqual([anonymous.signed, anonymous.endpoint, anonymous.forcePathStyle],
-    [false, "https://s3.us-east-1.amazonaws.com", false]);
+  assert.deepEqual(
+    [anonymous.signed, anonymous.endpoint, anonymous.forcePathStyle],
+    [false, "https://s3.us-east-1.amazonaws.com", false],
+  );
   const halfKey = resolveS3Config({ env: {}, accessKeyId: "only-the-id" });
   await assert.rejects(halfKey, (e) => isVlstoreError(e, "InvalidArgument"));
 });

@@ -50,7 +50,9 @@ export function readDump(bytes: Uint8Array): DumpContents {
   let at = DUMP_HEADER_BYTES;
   while (at < bytes.length) {
     if (bytes.length - at < 12) {
-      throw new DumpLayoutError(`record at byte ${at}: ${bytes.length - at} bytes left, expected at least 12 (key, group)`);
+      throw new DumpLayoutError(
+        `record at byte ${at}: ${bytes.length - at} bytes left, expected at least 12 (key, group)`,
+      );
     }
     const key = view.getBigUint64(at, true);
     const group = view.getInt32(at + 8, true);
@@ -59,7 +61,9 @@ export function readDump(bytes: Uint8Array): DumpContents {
     if (dim === 0) throw new DumpLayoutError(`record at byte ${at}: group ${group} has dimension 0 in the header`);
     const end = at + 12 + 4 * dim;
     if (end > bytes.length) {
-      throw new DumpLayoutError(`record at byte ${at}: group ${group} needs ${12 + 4 * dim} bytes, ${bytes.length - at} left`);
+      throw new DumpLayoutError(
+        `record at byte ${at}: group ${group} needs ${12 + 4 * dim} bytes, ${bytes.length - at} left`,
+      );
     }
     const weights = new Float32Array(dim);
     for (let i = 0; i < dim; i++) weights[i] = view.getFloat32(at + 12 + 4 * i, true);
@@ -68,7 +72,8 @@ export function readDump(bytes: Uint8Array): DumpContents {
     at = end;
   }
   for (let g = 0; g < GROUPS; g++) {
-    if (seen[g] !== counts[g]) throw new DumpLayoutError(`group ${g}: header counts ${counts[g]} records, file has ${seen[g]}`);
+    if (seen[g] !== counts[g])
+      throw new DumpLayoutError(`group ${g}: header counts ${counts[g]} records, file has ${seen[g]}`);
   }
   return { dims, counts, records };
 }

@@ -42,30 +42,33 @@ export async function startNginx(): Promise<NginxServer> {
   for (const t of ["client", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, t));
   const port = await freePort();
   const conf = join(dir, "nginx.conf");
-  writeFileSync(conf, [
-    "daemon off;",
-    "master_process off;",
-    "worker_processes 1;",
-    `pid ${join(dir, "nginx.pid")};`,
-    `error_log ${join(dir, "error.log")} warn;`,
-    "events { worker_connections 256; }",
-    "http {",
-    `  access_log ${join(dir, "access.log")};`,
-    `  client_body_temp_path ${join(dir, "client")};`,
-    `  proxy_temp_path ${join(dir, "proxy")};`,
-    `  fastcgi_temp_path ${join(dir, "fastcgi")};`,
-    `  uwsgi_temp_path ${join(dir, "uwsgi")};`,
-    `  scgi_temp_path ${join(dir, "scgi")};`,
-    "  default_type application/octet-stream;",
-    "  sendfile on;",
-    "  etag on;",
-    "  server {",
-    `    listen 127.0.0.1:${port};`,
-    `    root ${root};`,
-    "  }",
-    "}",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    conf,
+    [
+      "daemon off;",
+      "master_process off;",
+      "worker_processes 1;",
+      `pid ${join(dir, "nginx.pid")};`,
+      `error_log ${join(dir, "error.log")} warn;`,
+      "events { worker_connections 256; }",
+      "http {",
+      `  access_log ${join(dir, "access.log")};`,
+      `  client_body_temp_path ${join(dir, "client")};`,
+      `  proxy_temp_path ${join(dir, "proxy")};`,
+      `  fastcgi_temp_path ${join(dir, "fastcgi")};`,
+      `  uwsgi_temp_path ${join(dir, "uwsgi")};`,
+      `  scgi_temp_path ${join(dir, "scgi")};`,
+      "  default_type application/octet-stream;",
+      "  sendfile on;",
+      "  etag on;",
+      "  server {",
+      `    listen 127.0.0.1:${port};`,
+      `    root ${root};`,
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+  );
   // -e: the startup error log too, before the config is read (it defaults to /var/log/nginx).
   const args = ["-p", dir, "-c", conf, "-e", join(dir, "error.log")];
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });

@@ -36,7 +36,11 @@ export interface S3Server {
   put(key: string, bytes: Uint8Array): Promise<string>;
   /** Options for S3Source/openSource that reach this server. */
   readonly sourceOptions: {
-    endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: true;
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: true;
   };
 }
 
@@ -54,7 +58,9 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
   const bucket = options.bucket ?? "vlstore-test";
   const region = "us-east-1";
   const s3 = new S3rver({
-    directory: tempDir("vlstore-s3rver-"), silent: true, configureBuckets: [{ name: bucket, configs: [] }],
+    directory: tempDir("vlstore-s3rver-"),
+    silent: true,
+    configureBuckets: [{ name: bucket, configs: [] }],
   });
   await s3.configureBuckets();
   const app = s3.callback();

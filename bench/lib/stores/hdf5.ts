@@ -68,7 +68,7 @@ export class Hdf5Adapter implements StoreAdapter {
     if (!(ds instanceof h5wasm.Dataset)) throw new Error(`hdf5: ${this.path} has no dataset ${DATASET}`);
     this.dataset = ds;
     this.width = ds.shape?.[1] ?? 0;
-    this.names = JSON.parse(String(this.file.attrs["names"]?.value)) as string[];
+    this.names = JSON.parse(String(this.file.attrs.names?.value)) as string[];
     this.rows = rowIndex(this.names);
     this.settings ??= { filters: ds.filters, chunks: ds.metadata.chunks, shape: ds.shape };
   }

@@ -33,7 +33,12 @@ export const STORES: StoreSpec[] = [
   {
     id: "sqlite",
     label: "SQLite",
-    config: { package: "better-sqlite3", journal: "WAL", synchronous: "FULL (default)", table: "(name TEXT PRIMARY KEY, value BLOB)" },
+    config: {
+      package: "better-sqlite3",
+      journal: "WAL",
+      synchronous: "FULL (default)",
+      table: "(name TEXT PRIMARY KEY, value BLOB)",
+    },
     chart: true,
     create: async (dir) => new SqliteAdapter(dir),
   },
@@ -59,7 +64,10 @@ export const STORES: StoreSpec[] = [
   {
     id: "npy",
     label: ".npy",
-    config: { layout: "one float32 array [frames, values], v1.0 header, names.json beside it", reads: "memory map (@riaskov/mmap-io)" },
+    config: {
+      layout: "one float32 array [frames, values], v1.0 header, names.json beside it",
+      reads: "memory map (@riaskov/mmap-io)",
+    },
     chart: true,
     workloads: ["frames", "water"],
     create: async (dir) => new NpyAdapter(dir),

@@ -36,7 +36,10 @@ export type VlstoreOptions = Omit<ChunkStoreOptions, "codec" | "readOnly">;
 const SCAN_BATCH = 1024;
 
 /** What the archive was written with, as the results record it (read at the first open after the load, so the load itself is untouched). */
-function describe(settings: Readonly<ChunkStoreSettings>, stats: { blocks: number; chunks: number }): Record<string, unknown> {
+function describe(
+  settings: Readonly<ChunkStoreSettings>,
+  stats: { blocks: number; chunks: number },
+): Record<string, unknown> {
   return { ...settings, chunks: stats.chunks, blocks: stats.blocks };
 }
 

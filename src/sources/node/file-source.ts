@@ -10,7 +10,7 @@ import { ClosedError, SourceChangedError } from "../../errors.js";
 import type { ByteSource, ReadOptions, SourceStats } from "../byte-source.js";
 import { checkRange, throwIfAborted } from "../range.js";
 
-type Mmap = (typeof import("@riaskov/mmap-io"))["default"];
+type Mmap = typeof import("@riaskov/mmap-io")["default"];
 
 /** Internal switch for tests: force the `fs` read path. */
 export const fileSourceFlags = { disableMmap: false };
@@ -36,7 +36,11 @@ export class FileSource implements ByteSource {
   private closed = false;
   private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
-  private constructor(private readonly handle: fs.promises.FileHandle, readonly location: string, size: number) {
+  private constructor(
+    private readonly handle: fs.promises.FileHandle,
+    readonly location: string,
+    size: number,
+  ) {
     this.length = size;
     this.map = this.mapFile();
     if (this.map !== undefined) this.readSync = (offset, length) => this.view(offset, length);

@@ -79,21 +79,19 @@ function perElementEncode(): Uint8Array {
   const types = FbAtomicFrame.createAtomTypesVector(b, frame.atomTypes);
   const box = FbAtomicFrame.createBoxVector(b, frame.box!);
   const name = b.createString(frame.name);
-  FbAtomicFrame.finishAtomicFrameBuffer(
-    b,
-    FbAtomicFrame.createAtomicFrame(
-      b,
-      name,
-      frame.nSites,
-      types,
-      masses,
-      positions,
-      forces,
-      box,
-      BigInt(frame.step),
-      frame.time,
-    ),
-  );
+  // start/add/end rather than createAtomicFrame: the generated create* takes every field and
+  // changes arity whenever the schema gains one.
+  FbAtomicFrame.startAtomicFrame(b);
+  FbAtomicFrame.addName(b, name);
+  FbAtomicFrame.addNSites(b, frame.nSites);
+  FbAtomicFrame.addAtomTypes(b, types);
+  FbAtomicFrame.addMasses(b, masses);
+  FbAtomicFrame.addPositions(b, positions);
+  FbAtomicFrame.addForces(b, forces);
+  FbAtomicFrame.addBox(b, box);
+  FbAtomicFrame.addStep(b, BigInt(frame.step));
+  FbAtomicFrame.addTime(b, frame.time);
+  FbAtomicFrame.finishAtomicFrameBuffer(b, FbAtomicFrame.endAtomicFrame(b));
   return b.asUint8Array();
 }
 

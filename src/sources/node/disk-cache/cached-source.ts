@@ -19,6 +19,12 @@ export interface CacheHost {
   context(counters: PageCounters): FetchContext;
 }
 
+/**
+ * Downloads in flight per wrapped source. A read whose pages are partly cached becomes several
+ * runs, so without a bound the cache could multiply the read planner's 6 requests in flight.
+ */
+const MAX_DOWNLOADS = 8;
+
 interface Kept {
   offset: number;
   bytes: Uint8Array;
@@ -31,6 +37,19 @@ export class CachedSource implements ByteSource {
   private key: ObjectKey | undefined;
   private keyOf: [number, string | undefined] | undefined;
   private closed = false;
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  /** Downloads from the wrapped source, at most MAX_DOWNLOADS at once. */
+  private readonly fetch = async (offset: number, length: number): Promise<Uint8Array> => {
+    if (this.active >= MAX_DOWNLOADS) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active++;
+    try {
+      return await this.inner.read(offset, length);
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  };
 
   constructor(
     private readonly inner: ByteSource,
@@ -69,7 +88,7 @@ export class CachedSource implements ByteSource {
     const first = Math.floor(offset / key.pageBytes);
     const last = Math.floor((offset + length - 1) / key.pageBytes);
     // Downloads are shared with other readers, so the caller's signal stops its wait, not them.
-    const got = getPages(this.ctx, key, first, last, (o, n) => this.inner.read(o, n));
+    const got = getPages(this.ctx, key, first, last, this.fetch);
     const pages = await raceSignal(got, options?.signal);
     const start = offset - first * key.pageBytes;
     if (pages.length === 1) return pages[0]!.subarray(start, start + length);

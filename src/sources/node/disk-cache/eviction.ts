@@ -52,7 +52,13 @@ export async function evictPass(root: string, maxBytes: number, lowWater: number
     const pages: PageFile[] = [];
     const entriesLeft = new Map<string, number>();
     for (const name of await listDir(root)) {
-      if (name.startsWith(".")) continue;
+      if (name.startsWith(".")) {
+        // The eviction lock's own claim files, of evictors that died.
+        if (CLAIM.test(name) && (await isDeadLeftover(join(root, name), name, 0))) {
+          if (await remove(join(root, name))) result.swept++;
+        }
+        continue;
+      }
       const dir = join(root, name);
       const names = await listDir(dir);
       entriesLeft.set(dir, names.length);

@@ -17,6 +17,7 @@ import { openSource } from "../../src/sources/open-source.js";
 import { openDiskCache } from "../../src/sources/node/disk-cache/index.js";
 import { PAGE_HEADER_BYTES } from "../../src/sources/node/disk-cache/page-file.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
+import { startS3 } from "../support/s3.js";
 import { nginxSkip, startNginx } from "../support/nginx.js";
 import { tempDir } from "../support/tmp.js";
 import { archiveLikeBytes, assertSameBytes } from "./helpers.js";
@@ -233,4 +234,28 @@ test("a replaced object (new ETag) is read anew, never from the old version's pa
   // The old reader adopts the new version on refresh and then reads its pages.
   assert.equal(await old.refresh!(), true);
   assert.ok(Buffer.from(await old.read(PAGE, 2 * PAGE)).equals(v2.subarray(PAGE, 3 * PAGE)));
+});
+
+test("s3:// through openSource({ cache }): pages keyed by the object's ETag, a warm open sends only its probe", async () => {
+  const s3 = await startS3();
+  const v1 = archiveLikeBytes(5 * PAGE + 999, 37);
+  await s3.put("shards/s-1.vls", v1);
+  const dir = tempDir("vlstore-cache-s3-");
+  const cache = await openDiskCache({ dir, pageBytes: PAGE });
+  const options = { ...s3.sourceOptions, cache, prefetchTail: TAIL };
+  const cold = await openSource(s3.urlOf("shards/s-1.vls"), options);
+  assert.equal(cold.location, "s3://vlstore-test/shards/s-1.vls");
+  assert.ok(Buffer.from(await cold.read(0, v1.length)).equals(v1));
+  assert.deepEqual([cold.stats().misses, cold.stats().requests], [6, 2]);
+  await cold.close();
+  const warm = await openSource(s3.urlOf("shards/s-1.vls"), options);
+  assert.ok(Buffer.from(await warm.read(0, v1.length)).equals(v1));
+  assert.deepEqual([warm.stats().hits, warm.stats().misses, warm.stats().requests], [6, 0, 1]);
+  await warm.close();
+  const v2 = archiveLikeBytes(v1.length, 38); // s3rver's ETag is the MD5 of the bytes
+  await s3.put("shards/s-1.vls", v2);
+  const replaced = await openSource(s3.urlOf("shards/s-1.vls"), options);
+  assert.ok(Buffer.from(await replaced.read(0, v2.length)).equals(v2));
+  assert.equal(replaced.stats().hits, 0);
+  await replaced.close();
 });

@@ -4,8 +4,12 @@
  * without an identity (a local file, memory, your own source without one) cannot tell a replaced
  * object from the one cached, so its reads pass straight through, as do reads inside the tail the
  * wrapped HTTP source kept from its open.
+ *
+ * Like the wrapped source, a cached source is pinned to the version it opened (or last refreshed):
+ * when the object is replaced, pages it finds are that version's, and a page it must download
+ * rejects SourceChangedError, as without a cache, until refresh() moves it to the new version.
  */
-import { ClosedError } from "../../../errors.js";
+import { ClosedError, isVlstoreError } from "../../../errors.js";
 import type { ByteSource, ReadOptions } from "../../byte-source.js";
 import { checkRange } from "../../range.js";
 import { objectKey, type ObjectKey } from "./object-key.js";
@@ -88,7 +92,11 @@ export class CachedSource implements ByteSource {
     const first = Math.floor(offset / key.pageBytes);
     const last = Math.floor((offset + length - 1) / key.pageBytes);
     // Downloads are shared with other readers, so the caller's signal stops its wait, not them.
-    const got = getPages(this.ctx, key, first, last, this.fetch);
+    const got = getPages(this.ctx, key, first, last, this.fetch).catch((e) => {
+      // A download this read shared was another source's (same object, same process), closed since.
+      if (!isVlstoreError(e, "Closed") || this.closed) throw e;
+      return getPages(this.ctx, key, first, last, this.fetch);
+    });
     const pages = await raceSignal(got, options?.signal);
     const start = offset - first * key.pageBytes;
     if (pages.length === 1) return pages[0]!.subarray(start, start + length);

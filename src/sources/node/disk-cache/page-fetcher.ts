@@ -81,7 +81,13 @@ export async function getPages(
     out.push(d.promise);
     mine.push(d);
   }
-  if (mine.length > 0) await obtain(ctx, key, dir, mine, fetch);
+  if (mine.length > 0) {
+    // An unexpected failure (a page file unreadable: EACCES, EIO) must settle every page, or the
+    // readers sharing them would wait forever; settling a settled page changes nothing.
+    await obtain(ctx, key, dir, mine, fetch).catch((e) => {
+      for (const d of mine) d.reject(e);
+    });
+  }
   const pages = await Promise.all(out);
   await ctx.settle();
   return pages;

@@ -15,7 +15,14 @@ import type { ByteSource } from "../../src/sources/byte-source.js";
 import { HttpSource } from "../../src/sources/http-source.js";
 import { MemorySource } from "../../src/sources/memory-source.js";
 import { openSource } from "../../src/sources/open-source.js";
-import { type CachedSourceStats, openDiskCache } from "../../src/sources/node/disk-cache/index.js";
+import { isVlstoreError } from "../../src/errors.js";
+import {
+  type CachedSourceStats,
+  DEFAULT_CACHE_BYTES,
+  DEFAULT_PAGE_BYTES,
+  openDiskCache,
+} from "../../src/sources/node/disk-cache/index.js";
+import { defaultCacheDir } from "../../src/sources/node/disk-cache/options.js";
 import { PAGE_HEADER_BYTES } from "../../src/sources/node/disk-cache/page-file.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 import { startS3 } from "../support/s3.js";
@@ -278,4 +285,25 @@ test("a page that cannot be written (a directory in its place) is still served, 
   // Page 1 from the first read, page 0 now (its "file" is not a page: corrupt, and unwritable).
   assert.deepEqual([s.writeErrors, s.misses, s.hits], [1, 2, 1]);
   assert.ok(s.corrupt >= 1);
+});
+
+test("options: defaults, the default directory, and invalid values named", async () => {
+  const env = { HOME: "/home/u" };
+  assert.equal(defaultCacheDir({ ...env, VLSTORE_CACHE_DIR: "/scratch/c", XDG_CACHE_HOME: "/x" }), "/scratch/c");
+  assert.equal(defaultCacheDir({ ...env, XDG_CACHE_HOME: "/x" }), "/x/vlstore");
+  const dir = tempDir("vlstore-cache-options-");
+  const cache = await openDiskCache({ dir });
+  assert.deepEqual([cache.maxBytes, cache.pageBytes, cache.dir], [DEFAULT_CACHE_BYTES, DEFAULT_PAGE_BYTES, dir]);
+  assert.deepEqual([DEFAULT_CACHE_BYTES, DEFAULT_PAGE_BYTES], [10 * 2 ** 30, 1 << 20]);
+  for (const [o, re] of [
+    [{ pageBytes: 3000 }, /invalid pageBytes: expected a power of two from 4096 to 2\^30, got 3000/],
+    [{ pageBytes: 2048 }, /got 2048/],
+    [{ maxBytes: 0 }, /invalid maxBytes: expected a positive integer, got 0/],
+    [{ lockWaitMs: -1 }, /invalid lockWaitMs/],
+  ] as const) {
+    await assert.rejects(
+      openDiskCache({ dir, ...o }),
+      (e) => isVlstoreError(e, "InvalidArgument") && re.test(e.message),
+    );
+  }
 });

@@ -99,7 +99,8 @@ export class CachedSource implements ByteSource {
     });
     const pages = await raceSignal(got, options?.signal);
     const start = offset - first * key.pageBytes;
-    if (pages.length === 1) return pages[0]!.subarray(start, start + length);
+    // A copy, not a view: a small view would keep its whole page alive in the caller's caches.
+    if (pages.length === 1) return pages[0]!.slice(start, start + length);
     const out = new Uint8Array(length);
     let at = 0;
     for (const [k, page] of pages.entries()) {

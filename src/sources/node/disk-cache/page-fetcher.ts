@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { isVlstoreError } from "../../../errors.js";
-import type { FileLock } from "../../../chunks/lock.js";
+import { type FileLock, readHolder } from "../../../chunks/lock.js";
 import { type ObjectKey, pageFileName, pageLength } from "./object-key.js";
 import { readPage, removeCorrupt, writePage } from "./page-file.js";
 import { tryLockPage } from "./page-lock.js";
@@ -193,8 +193,13 @@ async function waitFor(ctx: FetchContext, key: ObjectKey, dir: string, d: Deferr
         d.resolve(data);
         return;
       }
+      const late = Date.now() > deadline;
+      // Reading the lock is cheaper than claiming it (a write, a link and a remove): a live holder
+      // means keep waiting.
+      const holder = late ? "gone" : await readHolder(`${pagePath(dir, d.index)}.lock`);
+      if (holder !== "gone" && holder.alive) continue;
       const lock = await inDir(dir, () => tryLockPage(pagePath(dir, d.index)));
-      if (lock !== undefined || Date.now() > deadline) {
+      if (lock !== undefined || late) {
         // The holder gave up, died (its lock was taken over), or hangs: download it here.
         const again = lock === undefined ? undefined : await cached(ctx, key, dir, d.index);
         if (again !== undefined) {

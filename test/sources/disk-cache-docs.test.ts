@@ -24,7 +24,7 @@ test("docs/BENCHMARKS.md quotes bench/results/cache.json", () => {
     archiveBytes: number;
     pages: number;
     results: Row[];
-    machine: { date: string; command: string };
+    machine: { date: string; command: string; loadAverage: number[] };
   };
   const doc = readFileSync(join(ROOT, "docs/BENCHMARKS.md"), "utf8");
   const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
@@ -49,6 +49,7 @@ test("docs/BENCHMARKS.md quotes bench/results/cache.json", () => {
     `${r.archiveBytes.toLocaleString("en-US")} bytes stored, ${r.pages} pages`,
     `${cold.misses} misses for ${r.pages} pages and ${mb(cold.bytesServed)} served against ${mb(none.bytesServed)}`,
     `${cold.waits} of the hits waited`,
+    `load average ${r.machine.loadAverage[0]!.toFixed(1)} on 2 cores`,
     `measured ${r.machine.date.slice(0, 16).replace("T", " ")} UTC with \`${r.machine.command}\``,
   ]) {
     assert.ok(prose.includes(quoted), `BENCHMARKS.md says "${quoted}"`);

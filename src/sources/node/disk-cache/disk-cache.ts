@@ -104,7 +104,8 @@ export class DiskCache implements SourceCache {
    */
   private settle(): Promise<void> {
     const over = this.usedBytes > this.maxBytes || this.writtenSinceScan > this.maxBytes / 8;
-    return over ? this.evict() : Promise.resolve();
+    // A failed pass (a directory made unreadable under us) costs the budget, never the read.
+    return over ? this.evict().catch(() => undefined) : Promise.resolve();
   }
 
   private async runEviction(): Promise<void> {

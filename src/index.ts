@@ -11,6 +11,13 @@ export * from "./depot/index.js";
 export * from "./loader/index.js";
 export * from "./io/index.js";
 export * from "./sources/index.js";
+export {
+  openDiskCache,
+  type CachedSourceStats,
+  type DiskCache,
+  type DiskCacheOptions,
+  type DiskCacheStats,
+} from "./sources/node/disk-cache/index.js";
 
 // The Node entry point injects the Node-only sources (local files, AWS profile files).
 import { registerNodeSources } from "./sources/node/register.js";

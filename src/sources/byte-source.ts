@@ -25,6 +25,12 @@ export interface ByteSource {
   /** Size in bytes as of creation or the last refresh(). */
   readonly size: number;
   /**
+   * Names the version of the bytes (an HTTP ETag, else its Last-Modified), as of creation or the
+   * last refresh(): a replaced object gets another one. Undefined when the source cannot tell
+   * (files, memory); caches such as the disk cache do not cache a source without it.
+   */
+  readonly identity?: string;
+  /**
    * The bytes [offset, offset + length). Rejects TruncatedError when the range passes `size`.
    * May return a view into memory the source owns (memory, mmap) or a fresh copy.
    * Remote sources reject SourceChangedError if the object differs from the one first seen.
@@ -40,4 +46,13 @@ export interface ByteSource {
   stats(): SourceStats;
   /** Release handles/maps. Later reads reject ClosedError. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Something that keeps bytes of remote sources, e.g. the Node disk cache (openDiskCache). `wrap`
+ * returns a source with the same bytes, size and identity that reads through the cache; closing
+ * it closes `source`.
+ */
+export interface SourceCache {
+  wrap(source: ByteSource): ByteSource;
 }

@@ -115,6 +115,13 @@ export class HttpSource implements ByteSource {
     return this.version.etag;
   }
 
+  /** The ETag, else `last-modified <date>`; undefined when the server sends neither (see ByteSource). */
+  get identity(): string | undefined {
+    const v = this.version;
+    if (v.etag !== undefined) return `etag ${v.etag}`;
+    return v.lastModified === undefined ? undefined : `last-modified ${v.lastModified}`;
+  }
+
   /** The tail bytes kept from the last open/refresh probe, undefined when none were asked for. */
   get prefetched(): PrefetchedBytes | undefined {
     return this.tail;

@@ -4,16 +4,22 @@
  * so the same code runs in a browser, where a path simply has no meaning.
  */
 import { InvalidArgumentError } from "../errors.js";
-import type { ByteSource } from "./byte-source.js";
+import type { ByteSource, SourceCache } from "./byte-source.js";
 import { HttpSource } from "./http-source.js";
 import { S3Source, type S3SourceOptions } from "./s3-source.js";
 
 /**
  * Options of {@link openSource}: the HTTP options (retries, timeouts, headers, prefetchTail,
  * signal) for http(s):// and s3://, plus the S3 ones (endpoint, region, credentials...), used
- * only for s3://. Local paths and ByteSource objects ignore them.
+ * only for s3://, and `cache`. Local paths and ByteSource objects ignore them.
  */
-export type SourceOptions = S3SourceOptions;
+export interface SourceOptions extends S3SourceOptions {
+  /**
+   * Read http(s):// and s3:// objects through this cache (Node: `await openDiskCache({ dir })`,
+   * shared by every process that opens it on the same directory). Default: none.
+   */
+  cache?: SourceCache;
+}
 
 /** Opens a local path read-only (Node: FileSource.open). */
 export type FileOpener = (path: string) => Promise<ByteSource>;
@@ -53,8 +59,8 @@ export async function openSource(
     throw new InvalidArgumentError("location", "expected a path, an http(s):// or s3:// URL, or a ByteSource");
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
-  if (scheme === "http" || scheme === "https") return HttpSource.open(text, options);
-  if (scheme === "s3") return S3Source.open(text, options);
+  if (scheme === "http" || scheme === "https") return cached(await HttpSource.open(text, options), options);
+  if (scheme === "s3") return cached(await S3Source.open(text, options), options);
   let path = text;
   if (scheme === "file") {
     const u = new URL(text);
@@ -71,4 +77,8 @@ export async function openSource(
     throw new InvalidArgumentError("location", `${path} is a local path, and ${why}`);
   }
   return fileOpener(path);
+}
+
+function cached(source: ByteSource, options: SourceOptions): ByteSource {
+  return options.cache === undefined ? source : options.cache.wrap(source);
 }

@@ -56,6 +56,7 @@ test("the package exports exactly the public API", () => {
     "importFrames",
     "isVlstoreError",
     "memoryFrames",
+    "openDiskCache",
     "openExtxyzSource",
     "openFrames",
     "openHdf5Source",

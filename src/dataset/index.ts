@@ -7,4 +7,3 @@ export {
   type ShardStoreOptions,
 } from "./writer.js";
 export type { ShardRow, Manifest } from "./manifest-format.js";
-export { nameHash64 } from "./name-hash.js";

@@ -7,3 +7,13 @@ export {
   type ShardStoreOptions,
 } from "./writer.js";
 export type { ShardRow, Manifest } from "./manifest-format.js";
+export {
+  copyDataset,
+  sealDataset,
+  verifyDataset,
+  type CopyOptions,
+  type CopyResult,
+  type DatasetReport,
+  type DatasetToolOptions,
+  type SealResult,
+} from "./tools.js";

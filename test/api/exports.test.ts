@@ -53,6 +53,7 @@ test("the package exports exactly the public API", () => {
     "atomicFrameCodec",
     "atomicFrameCodecFor",
     "bytesCodec",
+    "copyDataset",
     "createLoader",
     "embeddingCodec",
     "embeddingName",
@@ -69,8 +70,10 @@ test("the package exports exactly the public API", () => {
     "parseEmbeddingName",
     "parseExtxyzFrame",
     "readImportState",
+    "sealDataset",
     "stackFrames",
     "valueCodec",
+    "verifyDataset",
     "withFloat32Precision",
     "withPrecision",
   ]);

@@ -38,7 +38,6 @@ export function sameAsKey(e: Embedding | undefined, key: number): boolean {
   return true;
 }
 
-const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 
 export interface ChildResult {
   code: number | null;
@@ -47,10 +46,10 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Run a TypeScript file under tsx as a child process. */
+/** Run a TypeScript file as a child node process (tsx as a loader, so signals reach the child itself). */
 export function runChild(script: string, args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(script, import.meta.url)), ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

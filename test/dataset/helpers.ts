@@ -38,7 +38,6 @@ export function sameAsKey(e: Embedding | undefined, key: number): boolean {
   return true;
 }
 
-
 export interface ChildResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -49,10 +48,14 @@ export interface ChildResult {
 /** Run a TypeScript file as a child node process (tsx as a loader, so signals reach the child itself). */
 export function runChild(script: string, args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(script, import.meta.url)), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL(script, import.meta.url)), ...args],
+      {
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

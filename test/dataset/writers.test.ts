@@ -29,10 +29,14 @@ const SHARD = 48 << 10;
 async function fourWriters(location: string, env: Record<string, string>): Promise<void> {
   const runs = await Promise.all(
     [0, 1, 2, 3].map((w) =>
-      runChild("./fixtures/writer-child.ts", [location, `w${w}`, String(w * 10_000), String(PER_WRITER), String(SHARD)], {
-        ...env,
-        VLSTORE_TEST_STAGING: tempDir("vlstore-stage-"),
-      }),
+      runChild(
+        "./fixtures/writer-child.ts",
+        [location, `w${w}`, String(w * 10_000), String(PER_WRITER), String(SHARD)],
+        {
+          ...env,
+          VLSTORE_TEST_STAGING: tempDir("vlstore-stage-"),
+        },
+      ),
     ),
   );
   for (const r of runs) assert.equal(r.code, 0, r.stderr);
@@ -47,7 +51,10 @@ async function checkAll(location: string, keys: number[], options: object = {}):
     assert.ok(!seen.has(keyOf(name)), `${name} twice`);
     seen.add(keyOf(name));
   }
-  assert.deepEqual([...seen].sort((a, b) => a - b), [...keys].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    [...keys].sort((a, b) => a - b),
+  );
   const report = await verifyDataset(location, options);
   assert.deepEqual(report.problems, []);
 }

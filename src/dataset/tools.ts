@@ -261,3 +261,39 @@ function checkAgainstRow(where: string, row: ShardRow, got: { bytes: number; crc
     throw new ChecksumError("shard file (whole-file CRC-32 from its manifest row)", 0, row.crc32, got.crc32, where);
   }
 }
+
+/** The codec name the dataset's manifests record (reads the manifests only); ManifestError when there are none. */
+export async function datasetCodecName(location: string, options: DatasetToolOptions = {}): Promise<string> {
+  const storage = await openStorage(location, options.source);
+  const loaded = await loadManifests(storage);
+  if (loaded.codec === undefined) {
+    throw new ManifestError(storage.locationOf("manifest/"), "no manifest part found: not a dataset");
+  }
+  return loaded.codec;
+}
+
+/**
+ * Is `location` a dataset? A local directory holding `manifest.vlsm` or
+ * `manifest/`; a remote prefix (not ending in `.vls`) holding `manifest.vlsm`
+ * or (S3) a manifest part. Costs a stat locally, one or two requests remotely.
+ */
+export async function isDataset(location: string, options: DatasetToolOptions = {}): Promise<boolean> {
+  if (!/^(s3|https?):\/\//i.test(location)) {
+    try {
+      const st = await fs.promises.stat(location);
+      if (!st.isDirectory()) return false;
+      const names = await fs.promises.readdir(location);
+      return names.includes(CONSOLIDATED) || names.includes("manifest");
+    } catch {
+      return false;
+    }
+  }
+  if (/\.vls$/i.test(location)) return false;
+  const storage = await openStorage(location, options.source);
+  try {
+    if ((await storage.sizeOf(CONSOLIDATED)) !== undefined) return true;
+    return ((await storage.listParts()) ?? []).length > 0;
+  } catch {
+    return false;
+  }
+}

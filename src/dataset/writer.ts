@@ -52,8 +52,8 @@ export interface DatasetWriterOptions {
   shardBytes?: number;
   /**
    * Settings of each shard archive. Default: the ChunkStore defaults, except
-   * `chunkSize`, which defaults to shardBytes/8 clamped to 64 KiB..4 MiB so
-   * that small shards still commit several chunks.
+   * `chunkSize`, which defaults to shardBytes/8 clamped to 64 KiB..4 MiB (at
+   * least `blockSize`) so that small shards still commit several chunks.
    */
   shard?: ShardStoreOptions;
   /**
@@ -66,9 +66,11 @@ export interface DatasetWriterOptions {
   partBytes?: number;
   /** S3 endpoint, region, credentials (as for S3Source). Default: the standard AWS configuration chain. */
   source?: SourceOptions;
+  /** Meta key/values set in every shard (e.g. the topologies frames refer to). Default: none. */
+  shardMeta?: Readonly<Record<string, string>>;
 }
 
-const OPTION_NAMES = new Set(["writerId", "shardBytes", "shard", "stagingDir", "partBytes", "source"]);
+const OPTION_NAMES = new Set(["writerId", "shardBytes", "shard", "stagingDir", "partBytes", "source", "shardMeta"]);
 
 export class DatasetWriter<T> implements AsyncDisposable {
   /** Shards this writer has listed (all runs with its id). */
@@ -91,6 +93,7 @@ export class DatasetWriter<T> implements AsyncDisposable {
     private readonly staging: string | undefined,
     private readonly partBytes: number,
     rows: ShardRow[],
+    private readonly shardMeta: Readonly<Record<string, string>>,
   ) {
     this.rows = rows;
     this.seq = rows.reduce((m, r) => Math.max(m, (shardSeq(writerId, r.file) ?? -1) + 1), 0);
@@ -129,7 +132,11 @@ export class DatasetWriter<T> implements AsyncDisposable {
     if (part !== undefined && part.codec !== codec.name) {
       throw new CodecMismatchError(part.codec, codec.name, storage.locationOf(file));
     }
-    const chunkSize = Math.min(4 << 20, Math.max(64 << 10, Math.floor(shardBytes / 8)));
+    // A chunk holds at least one block.
+    const chunkSize = Math.max(
+      options.shard?.blockSize ?? 0,
+      Math.min(4 << 20, Math.max(64 << 10, Math.floor(shardBytes / 8))),
+    );
     const shardOptions: ShardStoreOptions = { chunkSize, ...options.shard };
     let staging: string | undefined;
     if (storage.kind === "s3") {
@@ -146,6 +153,7 @@ export class DatasetWriter<T> implements AsyncDisposable {
       staging,
       partBytes,
       part?.shards ?? [],
+      options.shardMeta ?? {},
     );
     await writer.startShard();
     return writer;
@@ -313,6 +321,9 @@ export class DatasetWriter<T> implements AsyncDisposable {
       }
     }
     this.depot = await Depot.open(local, this.codec, this.shardOptions);
+    for (const [k, v] of Object.entries(this.shardMeta)) {
+      if (this.depot.chunkStore.meta.get(k) !== v) this.depot.chunkStore.setMeta(k, v);
+    }
     this.rawPut = this.depot.stats().liveBytes;
   }
 }

@@ -366,6 +366,11 @@ export class Dataset<T> implements AsyncDisposable {
     return blocks === 0 ? DEFAULT_BLOCK_SIZE : raw / blocks;
   }
 
+  /** Shards kept open at most (the Loader keeps its windows within it). */
+  get maxOpenShards(): number {
+    return this.pool.maxOpen;
+  }
+
   /** The per-shard cache budget (for the Loader's window sizing). */
   get shardCacheBytes(): number {
     return this.pool.cacheBytes;

@@ -8,9 +8,8 @@ import { textEncoder } from "../format/bytes.js";
 const SEED_HI = 0x9747b28c;
 const SEED_LO = 0x5bd1e995;
 
-function murmur32(bytes: Uint8Array, seed: number): number {
+function murmur32(bytes: Uint8Array, n: number, seed: number): number {
   let h = seed >>> 0;
-  const n = bytes.length;
   const full = n & ~3;
   for (let i = 0; i < full; i += 4) {
     let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
@@ -41,10 +40,14 @@ function murmur32(bytes: Uint8Array, seed: number): number {
   return h >>> 0;
 }
 
+/** Reused UTF-8 buffer: lookups hash without allocating (a name's UTF-8 is at most 3 bytes per UTF-16 unit). */
+let scratch = new Uint8Array(256);
+
 /** The name's hash as [hi, lo] unsigned 32-bit halves. */
 export function nameHash(name: string): [number, number] {
-  const bytes = textEncoder.encode(name);
-  return [murmur32(bytes, SEED_HI), murmur32(bytes, SEED_LO)];
+  if (scratch.length < name.length * 3) scratch = new Uint8Array(name.length * 3);
+  const n = textEncoder.encodeInto(name, scratch).written;
+  return [murmur32(scratch, n, SEED_HI), murmur32(scratch, n, SEED_LO)];
 }
 
 /** The name's hash as one u64 (how the manifest's tables store it). */

@@ -34,11 +34,13 @@ export class NameRouter {
     this.owner = new Uint32Array(cap);
     this.mask = cap - 1;
     shards.forEach((s, k) => {
-      for (const h of s.hashes) this.insert(Number(h >> 32n), Number(h & 0xffffffffn), k, h);
+      // Little-endian u64s as u32 pairs (lo, hi): no bigint per entry.
+      const words = new Uint32Array(s.hashes.buffer, s.hashes.byteOffset, s.hashes.length * 2);
+      for (let i = 0; i < words.length; i += 2) this.insert(words[i + 1]!, words[i]!, k);
     });
   }
 
-  private insert(hi: number, lo: number, shard: number, h: bigint): void {
+  private insert(hi: number, lo: number, shard: number): void {
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const o = this.owner[i]!;
@@ -49,7 +51,7 @@ export class NameRouter {
         return;
       }
       if (this.hi[i] === hi && this.lo[i] === lo) {
-        this.clashes.push({ first: o - 1, second: shard, hash: h });
+        this.clashes.push({ first: o - 1, second: shard, hash: (BigInt(hi) << 32n) | BigInt(lo) });
         return;
       }
       i = (i + 1) & this.mask;

@@ -90,6 +90,10 @@ export class ShardPool<T> {
     slot.lastUse = ++this.tick;
   }
 
+  get maxOpen(): number {
+    return this.options.maxOpen;
+  }
+
   get cacheBytes(): number {
     return this.options.cacheBytes;
   }

@@ -38,6 +38,13 @@ export function datasetSpace<T>(ds: Dataset<T>, o: ParsedOptions): RecordSpace<T
     fallbackBlockBytes: ds.meanBlockBytes(),
     cacheBytes: ds.shardCacheBytes,
     shardOf: (i) => shardOfRecord[i]!,
+    // A lane's window spans blockWindow / blocksPerShard + 1 shards; all lanes' windows,
+    // the shards warmed ahead and the next windows must fit in the shards kept open.
+    maxBlockWindow: (windows) => {
+      const perShard = block / Math.max(1, ds.shards.length);
+      const spans = Math.max(1, Math.floor(ds.maxOpenShards / (2 * windows)) - 1);
+      return Math.max(1, Math.floor(perShard * spans));
+    },
     read: (ids) => ds.readIndices(ids),
     warm: (ids) => ds.warm(ids),
     fingerprint(shuffle) {

@@ -204,5 +204,6 @@ function windowSizes<T>(space: RecordSpace<T>, o: ParsedOptions): { blockWindow:
   const cacheBytes = o.cacheBytes ?? space.cacheBytes ?? DEFAULT_CACHE_BYTES;
   const mean = meanBlockBytes(space.records, space.ends, space.fallbackBlockBytes);
   const { blockWindow, windows } = sizeWindows(cacheBytes, mean, o);
-  return { blockWindow, windows };
+  const cap = o.blockWindow === undefined ? space.maxBlockWindow?.(windows) : undefined;
+  return { blockWindow: cap === undefined ? blockWindow : Math.max(1, Math.min(blockWindow, cap)), windows };
 }

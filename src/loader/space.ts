@@ -19,6 +19,12 @@ export interface RecordSpace<T> {
   readonly fallbackBlockBytes: number;
   /** Cache budget the window sizing counts on, unless the options give one. */
   readonly cacheBytes: number | undefined;
+  /**
+   * Most blocks per window the space can serve without thrashing, when less
+   * than the cache allows (a Dataset: windows must not span more shards than
+   * it keeps open). Applies only to sizes derived, not given or resumed.
+   */
+  readonly maxBlockWindow?: ((windows: number) => number) | undefined;
   /** Shard of the record at index i of `records` (sharded spaces only). */
   readonly shardOf?: ((record: number) => number) | undefined;
   /** Names and decoded values of records by id, in request order. */

@@ -189,7 +189,6 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   }
 
   private fingerprint(): string {
-    // biome-ignore lint/suspicious/noAssignInExpressions: computed once, on first use
     return (this.fingerprintCache ??= this.space.fingerprint(this.options.shuffle));
   }
 }

@@ -9,6 +9,22 @@ import { CodecMismatchError, ManifestError } from "../errors.js";
 import { decodeManifest, type Manifest, type ShardRow } from "./manifest-format.js";
 import { CONSOLIDATED, type DatasetStorage } from "./storage.js";
 
+/** Manifest parts read at once. */
+const PARALLEL_READS = 8;
+
+async function mapLimit<A, R>(items: readonly A[], limit: number, fn: (a: A) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 export interface LoadedManifests {
   codec: string | undefined;
   shards: ShardRow[];
@@ -58,9 +74,11 @@ export async function loadManifests(storage: DatasetStorage, problems?: Error[])
     byWriter.set(row.writer, list);
   }
   let codec = consolidated?.codec;
-  for (const p of listed ?? []) {
-    if (consolidated !== undefined && parts.get(p.writer) === p.bytes) continue;
-    const data = await storage.read(p.file);
+  const toRead = (listed ?? []).filter((p) => !(consolidated !== undefined && parts.get(p.writer) === p.bytes));
+  // Parts are fetched a few at a time (one request each remotely), then used in listing order.
+  const fetched = await mapLimit(toRead, PARALLEL_READS, (p) => storage.read(p.file));
+  for (const [i, p] of toRead.entries()) {
+    const data = fetched[i];
     filesRead++;
     if (data === undefined) continue; // removed since the listing
     let part: Manifest;

@@ -27,7 +27,9 @@ export type VlstoreErrorTag =
   | "SourceChanged"
   | "NoSuchDirectory"
   | "Aborted"
-  | "InputFormat";
+  | "InputFormat"
+  | "Manifest"
+  | "DuplicateName";
 
 /** Base class of every error vlstore throws deliberately. */
 export abstract class VlstoreError extends Error {
@@ -352,7 +354,43 @@ export class InputFormatError extends VlstoreError {
   }
 }
 
+/**
+ * A dataset manifest (a writer's part or the consolidated manifest) cannot be used: truncated,
+ * corrupt, of an unknown version, or listing a shard that is missing or differs from what it
+ * records. `file` names the manifest (or shard) file, `reason` says what was found and expected.
+ */
+export class ManifestError extends VlstoreError {
+  readonly _tag = "Manifest";
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
+/** The same record name was written into two shards of a dataset (by two writers, or twice by one). */
+export class DuplicateNameError extends VlstoreError {
+  readonly _tag = "DuplicateName";
+  constructor(
+    /** The record name. */
+    readonly recordName: string,
+    /** The writer ids of the two shards (equal when one writer wrote it twice). */
+    readonly writers: readonly [string, string],
+    /** The two shard files. */
+    readonly shards: readonly [string, string],
+  ) {
+    super(
+      `name ${JSON.stringify(recordName)} is in two shards: ${shards[0]} (writer ${JSON.stringify(writers[0])}) and ` +
+        `${shards[1]} (writer ${JSON.stringify(writers[1])}); a dataset holds each name once`,
+    );
+  }
+}
+
 export type AnyVlstoreError =
+  | ManifestError
+  | DuplicateNameError
   | InputFormatError
   | InvalidArgumentError
   | CodecError

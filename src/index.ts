@@ -8,6 +8,7 @@ export { VERSION } from "./version.js";
 export * from "./codecs/index.js";
 export * from "./chunks/index.js";
 export * from "./depot/index.js";
+export * from "./dataset/index.js";
 export * from "./loader/index.js";
 export * from "./io/index.js";
 export * from "./sources/index.js";

@@ -1,6 +1,7 @@
 /** The table of `vlstore` subcommands and the top-level help. */
 import { runSpec, type CommandSpec } from "./args.js";
 import { exportCommand, importCommand } from "./convert.js";
+import { datasetCommand, datasetMain } from "./dataset.js";
 import { demoCommand } from "./demo.js";
 import { getCommand, infoCommand, lsCommand } from "./inspect.js";
 import { checkpointCommand, compactCommand, dumpCommand, restoreCommand } from "./maintain.js";
@@ -22,12 +23,15 @@ export const specs: readonly CommandSpec[] = [
   restoreCommand,
   importCommand,
   exportCommand,
+  datasetCommand,
   demoCommand,
 ];
 
-export const commands: Record<string, Command> = Object.fromEntries(
-  specs.map((s) => [s.name, (argv: string[]) => runSpec(s, argv)]),
-);
+export const commands: Record<string, Command> = {
+  ...Object.fromEntries(specs.map((s) => [s.name, (argv: string[]) => runSpec(s, argv)])),
+  // Subcommands of its own (create, copy, seal), each parsed by its spec.
+  dataset: datasetMain,
+};
 
 export function usage(): string {
   const width = Math.max(...specs.map((s) => s.name.length)) + 2;

@@ -20,6 +20,7 @@ import {
   printJson,
 } from "./output.js";
 import { progress } from "./progress.js";
+import { datasetGet, datasetInfo, datasetLs, isDataset } from "./dataset-inspect.js";
 
 const json = { type: "boolean", help: "print JSON instead of text" } as const;
 
@@ -45,6 +46,7 @@ export const infoCommand: CommandSpec = {
   ],
   async run(args) {
     const file = args.positionals[0]!;
+    if (await isDataset(file)) return inFile(file, () => datasetInfo(file, args));
     return inFile(file, async () => {
       // A remote archive that opens has the version this vlstore reads (the open checks it).
       const version = isRemoteLocation(file) ? FORMAT_VERSION : await formatVersion(file);
@@ -176,6 +178,7 @@ export const lsCommand: CommandSpec = {
   examples: ["# the first frames, with sizes and times", "vlstore ls frames.vls --prefix frame/00000 --long"],
   async run(args) {
     const file = args.positionals[0]!;
+    if (await isDataset(file)) return inFile(file, () => datasetLs(file, args));
     return inFile(file, async () => {
       const { depot } = await openArchive(file);
       try {
@@ -238,6 +241,7 @@ export const getCommand: CommandSpec = {
   ],
   async run(args) {
     const [file, name] = args.positionals as [string, string];
+    if (await isDataset(file)) return inFile(file, () => datasetGet(file, name, args));
     return inFile(file, async () => {
       const raw = flag(args, "raw");
       const { depot, codec, codecName } = await openArchive(file);

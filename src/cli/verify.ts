@@ -12,6 +12,7 @@ import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
 import { leftoverReport } from "./leftovers-report.js";
 import { progress } from "./progress.js";
+import { datasetVerify, isDataset } from "./dataset-inspect.js";
 import { scanArchive, type ScanResult } from "./scan.js";
 
 export interface Finding {
@@ -318,6 +319,7 @@ export const verifyCommand: CommandSpec = {
   examples: ["# after a crash", "vlstore verify frames.vls || vlstore recover frames.vls -o frames.fixed.vls"],
   async run(args) {
     const file = args.positionals[0]!;
+    if (await isDataset(file)) return inFile(file, () => datasetVerify(file, args));
     // A remote archive is scanned from a local copy; the open check and the report use its location.
     if (isRemoteLocation(file)) return inFile(file, () => withLocalCopy(file, (copy) => verifyAt(file, copy, args)));
     return inFile(file, async () => {

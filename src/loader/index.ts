@@ -6,11 +6,12 @@
  * assignment gives it a body. Importing this module (the package entry does)
  * is what makes `depot.loader` exist.
  */
+import { Dataset } from "../dataset/dataset.js";
 import { Depot } from "../depot/depot.js";
 import { Loader, type Batch, type LoaderSource, type StackedBatch } from "./loader.js";
 import type { LoaderOptions } from "./options.js";
 
-export { Loader, type Batch, type LoaderSource, type StackedBatch } from "./loader.js";
+export { Loader, type Batch, type LoaderSource, type RecordSpace, type StackedBatch } from "./loader.js";
 export { DEFAULTS as LOADER_DEFAULTS, type LoaderOptions, type ShuffleMode } from "./options.js";
 export type { LoaderState } from "./state.js";
 export { CollateError } from "./collate.js";
@@ -27,16 +28,34 @@ declare module "../depot/depot.js" {
   }
 }
 
-/** Function form of `depot.loader(options)`; takes any {@link LoaderSource}. */
+declare module "../dataset/dataset.js" {
+  interface Dataset<T> {
+    /**
+     * Batches of every record of the dataset for a training loop: one rank's
+     * share of one epoch, in an order that depends only on the manifests,
+     * seed and epoch (the same for any number of nodes and ranks, so a job
+     * resumes on another world size). Plans from the manifests alone; shards
+     * open as the epoch reaches them. See docs/LOADER.md.
+     */
+    loader(options: LoaderOptions & { collate: "stack" }): Loader<T, StackedBatch<T>>;
+    loader(options?: LoaderOptions): Loader<T>;
+  }
+}
+
+/** Function form of `depot.loader(options)` / `dataset.loader(options)`; takes any {@link LoaderSource} or a Dataset. */
 export function createLoader<T>(
-  source: LoaderSource<T>,
+  source: LoaderSource<T> | Dataset<T>,
   options: LoaderOptions & { collate: "stack" },
 ): Loader<T, StackedBatch<T>>;
-export function createLoader<T>(source: LoaderSource<T>, options?: LoaderOptions): Loader<T>;
-export function createLoader<T>(source: LoaderSource<T>, options?: LoaderOptions): Loader<T, Batch<T>> {
+export function createLoader<T>(source: LoaderSource<T> | Dataset<T>, options?: LoaderOptions): Loader<T>;
+export function createLoader<T>(source: LoaderSource<T> | Dataset<T>, options?: LoaderOptions): Loader<T, Batch<T>> {
   return new Loader(source, options);
 }
 
 Depot.prototype.loader = function <T>(this: Depot<T>, options?: LoaderOptions): Loader<T> {
   return new Loader(this, options);
 } as Depot<unknown>["loader"];
+
+Dataset.prototype.loader = function <T>(this: Dataset<T>, options?: LoaderOptions): Loader<T> {
+  return new Loader(this, options);
+} as Dataset<unknown>["loader"];

@@ -8,14 +8,17 @@
  * only reads. The Loader is a cursor: a second `for await` continues where
  * the first stopped (after a `break`), and `state()` is that position.
  */
+import { Dataset } from "../dataset/dataset.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import { stackFrames, type Stacked } from "./collate.js";
 import { resolveOptions, type LoaderOptions, type ParsedOptions, type ResolvedOptions } from "./options.js";
 import { DEFAULT_CACHE_BYTES, DEFAULT_BLOCK_SIZE } from "../chunks/options.js";
+import { datasetSpace } from "./dataset-space.js";
 import { epochOrder, type PlannedRecord } from "./order.js";
 import { ReadAhead } from "./prefetch.js";
 import { planRank, type RankPlan } from "./split.js";
-import { checkStateMatches, recordsFingerprint, validateState, type LoaderState } from "./state.js";
+import { archiveSpace, type LoaderSource, type RecordSpace } from "./space.js";
+import { checkStateMatches, validateState, type LoaderState } from "./state.js";
 import { meanBlockBytes, sizeWindows } from "./window.js";
 
 /** One batch: names and decoded values (zero-copy views), in global order. */
@@ -27,29 +30,10 @@ export interface Batch<T> {
 /** A batch with `collate: "stack"`: the values plus stacked per-site arrays. */
 export interface StackedBatch<T> extends Batch<T>, Stacked {}
 
-/**
- * What a Loader reads from; a Depot is one. Kept structural so the loader
- * depends on the Depot's shape, not its implementation.
- */
-export interface LoaderSource<T> {
-  /** Live names with record ids, in storage order. */
-  records(): { name: string; id: number }[];
-  readonly chunkStore: {
-    /**
-     * Where record `id` lives; `block` is the global index of its compressed
-     * block, `offset` and `length` its place in the decompressed block (used
-     * to estimate block sizes; when absent, blocks count as `settings.blockSize`).
-     */
-    locate(id: number): { block: number; offset?: number; length?: number };
-    /** Block size of the store (fallback for the window sizing). */
-    readonly settings?: { readonly blockSize: number };
-    /** Per-open options of the store; its block cache budget is the default `cacheBytes` of the loader. */
-    readonly openOptions?: { readonly cacheBytes: number };
-    /** Record bytes in request order, each needed block decompressed once. */
-    getMany(ids: number[]): Promise<Uint8Array[]>;
-  };
-  readonly codec: { decode(bytes: Uint8Array): T };
-}
+export type { LoaderSource, RecordSpace } from "./space.js";
+
+/** Steps ahead of the one being read whose shards a Dataset loader starts opening. */
+const SHARD_LOOKAHEAD = 4;
 
 export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B> {
   /** The options in force, defaults applied (seed, epoch, ... from `resume` when given). */
@@ -61,9 +45,7 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   /** Records in the epoch's global order (all ranks). */
   readonly epochSize: number;
 
-  private readonly source: LoaderSource<T>;
-  /** The store the snapshot's ids belong to; a compaction replaces it. */
-  private readonly store: LoaderSource<T>["chunkStore"];
+  private readonly space: RecordSpace<T>;
   private readonly records: PlannedRecord[];
   private readonly order: Uint32Array;
   private readonly plan: RankPlan;
@@ -73,16 +55,26 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   private finished = false;
   private iterating = false;
 
-  constructor(source: LoaderSource<T>, options?: LoaderOptions) {
+  /**
+   * A loader over a Depot (any {@link LoaderSource}) or a Dataset. Over a
+   * Dataset the plan comes from the manifests alone (no shard is read until
+   * the first batch) and the "blocks" order keeps each window inside one
+   * shard, so about `windows` shards are read at a time (order.ts).
+   */
+  constructor(source: LoaderSource<T> | Dataset<T>, options?: LoaderOptions) {
     const resume = options?.resume === undefined ? undefined : validateState(options.resume);
     const parsed = resolveOptions(options, resume);
-    this.source = source;
-    this.store = source.chunkStore;
-    const { records, ends } = snapshot(source, parsed);
+    const stale = (): Error =>
+      new ClosedError("loader snapshot (the Depot was compacted after this loader was created; create a new loader)");
+    this.space =
+      source instanceof Dataset
+        ? datasetSpace(source, parsed)
+        : archiveSpace(source, parsed, DEFAULT_BLOCK_SIZE, stale);
+    const records = this.space.records;
     this.records = records;
-    const o: ResolvedOptions = { ...parsed, ...windowSizes(source, parsed, records, ends) };
+    const o: ResolvedOptions = { ...parsed, ...windowSizes(this.space, parsed) };
     this.options = Object.freeze(o);
-    const { order, keys } = epochOrder(this.records, o);
+    const { order, keys } = epochOrder(this.records, { ...o, shardOf: this.space.shardOf });
     this.order = order;
     this.epochSize = this.records.length;
     let start = 0;
@@ -116,9 +108,20 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
     };
   }
 
-  /** Names of the whole epoch (all ranks) in global order. */
+  /** Names of the whole epoch (all ranks) in global order (a Depot's loader; over a Dataset use globalIds()). */
   globalOrder(): string[] {
+    if (this.space.shardOf !== undefined) {
+      throw new InvalidArgumentError(
+        "globalOrder",
+        "names are not known before reading over a Dataset; use globalIds()",
+      );
+    }
     return Array.from(this.order, (i) => this.records[i]!.name);
+  }
+
+  /** Record ids of the whole epoch (all ranks) in global order: ChunkStore ids (Depot), global indices (Dataset). */
+  globalIds(): number[] {
+    return Array.from(this.order, (i) => this.records[i]!.id);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<B> {
@@ -172,76 +175,22 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   }
 
   private async readBatch(k: number): Promise<B> {
-    if (this.source.chunkStore !== this.store) {
-      throw new ClosedError(
-        "loader snapshot (the Depot was compacted after this loader was created; create a new loader)",
-      );
-    }
-    const names: string[] = [];
-    const ids: number[] = [];
-    for (const p of this.plan.positions(k)) {
-      const r = this.records[this.order[p]!]!;
-      names.push(r.name);
-      ids.push(r.id);
-    }
-    const bytes = await this.store.getMany(ids);
-    const values = bytes.map((b) => this.source.codec.decode(b));
+    const ids = this.idsOf(k);
+    const ahead = k + SHARD_LOOKAHEAD;
+    if (this.space.warm !== undefined && ahead < this.plan.batches) this.space.warm(this.idsOf(ahead));
+    const { names, values } = await this.space.read(ids);
     const batch: Batch<T> = { names, values };
     if (this.options.collate === "stack") return { ...batch, ...stackFrames(names, values) } as Batch<T> as B;
     return batch as B;
   }
 
-  private fingerprint(): string {
-    // biome-ignore lint/suspicious/noAssignInExpressions: computed once, on first use
-    return (this.fingerprintCache ??= recordsFingerprint(this.records, this.options.shuffle));
+  private idsOf(k: number): number[] {
+    return this.plan.positions(k).map((p) => this.records[this.order[p]!]!.id);
   }
-}
 
-/**
- * The records this loader serves, in storage order, and where each ends in
- * its decompressed block (for the window sizing; undefined when the source
- * does not say). Block indices are looked up for the shuffles (the "blocks"
- * order and both rank splits use them); "none" needs none.
- */
-function snapshot<T>(
-  source: LoaderSource<T>,
-  o: ParsedOptions,
-): { records: PlannedRecord[]; ends: Float64Array | undefined } {
-  let list = source.records();
-  if (o.names !== undefined) {
-    const wanted = new Set<string>();
-    for (const n of o.names) {
-      if (typeof n !== "string") throw new InvalidArgumentError("names", `must hold strings, found a ${typeof n}`);
-      wanted.add(n);
-    }
-    list = list.filter((r) => wanted.has(r.name));
-    if (list.length !== wanted.size) {
-      for (const r of list) wanted.delete(r.name);
-      const missing = [...wanted];
-      throw new InvalidArgumentError(
-        "names",
-        `${missing.length} of them are not live records of this Depot (deleted, expired or never stored), ` +
-          `e.g. ${missing
-            .slice(0, 3)
-            .map((n) => JSON.stringify(n))
-            .join(", ")}`,
-      );
-    }
+  private fingerprint(): string {
+    return (this.fingerprintCache ??= this.space.fingerprint(this.options.shuffle));
   }
-  const store = source.chunkStore;
-  if (o.shuffle === "none") {
-    return { records: list.map((r) => ({ name: r.name, id: r.id, block: -1 })), ends: undefined };
-  }
-  let ends: Float64Array | undefined = new Float64Array(list.length);
-  const records = list.map((r, i) => {
-    const at = store.locate(r.id);
-    if (ends !== undefined) {
-      if (typeof at.offset === "number" && typeof at.length === "number") ends[i] = at.offset + at.length;
-      else ends = undefined;
-    }
-    return { name: r.name, id: r.id, block: at.block };
-  });
-  return { records, ends };
 }
 
 /**
@@ -249,16 +198,11 @@ function snapshot<T>(
  * given, else sized from the cache budget and the mean block size (window.ts).
  * Only "blocks" uses them; the other modes record the same rule's values.
  */
-function windowSizes<T>(
-  source: LoaderSource<T>,
-  o: ParsedOptions,
-  records: readonly PlannedRecord[],
-  ends: Float64Array | undefined,
-): { blockWindow: number; windows: number } {
+function windowSizes<T>(space: RecordSpace<T>, o: ParsedOptions): { blockWindow: number; windows: number } {
   if (o.blockWindow !== undefined && o.windows !== undefined) return { blockWindow: o.blockWindow, windows: o.windows };
-  const store = source.chunkStore;
-  const cacheBytes = o.cacheBytes ?? store.openOptions?.cacheBytes ?? DEFAULT_CACHE_BYTES;
-  const fallback = store.settings?.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const { blockWindow, windows } = sizeWindows(cacheBytes, meanBlockBytes(records, ends, fallback), o);
-  return { blockWindow, windows };
+  const cacheBytes = o.cacheBytes ?? space.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const mean = meanBlockBytes(space.records, space.ends, space.fallbackBlockBytes);
+  const { blockWindow, windows } = sizeWindows(cacheBytes, mean, o);
+  const cap = o.blockWindow === undefined ? space.maxBlockWindow?.(windows) : undefined;
+  return { blockWindow: cap === undefined ? blockWindow : Math.max(1, Math.min(blockWindow, cap)), windows };
 }

@@ -32,6 +32,12 @@ export interface OrderParams {
   blockWindow: number;
   /** Windows open at once, every stretch of the order drawing from all of them ("blocks" only), at least 1. */
   windows: number;
+  /**
+   * The shard of the record at each index of the record list, for a record
+   * space made of shards (a Dataset): then "blocks" keeps each lane inside
+   * one shard at a time (see `shardLanes`). Default: none (one archive).
+   */
+  shardOf?: ((record: number) => number) | undefined;
 }
 
 /** Separate seed streams, so no two shuffles of an epoch share a sequence. */
@@ -134,6 +140,7 @@ const JITTER = 0.5;
  */
 function blocksOrder(records: readonly PlannedRecord[], params: OrderParams): EpochOrder {
   const groups = groupByBlock(records);
+  if (params.shardOf !== undefined) return shardedBlocksOrder(records.length, groups, params, params.shardOf);
   const perm = new Uint32Array(groups.length);
   for (let i = 0; i < perm.length; i++) perm[i] = i;
   shuffleInPlace(perm, new Rng(deriveSeed(params.seed, params.epoch, STREAM_BLOCKS)));
@@ -156,6 +163,57 @@ function blocksOrder(records: readonly PlannedRecord[], params: OrderParams): Ep
     });
   }
   return { order: interleave(laneWindows.map(concat), records.length), keys };
+}
+
+/**
+ * "blocks" over a record space of shards: permute the shards and, inside
+ * each, its blocks; deal the shards to the lanes round-robin (lane l takes
+ * shards l, l + lanes, ...), so a lane reads one shard after another and at
+ * any moment about `windows` shards are being read, each by one lane. Each
+ * lane is cut into windows of `blockWindow` blocks (window k of lane l has
+ * seed index k * lanes + l) and the lanes are interleaved as in the single
+ * archive case. Every batch thus mixes records of `windows` shards, while a
+ * reader keeps only those shards open and prefetches the next ones.
+ */
+function shardedBlocksOrder(
+  n: number,
+  groups: readonly number[][],
+  params: OrderParams,
+  shardOf: (record: number) => number,
+): EpochOrder {
+  const rng = new Rng(deriveSeed(params.seed, params.epoch, STREAM_BLOCKS));
+  const byShard = new Map<number, number[]>();
+  groups.forEach((g, b) => {
+    const s = shardOf(g[0]!);
+    const list = byShard.get(s);
+    if (list) list.push(b);
+    else byShard.set(s, [b]);
+  });
+  const shards = Uint32Array.from(byShard.keys());
+  shuffleInPlace(shards, rng);
+  const lanes = Math.max(1, Math.min(params.windows, shards.length));
+  const laneBlocks: number[][] = Array.from({ length: lanes }, () => []);
+  shards.forEach((s, i) => {
+    const blocks = Uint32Array.from(byShard.get(s)!);
+    shuffleInPlace(blocks, rng);
+    for (const b of blocks) laneBlocks[i % lanes]!.push(b);
+  });
+  const w = params.blockWindow;
+  const keys = new Float64Array(n);
+  const laneOrders = laneBlocks.map((list, lane) => {
+    const all = Uint32Array.from(list);
+    const parts: Uint32Array[] = [];
+    for (let k = 0; k * w < all.length; k++) {
+      const blocks = all.subarray(k * w, Math.min((k + 1) * w, all.length));
+      const wr = new Rng(deriveSeed(params.seed, params.epoch, STREAM_WINDOW, k * lanes + lane));
+      parts.push(windowOrder(blocks, groups, wr));
+      blocks.forEach((b, j) => {
+        for (const r of groups[b]!) keys[r] = (lane + j / blocks.length) / lanes;
+      });
+    }
+    return concat(parts);
+  });
+  return { order: interleave(laneOrders, n), keys };
 }
 
 /**

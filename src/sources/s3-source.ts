@@ -181,7 +181,7 @@ function encodeKey(key: string): string {
     .join("/");
 }
 
-function objectUrlOf(config: ResolvedS3Config, bucket: string, key: string): string {
+export function objectUrlOf(config: ResolvedS3Config, bucket: string, key: string): string {
   if (config.forcePathStyle) return `${config.endpoint}/${encodeURIComponent(bucket)}/${encodeKey(key)}`;
   const u = new URL(config.endpoint);
   return `${u.protocol}//${bucket}.${u.host}${u.pathname.replace(/\/$/, "")}/${encodeKey(key)}`;

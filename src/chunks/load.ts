@@ -19,8 +19,10 @@ import {
   COMMIT_FIXED_SIZE,
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_PAGED,
   COMMIT_JOURNAL_ZSTD,
   decodeCommit,
+  type DecodeCommitOptions,
   decodeTrailer,
   INDEX_ENTRY_SIZE,
   metaBytes,
@@ -31,6 +33,8 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
+import { alignUp } from "../format/bytes.js";
+import { attachPageChecker, PAGED_HEAD, type PageChecker, pagedHeadSize } from "../format/paged-journal.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
@@ -149,6 +153,8 @@ export interface JournalPiece {
   full: boolean;
   /** File offset of its commit, for error messages. */
   offset: number;
+  /** Stored paged (COMMIT_JOURNAL_PAGED): `bytes` is the payload in place, its pages checked on use by this. */
+  pages?: PageChecker;
 }
 
 /**
@@ -164,6 +170,7 @@ export async function inflateJournal(
     const bytes = piece.compressed
       ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
       : piece.bytes;
+    if (piece.pages !== undefined) attachPageChecker(bytes, piece.pages);
     if (piece.full) state.accounting.lastJournalFullBytes = bytes.length;
     else state.accounting.journalDeltaBytes += bytes.length;
     if (piece.full || bytes.length > 0) out.push(bytes);
@@ -177,6 +184,12 @@ export interface LoadOptions {
   tailBytes?: number;
   /** Cancels the open's reads. Default none. */
   signal?: AbortSignal;
+  /**
+   * Check a paged journal's pages as they are used rather than all at open (read-only opens: the snapshot
+   * is then used in place). Default false: every page is checked at open, so a writer's torn-tail and
+   * damage decisions see every byte (docs/FORMAT.md "Paged journal").
+   */
+  lazyPages?: boolean;
 }
 
 /** Reads sent to the source by the last loadState over an async source; for tests and stats. */
@@ -189,7 +202,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   const size = backing.size;
   const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
   const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
-  let tail = await tailCommit(backing, path);
+  const decode: DecodeCommitOptions = { pages: options.lazyPages === true ? "ends" : "all" };
+  let tail = await tailCommit(backing, path, decode);
   const scanned = tail === undefined;
   if (tail === undefined) {
     if (source.readSync !== undefined) {
@@ -200,7 +214,7 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       tail = verdict.last;
     } else {
       // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
-      tail = await searchBackForCommit(backing, path);
+      tail = await searchBackForCommit(backing, path, decode);
     }
   }
   const accounting: Accounting = {
@@ -236,7 +250,7 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
     let c: CommitAt;
     try {
-      c = await readCommit(backing, prev, path);
+      c = await readCommit(backing, prev, path, decode);
     } catch (e) {
       if (!isVlstoreError(e)) throw e;
       const reason = `commit ${cur.sequence} needs it: ${e.message}`;
@@ -274,6 +288,14 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       const c = chain[i]!;
       const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
       const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
+      if (c.paged !== undefined) {
+        // Used in place (no copy, no decode): that is the point of paging. A view keeps a memory map alive.
+        const p = c.paged;
+        const bytes = options.lazyPages === true ? p.payload : Uint8Array.prototype.slice.call(p.payload);
+        const pages = options.lazyPages === true ? p.checker : undefined;
+        journal.push({ bytes, compressed: false, full, offset: c.offset, ...(pages ? { pages } : {}) });
+        continue;
+      }
       // Copies: the Depot may keep them, and they must not pin a whole file buffer or outlive a memory map.
       if (full || c.journal.length > 0)
         journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
@@ -333,13 +355,63 @@ function checkIndex(chunks: readonly IndexEntry[], tail: CommitAt): void {
   }
 }
 
-async function readCommit(backing: OpenReader, offset: number, path?: string): Promise<CommitAt> {
+async function readCommit(
+  backing: OpenReader,
+  offset: number,
+  path: string | undefined,
+  decode: DecodeCommitOptions,
+): Promise<CommitAt> {
   const frameSize = peekCommitSize(await backing.read(offset, 16), offset);
-  return decodeCommit(await backing.read(offset, frameSize), offset, path);
+  const sync = backing.source.readSync;
+  if (decode.pages === "ends" && sync !== undefined && frameSize >= LAZY_COMMIT_MIN) {
+    const lazy = readPagedCommitLazily((o, n) => sync.call(backing.source, o, n), offset, frameSize, path);
+    if (lazy !== undefined) return lazy;
+  }
+  return decodeCommit(await backing.read(offset, frameSize), offset, path, decode);
+}
+
+/** Commits at least this large, with a paged journal, are read without their payload (it is read on use). */
+const LAZY_COMMIT_MIN = 1 << 20;
+
+/**
+ * A large paged commit from a source with synchronous reads (a local file):
+ * read everything but the journal payload, and let the payload's pages be
+ * read and checked as they are first used. The buffer is allocated whole but
+ * untouched pages cost no memory. Undefined when it is not such a commit
+ * (then it is read and decoded whole, which also reports any damage).
+ */
+function readPagedCommitLazily(
+  read: (offset: number, length: number) => Uint8Array,
+  offset: number,
+  frameSize: number,
+  path: string | undefined,
+): CommitAt | undefined {
+  const fixed = read(offset, COMMIT_FIXED_SIZE);
+  const dv = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
+  if ((dv.getUint32(4, true) & COMMIT_JOURNAL_PAGED) === 0) return undefined;
+  const journalSize = dv.getBigUint64(72, true);
+  const bodySize = frameSize - TRAILER_SIZE;
+  if (journalSize > BigInt(bodySize)) return undefined;
+  const start = bodySize - alignUp(Number(journalSize), 8);
+  if (start < COMMIT_FIXED_SIZE || Number(journalSize) < PAGED_HEAD) return undefined;
+  const head = read(offset + start, PAGED_HEAD);
+  const pages = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true);
+  const payloadAt = start + pagedHeadSize(pages);
+  const payloadEnd = start + Number(journalSize);
+  if (payloadAt > payloadEnd) return undefined;
+  const bytes = new Uint8Array(frameSize);
+  bytes.set(read(offset, payloadAt));
+  bytes.set(read(offset + payloadEnd, frameSize - payloadEnd), payloadEnd);
+  const fillPage = (at: number, into: Uint8Array): void => into.set(read(offset + payloadAt + at, into.length));
+  return decodeCommit(bytes, offset, path, { pages: "ends", fillPage });
 }
 
 /** The commit the trailer at the very end points to, if the tail is clean. */
-async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
+async function tailCommit(
+  backing: OpenReader,
+  path: string | undefined,
+  decode: DecodeCommitOptions,
+): Promise<CommitAt | undefined> {
   const size = backing.size;
   if (size < FILE_HEADER_SIZE + COMMIT_FIXED_SIZE + TRAILER_SIZE) return undefined;
   const t = decodeTrailer(await backing.read(size - TRAILER_SIZE, TRAILER_SIZE));
@@ -347,7 +419,7 @@ async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt 
   // A last commit larger than the tail window: the one more read, for the rest of it.
   await backing.extend(t.commitOffset, Infinity);
   try {
-    return await readCommit(backing, t.commitOffset, path);
+    return await readCommit(backing, t.commitOffset, path, decode);
   } catch (e) {
     if (isVlstoreError(e)) return undefined;
     throw e;
@@ -363,7 +435,11 @@ async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt 
  * those are tried. Unlike the forward walk this cannot tell a torn tail from
  * damage; a read-only open ignores what follows the commit either way.
  */
-async function searchBackForCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
+async function searchBackForCommit(
+  backing: OpenReader,
+  path: string | undefined,
+  decode: DecodeCommitOptions,
+): Promise<CommitAt | undefined> {
   let searchedFrom = backing.size;
   for (;;) {
     const start = backing.windowStart;
@@ -376,7 +452,7 @@ async function searchBackForCommit(backing: OpenReader, path?: string): Promise<
       if (t === undefined || t.commitOffset < FILE_HEADER_SIZE || t.commitOffset + t.frameSize !== e) continue;
       try {
         await backing.extend(t.commitOffset, Infinity);
-        return await readCommit(backing, t.commitOffset, path);
+        return await readCommit(backing, t.commitOffset, path, decode);
       } catch (err) {
         // Bytes that only look like a trailer: keep searching. Anything else (I/O) is real.
         if (!isVlstoreError(err, "Checksum") && !isVlstoreError(err, "Corrupt")) throw err;

@@ -188,7 +188,8 @@ async function readerInit(
 ): Promise<StoreInit> {
   // A source opened here counts its own probe (an HTTP source's first request) as part of the open.
   const before = ownsSource ? 0 : source.stats().requests;
-  const state = await loadState(source, location, { tailBytes: options.tailBytes });
+  // Read-only: a paged journal (the Depot's snapshot) is used in place, its pages checked as they are used.
+  const state = await loadState(source, location, { tailBytes: options.tailBytes, lazyPages: true });
   checkReopen(state.settings, state.meta.get("codec"), options, location);
   // Not persisted (read-only), but settings.codec reports the codec in use.
   if (options.codec && !state.meta.has("codec")) state.meta.set("codec", options.codec.name);

@@ -18,9 +18,14 @@
  *   ..  u32 x 2 x count   name offset and length in the name blob
  *   ..  u32 x slots       open-addressing table: entry index + 1, 0 = empty (FNV-1a of the UTF-8 name, linear probing)
  *   ..  name bytes        UTF-8 names, concatenated
+ *
+ * A snapshot read from a paged journal (docs/FORMAT.md "Paged journal") is
+ * used straight from the mapped file; its pages are checksummed as a lookup
+ * or a listing first touches them (`check`), so opening reads one page.
  */
 import { CorruptError } from "../errors.js";
 import { aligned8, textDecoder, textEncoder } from "../format/bytes.js";
+import { type PageChecker, pageCheckerOf } from "../format/paged-journal.js";
 import type { Entry } from "./entry.js";
 
 export const OP_SNAPSHOT = 4;
@@ -35,8 +40,15 @@ class Snapshot {
   private readonly table: Uint32Array;
   private readonly blob: Uint8Array;
   private scratch = new Uint8Array(256);
+  /** Verifies payload byte ranges before they are trusted; undefined when every byte is already checked. */
+  private readonly pages: PageChecker | undefined;
+  private readonly namesAt: number;
+  private readonly tableAt: number;
+  private readonly blobAt: number;
 
   constructor(payload: Uint8Array) {
+    this.pages = pageCheckerOf(payload);
+    this.pages?.check(0, HEAD);
     const bytes = aligned8(payload);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const fail = (reason: string): never => {
@@ -54,6 +66,9 @@ class Snapshot {
       fail(`${this.count} names, ${slots} slots and ${nameBytes} name bytes need ${need} bytes, found ${bytes.length}`);
     if (slots !== 0 && (slots & (slots - 1)) !== 0) fail(`slot count ${slots} is not a power of two`);
     if (slots < this.count * 2 && this.count > 0) fail(`${slots} slots cannot index ${this.count} names`);
+    this.namesAt = HEAD + this.count * FIELDS * 8;
+    this.tableAt = this.namesAt + this.count * 8;
+    this.blobAt = this.tableAt + slots * 4;
     let at = bytes.byteOffset + HEAD;
     this.fields = new Float64Array(bytes.buffer, at, this.count * FIELDS);
     at += this.count * FIELDS * 8;
@@ -74,15 +89,19 @@ class Snapshot {
       ({ written } = textEncoder.encodeInto(name, key));
     }
     const mask = this.table.length - 1;
+    const pages = this.pages;
     for (let slot = fnv1a(key, 0, written) & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
+      pages?.check(this.tableAt + 4 * slot, this.tableAt + 4 * slot + 4);
       const i = this.table[slot]! - 1;
       if (i < 0) return -1;
       if (i >= this.count)
         throw new CorruptError("depot index snapshot", `slot ${slot} points at entry ${i} of ${this.count}`);
+      pages?.check(this.namesAt + 8 * i, this.namesAt + 8 * i + 8);
       if (this.names[2 * i + 1] !== written) continue;
       const off = this.names[2 * i]!;
       if (off + written > this.blob.length)
         throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+      pages?.check(this.blobAt + off, this.blobAt + off + written);
       let same = true;
       for (let k = 0; k < written; k++) {
         if (this.blob[off + k] !== key[k]) {
@@ -98,29 +117,37 @@ class Snapshot {
   entry(i: number): Entry {
     const f = this.fields;
     const o = i * FIELDS;
+    this.pages?.check(HEAD + 8 * o, HEAD + 8 * (o + FIELDS));
     return { id: f[o]!, bytes: f[o + 1]!, updateCount: f[o + 2]!, createdAt: f[o + 3]!, updatedAt: f[o + 4]! };
   }
 
   nameLength(i: number): number {
+    this.pages?.check(this.namesAt + 8 * i, this.namesAt + 8 * i + 8);
     return this.names[2 * i + 1]!;
   }
 
-  /** Copy row `i`'s name bytes into `to` at `at` and its fields into `fields` at `f`; returns the name's length. */
-  copyRow(i: number, to: Uint8Array, at: number, fields: Float64Array, f: number): number {
+  /** Check the pages of row `i`'s name entry and name bytes; returns [offset, length] in the blob. */
+  private nameAt(i: number): [number, number] {
+    this.pages?.check(this.namesAt + 8 * i, this.namesAt + 8 * i + 8);
     const off = this.names[2 * i]!;
     const len = this.names[2 * i + 1]!;
     if (off + len > this.blob.length)
       throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    this.pages?.check(this.blobAt + off, this.blobAt + off + len);
+    return [off, len];
+  }
+
+  /** Copy row `i`'s name bytes into `to` at `at` and its fields into `fields` at `f`; returns the name's length. */
+  copyRow(i: number, to: Uint8Array, at: number, fields: Float64Array, f: number): number {
+    const [off, len] = this.nameAt(i);
+    this.pages?.check(HEAD + 8 * i * FIELDS, HEAD + 8 * (i + 1) * FIELDS);
     to.set(this.blob.subarray(off, off + len), at);
     fields.set(this.fields.subarray(i * FIELDS, (i + 1) * FIELDS), f);
     return len;
   }
 
   name(i: number): string {
-    const off = this.names[2 * i]!;
-    const len = this.names[2 * i + 1]!;
-    if (off + len > this.blob.length)
-      throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    const [off, len] = this.nameAt(i);
     // Short ASCII names (the common case: ids, paths) decode several times faster by hand than through TextDecoder.
     if (len <= 64) {
       let ascii = true;

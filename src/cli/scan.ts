@@ -26,7 +26,14 @@ import { aligned8 } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 import { walkFrames, type FrameRead, type TailVerdict, type WalkGap } from "../chunks/frame-walker.js";
 import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
-import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_JOURNAL_ZSTD, type CommitAt } from "../format/commit.js";
+import {
+  COMMIT_FIXED_SIZE,
+  COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_PAGED,
+  COMMIT_JOURNAL_ZSTD,
+  type CommitAt,
+} from "../format/commit.js";
+import { decodePagedHead, PageChecker } from "../format/paged-journal.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, FILE_MAGIC, type FileSettings } from "../format/header.js";
 
 /** Positioned reads of a file, as aligned copies. */
@@ -273,7 +280,8 @@ async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8
   const fixed = reader.read(offset, COMMIT_FIXED_SIZE);
   if (fixed.length < COMMIT_FIXED_SIZE) return undefined;
   const dv = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
-  if ((dv.getUint32(4, true) & COMMIT_JOURNAL_ZSTD) === 0) return undefined;
+  const flags = dv.getUint32(4, true);
+  if ((flags & (COMMIT_JOURNAL_ZSTD | COMMIT_JOURNAL_PAGED)) === 0) return undefined;
   const indexCount = dv.getUint32(64, true);
   const metaCount = dv.getUint32(68, true);
   const journalSize = Number(dv.getBigUint64(72, true));
@@ -287,7 +295,15 @@ async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8
   at = Math.ceil(at / 8) * 8;
   if (journalSize <= 0 || at + journalSize > reader.size) return undefined;
   try {
-    return await decompressJournal(reader.read(at, journalSize), { what: "damaged commit journal", offset });
+    const stored = reader.read(at, journalSize);
+    if ((flags & COMMIT_JOURNAL_PAGED) !== 0) {
+      // Trusted when every page matches its CRC in the page table (a damaged table would not match).
+      const layout = decodePagedHead(stored, stored.length, at);
+      const payload = stored.subarray(layout.headSize);
+      new PageChecker(payload, stored, layout, at + layout.headSize).checkAll();
+      return payload;
+    }
+    return await decompressJournal(stored, { what: "damaged commit journal", offset });
   } catch {
     return undefined;
   }
@@ -415,7 +431,9 @@ async function replayNames(r: ScanResult): Promise<void> {
   for (const c of r.chunks) if (c.recordCount > 0) maxRecords = Math.max(maxRecords, c.firstRecord + c.recordCount);
   const payloads: Uint8Array[] = [];
   for (const c of used) {
-    if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
+    if (c.paged !== undefined)
+      payloads.push(c.paged.payload); // every page verified by the walk
+    else if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
     else {
       try {
         payloads.push(await decompressJournal(c.journal, { what: `commit ${c.sequence} journal`, offset: c.offset }));

@@ -30,7 +30,9 @@ import {
   framed,
   INDEX_FULL,
   JOURNAL_FULL,
+  JOURNAL_PAGED,
   JOURNAL_ZSTD,
+  pagedJournal,
   rawBlock,
   SHUFFLED,
   snapshotPayload,
@@ -278,10 +280,10 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     assertSameBytes(file, a.done(), "flush + close file");
   });
 
-  it("a Depot of embeddings with a TTL: records, garbage, the journal snapshot (compressed when large)", async () => {
+  it("a Depot of embeddings with a TTL: records, garbage, the journal snapshot (compressed, or paged when large)", async () => {
     const dir = tempDir();
     const s: Settings = { chunkSize: 64 << 10, blockSize: 8 << 10, level: 1, shuffle: 4 };
-    for (const n of [12, 400]) {
+    for (const n of [12, 400, 4000]) {
       const rng = new Rng(n);
       const clock = new FakeClock();
       const writes: [string, Uint8Array][] = [];
@@ -337,10 +339,16 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         ),
         s,
       );
-      const journal = snapshot.length >= 4096 ? await compressedJournal(snapshot) : snapshot;
+      // "What the writer commits": a full snapshot of 256 KiB or more is paged, one of 4 KiB or more compressed.
+      const paged = snapshot.length >= 256 << 10;
+      const journal = paged
+        ? pagedJournal(snapshot)
+        : snapshot.length >= 4096
+          ? await compressedJournal(snapshot)
+          : snapshot;
       const at = a.size;
       a.commit({
-        flags: INDEX_FULL | JOURNAL_FULL | (journal !== snapshot ? JOURNAL_ZSTD : 0),
+        flags: INDEX_FULL | JOURNAL_FULL | (paged ? JOURNAL_PAGED : journal !== snapshot ? JOURNAL_ZSTD : 0),
         sequence: 1,
         recordCount: writes.length,
         chunkCount: index.length,
@@ -354,7 +362,8 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         ],
         journal,
       });
-      assert.equal(journal !== snapshot, n === 400, "the large snapshot is the compressed one");
+      assert.equal(journal !== snapshot, n >= 400, "the large snapshots are compressed or paged");
+      assert.equal(paged, n === 4000, "the largest snapshot is the paged one");
       assertSameBytes(file, a.done(), `Depot file with ${n} names`);
     }
   });

@@ -18,6 +18,7 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { encodePagedJournal } from "../format/paged-journal.js";
+import { SETTINGS_META_KEY, settingsMetaValue } from "../format/settings-meta.js";
 import { compressJournal, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
 import type { ChunkTable } from "./chunk-table.js";
 import type { ChunkWriter } from "./chunk-writer.js";
@@ -60,6 +61,8 @@ export class CommitPlanner {
   /** The last commit written (the chain continues from it). */
   private written: TailState | undefined;
   private readonly acct: Accounting;
+  /** The file header as the `vlstore.settings` meta entry every later full index repeats. */
+  private readonly settingsEntry: [string, string];
 
   constructor(
     private readonly writer: ChunkWriter,
@@ -69,6 +72,7 @@ export class CommitPlanner {
     private readonly durable: boolean,
   ) {
     this.acct = state.accounting;
+    this.settingsEntry = [SETTINGS_META_KEY, settingsMetaValue(state.settings)];
     this.written = state.tail;
     this.committedChunks = table.chunks.length;
     // "journalFull" means consolidated: the newest journal payload is a full snapshot with no delta after it.
@@ -80,6 +84,9 @@ export class CommitPlanner {
   setMeta(key: string, value: string): void {
     if (typeof key !== "string" || key === "") throw new InvalidArgumentError("key", "must be a non-empty string");
     if (typeof value !== "string") throw new InvalidArgumentError("value", "must be a string");
+    if (key === SETTINGS_META_KEY) {
+      throw new InvalidArgumentError("key", `${SETTINGS_META_KEY} is reserved: the store writes it (the file header)`);
+    }
     if (this.meta.get(key) === value) return;
     this.meta.set(key, value);
     this.dirtyMeta.add(key);
@@ -133,7 +140,8 @@ export class CommitPlanner {
     const recordCount = w.nextId;
     const from = indexFull ? 0 : this.committedChunks;
     const hasNewChunks = chunkCount > this.committedChunks;
-    const meta = indexFull ? [...this.meta] : metaDelta;
+    // A full index repeats the file header (docs/FORMAT.md "Opening"): a remote open then needs no read at offset 0.
+    const meta = indexFull ? [...this.meta, this.settingsEntry] : metaDelta;
     const indexBytes = INDEX_ENTRY_SIZE * (chunkCount - from) + metaBytes(meta);
     if (indexFull) {
       this.acct.lastIndexFullBytes = indexBytes;

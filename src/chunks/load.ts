@@ -5,10 +5,12 @@
  * walk commits back to the last full index and the start of the journal.
  *
  * Over a source without synchronous reads (HTTP, S3) the open costs one read
- * of the tail (TAIL_BYTES, or the whole object if smaller; the header is read
- * beside it when it lies outside) and at most one more: for a last commit
- * larger than the tail, or for the commits an unclosed archive's chain walks
- * back through. Sources with readSync (memory, mmap) read in place.
+ * of the tail (TAIL_BYTES, or the whole object if smaller) and at most one
+ * more: for a last commit larger than the tail, or for the commits an
+ * unclosed archive's chain walks back through. The header comes from the
+ * tail window or from the full index's `vlstore.settings` copy; only older
+ * files (and unclean tails) cost a read at offset 0. Sources with readSync
+ * (memory, local files) read in place.
  *
  * Bounded: every offset is checked before it is followed, and walks move
  * strictly backwards, so no input can make it loop or read out of range.
@@ -33,6 +35,7 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
+import { headerFromSettingsMeta, SETTINGS_META_KEY } from "../format/settings-meta.js";
 import { alignUp } from "../format/bytes.js";
 import { attachPageChecker, PAGED_HEAD, type PageChecker, pagedHeadSize } from "../format/paged-journal.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
@@ -61,16 +64,23 @@ class OpenReader {
     return this.source.size;
   }
 
-  /** Fetch [start, size) as the window, and the header beside it when outside (concurrently). */
-  async prime(tailBytes: number, headerSize: number): Promise<Uint8Array | undefined> {
-    if (this.source.readSync !== undefined) return undefined;
+  /**
+   * Fetch [start, size) as the window. The header is not fetched beside it: a full index repeats it
+   * (`vlstore.settings`), so it is read only when the window does not hold it and no commit does.
+   */
+  async prime(tailBytes: number): Promise<void> {
+    if (this.source.readSync !== undefined) return;
     const size = this.source.size;
     const start = Math.max(0, size - tailBytes);
-    const header = start > 0 ? this.fetch(0, Math.min(headerSize, size)) : undefined;
-    const [h, tail] = await Promise.all([header, this.fetch(start, size - start)]);
+    this.bytes = await this.fetch(start, size - start);
     this.start = start;
-    this.bytes = tail;
-    return h;
+  }
+
+  /** True when reading [offset, offset + length) costs no request. */
+  inWindow(offset: number, length: number): boolean {
+    if (this.source.readSync !== undefined) return true;
+    const w = this.bytes;
+    return w !== undefined && offset >= this.start && offset + length <= this.start + w.length;
   }
 
   /** Extend the window down to `from` with one read, when that is worth it. */
@@ -200,10 +210,19 @@ export interface LoadResult extends LoadedState {
 export async function loadState(source: ByteSource, path?: string, options: LoadOptions = {}): Promise<LoadResult> {
   const backing = new OpenReader(source, options.signal === undefined ? undefined : { signal: options.signal });
   const size = backing.size;
-  const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
-  const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
+  await backing.prime(options.tailBytes ?? TAIL_BYTES);
+  const headerLength = Math.min(size, FILE_HEADER_SIZE);
+  const readHeader = async (): Promise<Uint8Array> => backing.read(0, headerLength);
+  // In place, or in the tail window: checked first, so that a file that is not an archive says so.
+  let header = backing.inWindow(0, headerLength) ? await readHeader() : undefined;
+  let settings = header === undefined ? undefined : decodeFileHeader(header, path);
   const decode: DecodeCommitOptions = { pages: options.lazyPages === true ? "ends" : "all" };
   let tail = await tailCommit(backing, path, decode);
+  if (tail === undefined && settings === undefined) {
+    // Not a clean tail (unusual): check the header before searching for a commit.
+    header = await readHeader();
+    settings = decodeFileHeader(header, path);
+  }
   const scanned = tail === undefined;
   if (tail === undefined) {
     if (source.readSync !== undefined) {
@@ -225,7 +244,7 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   };
   if (tail === undefined) {
     return {
-      settings,
+      settings: settings!,
       chunks: [],
       recordCount: 0,
       meta: new Map(),
@@ -280,6 +299,20 @@ export async function loadState(source: ByteSource, path?: string, options: Load
     else accounting.indexDeltaBytes += bytes;
   }
 
+  // The header repeated by the full index (written since the paged journal; absent in older files).
+  const repeated = meta.get(SETTINGS_META_KEY);
+  meta.delete(SETTINGS_META_KEY);
+  if (repeated !== undefined) {
+    const bytes = headerFromSettingsMeta(repeated, full.offset);
+    if (header === undefined) {
+      header = bytes;
+      settings = decodeFileHeader(bytes, path);
+    } else if (!sameBytes(bytes, header)) {
+      throw new CorruptError("commit meta", `${SETTINGS_META_KEY} disagrees with the file header`, full.offset);
+    }
+  }
+  settings ??= decodeFileHeader(await readHeader(), path);
+
   const journal: JournalPiece[] = [];
   if (tail.journalFrom !== 0) {
     const from = chain.findIndex((c) => c.offset === tail.journalFrom);
@@ -322,6 +355,12 @@ export async function loadState(source: ByteSource, path?: string, options: Load
     scanned,
     openRequests: backing.requests,
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Chunks must lie between the header and the commit, in order, without overlap, and add up to its counts. */

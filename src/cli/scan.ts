@@ -34,6 +34,7 @@ import {
   type CommitAt,
 } from "../format/commit.js";
 import { decodePagedHead, PageChecker } from "../format/paged-journal.js";
+import { SETTINGS_META_KEY } from "../format/settings-meta.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, FILE_MAGIC, type FileSettings } from "../format/header.js";
 
 /** Positioned reads of a file, as aligned copies. */
@@ -409,6 +410,7 @@ async function replayNames(r: ScanResult): Promise<void> {
   r.committedEnd = last.offset + last.frameSize;
   r.committedRecords = last.recordCount;
   for (const c of commits) for (const [k, v] of c.meta) r.meta.set(k, v);
+  r.meta.delete(SETTINGS_META_KEY); // the file header repeated (written by the store itself, never copied)
   let from = 0;
   for (let i = commits.length - 1; i >= 0; i--) {
     if ((commits[i]!.flags & COMMIT_JOURNAL_FULL) !== 0) {

@@ -305,6 +305,14 @@ export async function compressedJournal(payload: Uint8Array): Promise<Uint8Array
 }
 
 /**
+ * The meta entry every INDEX_FULL commit after the creation commit ends with ("Commit frame", the keys
+ * vlstore writes): `vlstore.settings` = the 64-byte file header in lowercase hex.
+ */
+export function settingsMeta(h: HeaderFields): [string, string] {
+  return ["vlstore.settings", Buffer.from(fileHeader(h)).toString("hex")];
+}
+
+/**
  * "Paged journal" (JOURNAL_PAGED): u32 page size P, u32 page count K, u64 payload length L, K CRC-32s
  * (one per P-byte page, the last one shorter), zero padding to a multiple of 8, then the payload.
  */

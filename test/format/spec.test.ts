@@ -34,6 +34,7 @@ import {
   JOURNAL_ZSTD,
   pagedJournal,
   rawBlock,
+  settingsMeta,
   SHUFFLED,
   snapshotPayload,
   specFilter,
@@ -219,7 +220,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: a.size,
       journalFrom: 0,
       index,
-      meta: [["codec", bytesCodec.name]],
+      meta: [["codec", bytesCodec.name], settingsMeta(s)],
       journal: new Uint8Array(0),
     });
     const spec = a.done();
@@ -271,10 +272,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: a.size,
       journalFrom: 0,
       index: [...first, ...second],
-      meta: [
-        ["codec", bytesCodec.name],
-        ["note", "two commits"],
-      ],
+      meta: [["codec", bytesCodec.name], ["note", "two commits"], settingsMeta(s)],
       journal: new Uint8Array(0),
     });
     assertSameBytes(file, a.done(), "flush + close file");
@@ -356,10 +354,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         fullIndexAt: at,
         journalFrom: at,
         index,
-        meta: [
-          ["codec", embeddingCodec.name],
-          ["depot.ttlSeconds", "3600"],
-        ],
+        meta: [["codec", embeddingCodec.name], ["depot.ttlSeconds", "3600"], settingsMeta(s)],
         journal,
       });
       assert.equal(journal !== snapshot, n >= 400, "the large snapshots are compressed or paged");
@@ -424,7 +419,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: c2,
       journalFrom: c1,
       index: [...chunk0, ...chunk1],
-      meta,
+      meta: [...meta, settingsMeta(s)],
       journal: new DeltaBuilder().put("n3", entry(10, t + 5, 2, t)).done(),
     });
     const c3 = a.size;
@@ -454,7 +449,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: c4,
       journalFrom: c4,
       index: [...chunk0, ...chunk1],
-      meta,
+      meta: [...meta, settingsMeta(s)],
       journal: snapshotPayload(final, values[3]!.length + values[4]!.length),
     });
     assertSameBytes(file, a.done(), "Depot file after three flushes and a close");

@@ -18,6 +18,13 @@ import { planRank, type RankPlan } from "./split.js";
 import { checkStateMatches, recordsFingerprint, validateState, type LoaderState } from "./state.js";
 import { meanBlockBytes, sizeWindows } from "./window.js";
 
+interface Planned {
+  options: Readonly<ResolvedOptions>;
+  records: PlannedRecord[];
+  order: Uint32Array;
+  plan: RankPlan;
+}
+
 /** One batch: names and decoded values (zero-copy views), in global order. */
 export interface Batch<T> {
   names: string[];
@@ -47,26 +54,21 @@ export interface LoaderSource<T> {
     readonly openOptions?: { readonly cacheBytes: number };
     /** Record bytes in request order, each needed block decompressed once. */
     getMany(ids: number[]): Promise<Uint8Array[]>;
+    /** False when locate() would need reads first (a remote store); the loader then awaits loadHeaders(). */
+    headersReady?(): boolean;
+    /** Read what locate() needs. */
+    loadHeaders?(): Promise<void>;
   };
   readonly codec: { decode(bytes: Uint8Array): T };
 }
 
 export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B> {
-  /** The options in force, defaults applied (seed, epoch, ... from `resume` when given). */
-  readonly options: Readonly<ResolvedOptions>;
-  /** Batches this rank yields in all, from its start position. */
-  readonly batchCount: number;
-  /** Records this rank yields in all, from its start position. */
-  readonly recordCount: number;
-  /** Records in the epoch's global order (all ranks). */
-  readonly epochSize: number;
-
   private readonly source: LoaderSource<T>;
   /** The store the snapshot's ids belong to; a compaction replaces it. */
   private readonly store: LoaderSource<T>["chunkStore"];
-  private readonly records: PlannedRecord[];
-  private readonly order: Uint32Array;
-  private readonly plan: RankPlan;
+  /** Set once planned: at creation, or (remote store, chunk headers not read yet) by ready(). */
+  private planned: Planned | undefined;
+  private pending: Promise<void> | undefined;
   private fingerprintCache: string | undefined;
   /** Batches handed to the consumer so far. */
   private yielded = 0;
@@ -78,21 +80,80 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
     const parsed = resolveOptions(options, resume);
     this.source = source;
     this.store = source.chunkStore;
-    const { records, ends } = snapshot(source, parsed);
-    this.records = records;
-    const o: ResolvedOptions = { ...parsed, ...windowSizes(source, parsed, records, ends) };
-    this.options = Object.freeze(o);
-    const { order, keys } = epochOrder(this.records, o);
-    this.order = order;
-    this.epochSize = this.records.length;
-    let start = 0;
-    if (resume) {
-      checkStateMatches(resume, this.records.length, this.fingerprint());
-      start = resume.position;
+    const make = (): void => {
+      const { records, ends } = snapshot(source, parsed);
+      const o: ResolvedOptions = Object.freeze({ ...parsed, ...windowSizes(source, parsed, records, ends) });
+      const { order, keys } = epochOrder(records, o);
+      this.planned = {
+        options: o,
+        records,
+        order,
+        plan: planRank({ total: records.length, start: 0, ...o, keyAt: (p) => keys[order[p]!]! }),
+      };
+      if (resume) {
+        checkStateMatches(resume, records.length, this.fingerprint());
+        this.planned.plan = planRank({
+          total: records.length,
+          start: resume.position,
+          ...o,
+          keyAt: (p) => keys[order[p]!]!,
+        });
+      }
+    };
+    // Over a remote store whose chunk headers are not read yet the block order needs reads: planned by ready().
+    if (parsed.shuffle !== "none" && this.store.headersReady?.() === false) {
+      const store = this.store;
+      this.pending = Promise.resolve().then(async () => {
+        await store.loadHeaders?.();
+        make();
+      });
+      this.pending.catch(() => undefined); // reported by ready() and the first next()
+    } else make();
+  }
+
+  /**
+   * Resolves once the loader is planned. Only needed over a remote store whose
+   * chunk headers were not read yet (iteration awaits it by itself); until then
+   * the properties below throw InvalidArgumentError.
+   */
+  async ready(): Promise<this> {
+    await this.pending;
+    return this;
+  }
+
+  private get p(): Planned {
+    if (this.planned === undefined) {
+      throw new InvalidArgumentError(
+        "loader",
+        "is planned once the remote store's chunk headers are read: await loader.ready()",
+      );
     }
-    this.plan = planRank({ total: this.records.length, start, ...o, keyAt: (p) => keys[order[p]!]! });
-    this.batchCount = this.plan.batches;
-    this.recordCount = this.plan.records;
+    return this.planned;
+  }
+  /** The options in force, defaults applied (seed, epoch, ... from `resume` when given). */
+  get options(): Readonly<ResolvedOptions> {
+    return this.p.options;
+  }
+  /** Batches this rank yields in all, from its start position. */
+  get batchCount(): number {
+    return this.p.plan.batches;
+  }
+  /** Records this rank yields in all, from its start position. */
+  get recordCount(): number {
+    return this.p.plan.records;
+  }
+  /** Records in the epoch's global order (all ranks). */
+  get epochSize(): number {
+    return this.p.records.length;
+  }
+  private get records(): PlannedRecord[] {
+    return this.p.records;
+  }
+  private get order(): Uint32Array {
+    return this.p.order;
+  }
+  private get plan(): RankPlan {
+    return this.p.plan;
   }
 
   /**
@@ -129,25 +190,31 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
       );
     }
     this.iterating = true;
-    const ahead = new ReadAhead(this.yielded, this.plan.batches, this.options.prefetch, (k) => this.readBatch(k));
+    let ahead: ReadAhead<B> | undefined;
+    const started = async (): Promise<ReadAhead<B>> => {
+      await this.pending;
+      ahead ??= new ReadAhead(this.yielded, this.plan.batches, this.options.prefetch, (k) => this.readBatch(k));
+      return ahead;
+    };
     let ended = false;
     // Serialises next() calls, should a caller not await each one.
     let last: Promise<unknown> = Promise.resolve();
     const end = async (): Promise<IteratorReturnResult<undefined>> => {
       if (!ended) {
         ended = true;
-        await ahead.cancel();
+        await ahead?.cancel();
         this.iterating = false;
       }
       return { done: true, value: undefined };
     };
     const step = async (): Promise<IteratorResult<B>> => {
       if (ended) return { done: true, value: undefined };
-      if (ahead.done) {
-        this.finished = true;
-        return end();
-      }
       try {
+        const ahead = await started();
+        if (ahead.done) {
+          this.finished = true;
+          return end();
+        }
         const batch = await ahead.take();
         this.yielded++;
         return { done: false, value: batch };

@@ -13,19 +13,18 @@
  * Depot, see names.ts) gives every live name with its record id and
  * metadata, which maps damaged blocks to the names they cost.
  *
- * Only the decoders of src/format (and the block decompression of
- * src/chunks) are used; nothing here writes.
+ * Only the decoders of src/format and the library's one frame walker and
+ * block verifier (src/chunks/block-reader.ts) are used; nothing here writes.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { decompressBlock, decompressJournal } from "../chunks/block-codec.js";
-import { recordsOfBlock } from "../chunks/temporal.js";
+import { decompressJournal } from "../chunks/block-codec.js";
+import { decodeStoredBlock } from "../chunks/block-reader.js";
 import type { Codec } from "../codecs/codec.js";
 import { namesFromJournals, type NameEntry } from "./names.js";
-import { ChecksumError, isVlstoreError, TruncatedError } from "../errors.js";
-import { aligned8 } from "../format/bytes.js";
-import { crc32 } from "../format/checksum.js";
+import { isVlstoreError } from "../errors.js";
+import { ProgressReporter, type ProgressOptions } from "../chunks/progress.js";
 import { walkFrames, type FrameRead, type TailVerdict, type WalkGap } from "../chunks/frame-walker.js";
-import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
+import type { ChunkFrameHeader } from "../format/chunk-frame.js";
 import {
   COMMIT_FIXED_SIZE,
   COMMIT_JOURNAL_FULL,
@@ -145,11 +144,14 @@ export interface ScanResult {
   recordsDecoded: number;
 }
 
-export interface ScanOptions {
-  /** Decode every record of intact blocks with this codec. */
+/**
+ * How to scan. Progress and cancellation are the library's ProgressOptions: `bytes` is the file offset
+ * reached (of `totalBytes`, the file size), `records` the records of the chunks checked; an abort stops
+ * the scan between frames with AbortError.
+ */
+export interface ScanOptions extends ProgressOptions {
+  /** Decode every record of intact blocks with this codec. Default: none (blocks are checked, records not). */
   codec?: Codec<unknown> | undefined;
-  /** Called with the file offset reached, for progress. */
-  onProgress?: (offset: number) => void;
 }
 
 /** Scan `path` (see the file comment). Throws only for I/O errors; damage is reported in the result. */
@@ -238,9 +240,12 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
       result.gaps.push({ offset: g.offset, length: g.length, reason });
     }
   };
+  const progress = new ProgressReporter("scan", options, { bytes: size });
+  let reached = 0;
   for (const f of frames) {
     while (gi < walkGaps.length && walkGaps[gi]!.offset < f.offset) pushGap(walkGaps[gi++]!);
-    options.onProgress?.(f.offset);
+    progress.step(f.kind === "chunk" ? f.header.recordCount : 0, f.offset - reached);
+    reached = f.offset;
     if (f.kind === "commit") {
       result.commits.push(f.commit);
       continue;
@@ -253,7 +258,8 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
     }
   }
   while (gi < walkGaps.length) pushGap(walkGaps[gi++]!);
-  options.onProgress?.(size);
+  progress.add(0, size - reached);
+  progress.done();
   inferRecordRanges(result);
   if (result.damage) result.damagedCommitJournal = await damagedJournal(reader, result.damage.offset);
   await replayNames(result);
@@ -368,14 +374,9 @@ export async function readBlock(
   b: number,
 ): Promise<Uint8Array> {
   const e = header.blocks[b]!;
-  const at = pos + e.payloadOffset;
-  const stored = reader.read(at, e.storedSize);
-  if (stored.length !== e.storedSize) throw new TruncatedError(`block ${b}`, e.storedSize, stored.length, at);
-  const crc = crc32(stored);
-  if (crc !== e.crc) throw new ChecksumError(`block ${b}`, at, e.crc, crc);
-  if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
-  const where = { what: `block ${b} of the chunk at offset ${pos}`, offset: at };
-  return decompressBlock(stored, e.rawSize, e.flags, header.shuffle, where, recordsOfBlock(header, header.blocks, b));
+  // The library's one block verifier (CRC, alignment, decompression, filters); only the read is the CLI's.
+  const stored = reader.read(pos + e.payloadOffset, e.storedSize);
+  return decodeStoredBlock(header, b, stored, { chunk: undefined, chunkOffset: pos }, undefined);
 }
 
 /**

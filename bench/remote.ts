@@ -12,11 +12,12 @@
  *   (entries()), MB/s of the archive's bytes, against `curl` fetching the
  *   same file from the same nginx (goal: at least 80%).
  *
- * Usage: npx tsx bench/remote.ts [--embeddings N] [--frames N] [--opens N] [--no-write]
- * Writes bench/results/remote.json (docs/BENCHMARKS.md "Remote reads and open").
+ * Usage: npx tsx bench/remote.ts [--embeddings N] [--frames N] [--opens N] [--no-write] [--render-only]
+ * Writes bench/results/remote.json and renders its section of docs/BENCHMARKS.md
+ * ("Remote reads and open"); --render-only re-renders the section from the file.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open as openLmdb } from "lmdb";
@@ -25,6 +26,7 @@ import { Rng } from "../src/random.js";
 import type { Dataset } from "./lib/dataset.js";
 import { machineInfo } from "./lib/machine.js";
 import { type BenchNginx, startBenchNginx } from "./lib/nginx.js";
+import { type RemoteResult, withRemoteSection } from "./lib/remote-section.js";
 import { passThroughCodec } from "./lib/stores/vlstore.js";
 import { collectGarbage, median, now } from "./lib/timing.js";
 import { generate } from "./lib/workloads.js";
@@ -40,6 +42,17 @@ const OPENS = flag("opens", 21);
 const CALLS = 7;
 const write = !argv.includes("--no-write");
 const codec = passThroughCodec(4);
+const RESULTS = new URL("./results/remote.json", import.meta.url);
+const DOC = new URL("../docs/BENCHMARKS.md", import.meta.url);
+
+function render(r: RemoteResult): void {
+  writeFileSync(DOC, withRemoteSection(readFileSync(DOC, "utf8"), r));
+}
+
+if (argv.includes("--render-only")) {
+  render(JSON.parse(readFileSync(RESULTS, "utf8")) as RemoteResult);
+  process.exit(0);
+}
 const dir = mkdtempSync(join(tmpdir(), "vlstore-remote-bench-"));
 
 /** The workload written as a closed Depot (putMany in batches of 1,000, default settings). */
@@ -189,7 +202,10 @@ try {
     },
   };
   const text = `${JSON.stringify(result, null, 2)}\n`;
-  if (write) writeFileSync(new URL("./results/remote.json", import.meta.url), text);
+  if (write) {
+    writeFileSync(RESULTS, text);
+    render(result);
+  }
   const f = (x: number, d = 2) => x.toFixed(d);
   const lines = [
     `local open, ${open.names} embeddings: vlstore ${f(open.vlstoreMs)} ms, LMDB ${f(open.lmdbMs)} ms, ratio ${f(open.ratio)}`,

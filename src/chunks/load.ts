@@ -37,7 +37,14 @@ import {
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
 import { headerFromSettingsMeta, SETTINGS_META_KEY } from "../format/settings-meta.js";
 import { alignUp } from "../format/bytes.js";
-import { attachPageChecker, PAGED_HEAD, type PageChecker, pagedHeadSize } from "../format/paged-journal.js";
+import {
+  attachPagedPayload,
+  InMemoryPayload,
+  LazyPayload,
+  PAGED_HEAD,
+  type PagedPayload,
+  pagedHeadSize,
+} from "../format/paged-journal.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
@@ -163,8 +170,11 @@ export interface JournalPiece {
   full: boolean;
   /** File offset of its commit, for error messages. */
   offset: number;
-  /** Stored paged (COMMIT_JOURNAL_PAGED): `bytes` is the payload in place, its pages checked on use by this. */
-  pages?: PageChecker;
+  /**
+   * Stored paged (COMMIT_JOURNAL_PAGED) and read in place: how to read the payload `bytes` stands for (all of
+   * it, or only its first page when the rest is read from the file on use), pages checked on first use.
+   */
+  paged?: PagedPayload;
 }
 
 /**
@@ -180,8 +190,8 @@ export async function inflateJournal(
     const bytes = piece.compressed
       ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
       : piece.bytes;
-    if (piece.pages !== undefined) attachPageChecker(bytes, piece.pages);
-    if (piece.full) state.accounting.lastJournalFullBytes = bytes.length;
+    if (piece.paged !== undefined) attachPagedPayload(bytes, piece.paged);
+    if (piece.full) state.accounting.lastJournalFullBytes = piece.paged?.length ?? bytes.length;
     else state.accounting.journalDeltaBytes += bytes.length;
     if (piece.full || bytes.length > 0) out.push(bytes);
   }
@@ -322,11 +332,18 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
       const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
       if (c.paged !== undefined) {
-        // Used in place (no copy, no decode): that is the point of paging. A view keeps a memory map alive.
+        // Used in place (no copy, no decode): that is the point of paging. A view keeps its buffer alive.
+        const lazy = lazyPayloads.get(c);
         const p = c.paged;
-        const bytes = options.lazyPages === true ? p.payload : Uint8Array.prototype.slice.call(p.payload);
-        const pages = options.lazyPages === true ? p.checker : undefined;
-        journal.push({ bytes, compressed: false, full, offset: c.offset, ...(pages ? { pages } : {}) });
+        let piece: JournalPiece;
+        if (lazy !== undefined)
+          piece = { bytes: lazy.first, compressed: false, full, offset: c.offset, paged: lazy.payload };
+        else if (options.lazyPages === true) {
+          const paged = new InMemoryPayload(p.payload!, p.checker);
+          piece = { bytes: p.payload!, compressed: false, full, offset: c.offset, paged };
+        } else
+          piece = { bytes: Uint8Array.prototype.slice.call(p.payload!), compressed: false, full, offset: c.offset };
+        journal.push(piece);
         continue;
       }
       // Copies: the Depot may keep them, and they must not pin a whole file buffer or outlive a memory map.
@@ -409,6 +426,9 @@ async function readCommit(
   return decodeCommit(await backing.read(offset, frameSize), offset, path, decode);
 }
 
+/** Payloads of commits read without them (readPagedCommitLazily). */
+const lazyPayloads = new WeakMap<CommitAt, { payload: LazyPayload; first: Uint8Array }>();
+
 /** Commits at least this large, with a paged journal, are read without their payload (it is read on use). */
 const LAZY_COMMIT_MIN = 1 << 20;
 
@@ -438,11 +458,22 @@ function readPagedCommitLazily(
   const payloadAt = start + pagedHeadSize(pages);
   const payloadEnd = start + Number(journalSize);
   if (payloadAt > payloadEnd) return undefined;
-  const bytes = new Uint8Array(frameSize);
+  // The frame without its payload: everything up to the payload, then what follows it (padding, trailer).
+  const bytes = new Uint8Array(frameSize - (payloadEnd - payloadAt));
   bytes.set(read(offset, payloadAt));
-  bytes.set(read(offset + payloadEnd, frameSize - payloadEnd), payloadEnd);
-  const fillPage = (at: number, into: Uint8Array): void => into.set(read(offset + payloadAt + at, into.length));
-  return decodeCommit(bytes, offset, path, { pages: "ends", fillPage });
+  bytes.set(read(offset + payloadEnd, frameSize - payloadEnd), payloadAt);
+  const commit = decodeCommit(bytes, offset, path, { pages: "ends", omittedPayload: payloadEnd - payloadAt });
+  const { layout, table } = commit.paged!;
+  const crcs = new Uint32Array(layout.pageCount);
+  const tv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  for (let k = 0; k < layout.pageCount; k++) crcs[k] = tv.getUint32(PAGED_HEAD + 4 * k, true);
+  const payload = new LazyPayload(read, layout, crcs, offset + payloadAt, path);
+  // As for a whole commit read with pages "ends": the first and last page are checked at open.
+  if (layout.pageCount > 0) payload.page(layout.pageCount - 1);
+  const first =
+    layout.pageCount > 0 ? payload.bytes(0, Math.min(layout.pageSize, layout.payloadLength)) : new Uint8Array(0);
+  lazyPayloads.set(commit, { payload, first });
+  return commit;
 }
 
 /** The commit the trailer at the very end points to, if the tail is clean. */

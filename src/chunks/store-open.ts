@@ -13,6 +13,7 @@ import { isByteSource, openSource, type SourceOptions } from "../sources/open-so
 import { MemoryBacking, type Backing } from "./backing.js";
 import { decompressJournal } from "./block-codec.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
+import { FileReaderSource } from "./file-reader.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
 import { removeLeftovers } from "./leftovers.js";
 import { FileLock } from "./lock.js";
@@ -127,11 +128,11 @@ export async function locationInit(location: StoreLocation, options: ChunkStoreO
   if (isSourceLocation(location)) return sourceInit(location, options, { ...open, readOnly: true });
   const path = localPath(location as string | URL);
   if (open.readOnly) {
-    const backing = await FileBacking.open(path, true);
+    const source = await FileReaderSource.open(path); // synchronous fs calls: see file-reader.ts
     try {
-      return await readerInit(backing, path, options, open, true);
+      return await readerInit(source, path, options, open, true);
     } catch (e) {
-      await backing.close();
+      await source.close();
       throw e;
     }
   }

@@ -435,7 +435,7 @@ async function replayNames(r: ScanResult): Promise<void> {
   const payloads: Uint8Array[] = [];
   for (const c of used) {
     if (c.paged !== undefined)
-      payloads.push(c.paged.payload); // every page verified by the walk
+      payloads.push(c.paged.payload ?? new Uint8Array(0)); // every page verified by the walk
     else if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
     else {
       try {

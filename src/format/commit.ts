@@ -92,8 +92,11 @@ export interface Commit {
 export interface CommitAt extends Commit {
   offset: number;
   frameSize: number;
-  /** Under JOURNAL_PAGED: the payload (a view of the commit's bytes) and its page checker. */
-  paged?: { payload: Uint8Array; layout: PagedLayout; checker: PageChecker };
+  /**
+   * Under JOURNAL_PAGED: the layout, the stored head and page table (`table`), and, unless the payload was
+   * omitted (decodeCommit's `omittedPayload`), the payload (a view of the commit's bytes) and its checker.
+   */
+  paged?: { layout: PagedLayout; table: Uint8Array; payload?: Uint8Array; checker?: PageChecker };
 }
 
 /** How much of a paged journal decodeCommit verifies. */
@@ -105,11 +108,10 @@ export interface DecodeCommitOptions {
    */
   pages?: "all" | "ends";
   /**
-   * For a commit whose payload bytes were not read (left zero in `bytes`): fills payload bytes
-   * `[at, at + into.length)` when a page is first checked, so a large snapshot is read page by page on use.
-   * Default: the payload is in `bytes`.
+   * Bytes of a paged journal's payload left out of `bytes` (which then holds the frame up to the payload,
+   * and what follows it): the caller reads the payload's pages itself. Default 0: the whole frame.
    */
-  fillPage?: (at: number, into: Uint8Array) => void;
+  omittedPayload?: number;
 }
 
 /** Encoded size of the meta section (before padding). */
@@ -198,12 +200,15 @@ export function decodeCommit(
 ): CommitAt {
   const frameSize = peekCommitSize(bytes, offset);
   const corrupt = (reason: string): CorruptError => new CorruptError("commit frame", reason, offset);
-  if (bytes.length !== frameSize) throw corrupt(`${bytes.length} bytes given for a frame of ${frameSize}`);
-  const bodySize = frameSize - TRAILER_SIZE;
+  const omitted = options.omittedPayload ?? 0;
+  if (bytes.length !== frameSize - omitted) throw corrupt(`${bytes.length} bytes given for a frame of ${frameSize}`);
+  const bodySize = frameSize - TRAILER_SIZE - omitted; // the body bytes present
   const body = bytes.subarray(0, bodySize);
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const stored = dv.getUint32(CRC_AT, true);
-  const pagedAt = (dv.getUint32(4, true) & COMMIT_JOURNAL_PAGED) !== 0 ? pagedJournalAt(body, offset) : undefined;
+  const isPaged = (dv.getUint32(4, true) & COMMIT_JOURNAL_PAGED) !== 0;
+  if (omitted > 0 && !isPaged) throw corrupt("a payload was left out of a commit whose journal is not paged");
+  const pagedAt = isPaged ? pagedJournalAt(body, offset, omitted) : undefined;
   const actual = bodyCrc(pagedAt === undefined ? body : body.subarray(0, pagedAt.start + pagedAt.layout.headSize));
   if (stored !== actual) throw new ChecksumError("commit frame", offset, stored, actual, path);
   const trailer = decodeTrailer(bytes.subarray(bodySize));
@@ -267,24 +272,32 @@ export function decodeCommit(
   }
   zero(alignUp(r.offset, 8) - r.offset, "meta padding");
   const journalStart = r.offset;
-  const journal = r.bytesView(journalSize);
-  zero(alignUp(r.offset, 8) - r.offset, "journal padding");
+  if (omitted > journalSize) throw corrupt(`${omitted} payload bytes left out of a journal of ${journalSize}`);
+  const journal = r.bytesView(journalSize - omitted);
+  const end = r.offset + omitted; // where the journal ends in the whole frame
+  zero(alignUp(end, 8) - end, "journal padding");
   if (r.remaining !== 0) throw corrupt(`${r.remaining} unexplained bytes at the end of the body`);
   let paged: CommitAt["paged"];
   if (pagedAt !== undefined) {
     if (pagedAt.start !== journalStart)
       throw corrupt(`paged journal at ${pagedAt.start}, the body puts it at ${journalStart}`);
     const { layout } = pagedAt;
-    const payload = journal.subarray(layout.headSize);
-    const at = offset + journalStart + layout.headSize;
-    const checker = new PageChecker(payload, journal, layout, at, path, options.fillPage);
-    if (payload.length === 0) {
-      // nothing to check
-    } else if (options.pages === "ends") {
-      checker.check(0, 1);
-      checker.check(payload.length - 1, payload.length);
-    } else checker.checkAll();
-    paged = { payload, layout, checker };
+    if (omitted > 0) {
+      if (omitted !== layout.payloadLength)
+        throw corrupt(`${omitted} bytes left out of a ${layout.payloadLength}-byte payload`);
+      paged = { layout, table: journal };
+    } else {
+      const payload = journal.subarray(layout.headSize);
+      const at = offset + journalStart + layout.headSize;
+      const checker = new PageChecker(payload, journal, layout, at, path);
+      if (payload.length === 0) {
+        // nothing to check
+      } else if (options.pages === "ends") {
+        checker.check(0, 1);
+        checker.check(payload.length - 1, payload.length);
+      } else checker.checkAll();
+      paged = { layout, table: journal.subarray(0, layout.headSize), payload, checker };
+    }
   }
   return {
     offset,
@@ -304,13 +317,14 @@ export function decodeCommit(
 }
 
 /** Where a paged journal starts in a commit body (it ends the body), with its checked head. */
-function pagedJournalAt(body: Uint8Array, offset: number): { start: number; layout: PagedLayout } {
+function pagedJournalAt(body: Uint8Array, offset: number, omitted: number): { start: number; layout: PagedLayout } {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const size = dv.getBigUint64(72, true);
-  const start = body.length - alignUp(Number(size), 8);
-  if (size > BigInt(body.length) || start < COMMIT_FIXED_SIZE) {
-    throw new CorruptError("commit frame", `journal of ${size} bytes does not fit in a body of ${body.length}`, offset);
+  const whole = body.length + omitted; // the body's size in the file
+  const start = whole - alignUp(Number(size), 8);
+  if (size > BigInt(whole) || start < COMMIT_FIXED_SIZE || Number(size) < omitted) {
+    throw new CorruptError("commit frame", `journal of ${size} bytes does not fit in a body of ${whole}`, offset);
   }
-  const stored = body.subarray(start, start + Number(size));
-  return { start, layout: decodePagedHead(stored, stored.length, offset + start) };
+  const stored = body.subarray(start, start + Number(size) - omitted);
+  return { start, layout: decodePagedHead(stored, Number(size), offset + start) };
 }

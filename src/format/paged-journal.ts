@@ -164,16 +164,124 @@ export class PageChecker {
   }
 }
 
-/** Page checkers of payload views handed to an upper layer (the Depot checks its snapshot through them). */
-const checkers = new WeakMap<Uint8Array, PageChecker>();
-
-/** Register `checker` for the payload view `payload`. */
-export function attachPageChecker(payload: Uint8Array, checker: PageChecker): void {
-  checkers.set(payload, checker);
+/**
+ * Random access to a payload whose pages are checked (and, when read on demand, read) on first use.
+ * Offsets of u32 and f64 reads are 4- and 8-aligned, so they never straddle a page.
+ */
+export interface PagedPayload {
+  readonly length: number;
+  u32(at: number): number;
+  f64(at: number): number;
+  /** `length` bytes at `at`: a view, or a copy when they straddle pages. */
+  bytes(at: number, length: number): Uint8Array;
 }
 
-/** The checker of a payload view read from a paged journal whose pages are not all verified yet, if any. */
-export function pageCheckerOf(payload: Uint8Array): PageChecker | undefined {
-  const c = checkers.get(payload);
-  return c === undefined || c.complete ? undefined : c;
+/** A payload held whole in memory, its pages checked on first use by `checker` (none: all checked). */
+export class InMemoryPayload implements PagedPayload {
+  private readonly dv: DataView;
+  constructor(
+    private readonly payload: Uint8Array,
+    private readonly checker?: PageChecker,
+  ) {
+    this.dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+  get length(): number {
+    return this.payload.length;
+  }
+  u32(at: number): number {
+    this.checker?.check(at, at + 4);
+    return this.dv.getUint32(at, true);
+  }
+  f64(at: number): number {
+    this.checker?.check(at, at + 8);
+    return this.dv.getFloat64(at, true);
+  }
+  bytes(at: number, length: number): Uint8Array {
+    this.checker?.check(at, at + length);
+    return this.payload.subarray(at, at + length);
+  }
+}
+
+/**
+ * A payload left in the file: each page is read (with `read`, a synchronous positioned read) and checked
+ * the first time it is used, into a page-sized buffer of its own, so an open allocates nothing for the
+ * payload and memory grows only with the pages used.
+ */
+export class LazyPayload implements PagedPayload {
+  private readonly pages: (DataView | undefined)[];
+  private readonly shift: number;
+  constructor(
+    private readonly read: (offset: number, length: number) => Uint8Array,
+    private readonly layout: PagedLayout,
+    private readonly crcs: Uint32Array,
+    /** File offset of the payload's first byte. */
+    private readonly fileOffset: number,
+    private readonly path?: string,
+  ) {
+    this.pages = new Array(layout.pageCount);
+    this.shift = Math.log2(layout.pageSize);
+  }
+  get length(): number {
+    return this.layout.payloadLength;
+  }
+  page(k: number): DataView {
+    const have = this.pages[k];
+    if (have !== undefined) return have;
+    if (k < 0 || k >= this.layout.pageCount) {
+      throw new CorruptError("paged journal", `page ${k} of ${this.layout.pageCount} read`, this.fileOffset);
+    }
+    const p = this.layout.pageSize;
+    const bytes = this.read(this.fileOffset + k * p, Math.min(p, this.layout.payloadLength - k * p));
+    const actual = crc32(bytes);
+    const expected = this.crcs[k]!;
+    if (actual !== expected) {
+      throw new ChecksumError(
+        `journal page ${k} of ${this.layout.pageCount}`,
+        this.fileOffset + k * p,
+        expected,
+        actual,
+        this.path,
+      );
+    }
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pages[k] = dv;
+    return dv;
+  }
+  u32(at: number): number {
+    return this.page(at >>> this.shift).getUint32(at & (this.layout.pageSize - 1), true);
+  }
+  f64(at: number): number {
+    return this.page(at >>> this.shift).getFloat64(at & (this.layout.pageSize - 1), true);
+  }
+  bytes(at: number, length: number): Uint8Array {
+    const mask = this.layout.pageSize - 1;
+    const first = at >>> this.shift;
+    const last = (at + length - 1) >>> this.shift;
+    if (length > 0 && first === last) {
+      const dv = this.page(first);
+      return new Uint8Array(dv.buffer, dv.byteOffset + (at & mask), length);
+    }
+    const out = new Uint8Array(length);
+    for (let k = first, done = 0; done < length; k++) {
+      const dv = this.page(k);
+      const from = k === first ? at & mask : 0;
+      const n = Math.min(length - done, dv.byteLength - from);
+      out.set(new Uint8Array(dv.buffer, dv.byteOffset + from, n), done);
+      done += n;
+    }
+    return out;
+  }
+}
+
+/** Random access to payload views handed to an upper layer (the Depot reads its snapshot through them). */
+const payloads = new WeakMap<Uint8Array, PagedPayload>();
+
+/** Register `paged` as the way to read the payload `view` stands for (the whole payload, or its first page). */
+export function attachPagedPayload(view: Uint8Array, paged: PagedPayload): void {
+  payloads.set(view, paged);
+}
+
+/** How to read the payload `view` stands for when it came from a paged journal; undefined otherwise. */
+export function pagedPayloadOf(view: Uint8Array): PagedPayload | undefined {
+  return payloads.get(view);
 }

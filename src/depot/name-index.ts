@@ -19,9 +19,10 @@
  *   ..  u32 x slots       open-addressing table: entry index + 1, 0 = empty (FNV-1a of the UTF-8 name, linear probing)
  *   ..  name bytes        UTF-8 names, concatenated
  *
- * A snapshot read from a paged journal (docs/FORMAT.md "Paged journal") is
- * used straight from the mapped file; its pages are checksummed as a lookup
- * or a listing first touches them (`check`), so opening reads one page.
+ * A snapshot read from a paged journal (docs/FORMAT.md "Paged journal") by a
+ * read-only open is not read at open: each page is read from the file and
+ * checksummed when a lookup or a listing first touches it (PagedPayload), so
+ * opening reads two pages whatever the number of names.
  */
 import { CorruptError } from "../errors.js";
 import { aligned8, textDecoder, textEncoder } from "../format/bytes.js";

@@ -5,7 +5,7 @@
  * path (get, getMany, scans, read-ahead, verify) decodes through here, so a
  * damaged block is always a ChecksumError naming chunk, block and offset.
  */
-import { ChecksumError } from "../errors.js";
+import { ChecksumError, TruncatedError } from "../errors.js";
 import { aligned8 } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
@@ -34,7 +34,7 @@ export function checkBlockCrc(
 }
 
 /** Verify and decode block `b` of chunk `c` from its stored bytes. */
-export async function decodeBlock(
+export function decodeBlock(
   c: ChunkInfo,
   h: ChunkFrameHeader,
   b: number,
@@ -42,14 +42,43 @@ export async function decodeBlock(
   location: string | undefined,
   counters: DecodeCounters,
 ): Promise<Uint8Array> {
+  return decodeStoredBlock(h, b, stored, { chunk: c.index, chunkOffset: c.offset }, location, counters);
+}
+
+/**
+ * Verify and decode block `b` of the chunk frame at file offset `chunkOffset` (header `h`) from its stored
+ * bytes. `chunk` is its index when known (the CLI's scan of a damaged file names chunks by offset instead).
+ */
+export async function decodeStoredBlock(
+  h: ChunkFrameHeader,
+  b: number,
+  stored: Uint8Array,
+  where: { chunk: number | undefined; chunkOffset: number },
+  location: string | undefined,
+  counters?: DecodeCounters,
+): Promise<Uint8Array> {
   const e = h.blocks[b]!;
-  const at = c.offset + e.payloadOffset;
-  checkBlockCrc(c, h, b, stored, at, location);
+  const at = where.chunkOffset + e.payloadOffset;
+  const what =
+    where.chunk === undefined
+      ? `block ${b} of the chunk at offset ${where.chunkOffset}`
+      : `chunk ${where.chunk} block ${b}`;
+  if (stored.length !== e.storedSize) throw new TruncatedError(what, e.storedSize, stored.length, at);
+  const actual = crc32(stored);
+  if (actual !== e.crc) throw new ChecksumError(what, at, e.crc, actual, location, where.chunk);
   if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
-  const where = { what: `chunk ${c.index} block ${b}`, offset: at };
-  const data = await decompressBlock(stored, e.rawSize, e.flags, h.shuffle, where, recordsOfBlock(h, h.blocks, b));
-  counters.decompressions++;
-  counters.decompressedBytes += e.rawSize;
+  const data = await decompressBlock(
+    stored,
+    e.rawSize,
+    e.flags,
+    h.shuffle,
+    { what, offset: at },
+    recordsOfBlock(h, h.blocks, b),
+  );
+  if (counters !== undefined) {
+    counters.decompressions++;
+    counters.decompressedBytes += e.rawSize;
+  }
   return data;
 }
 

@@ -270,6 +270,12 @@ export class ChunkStore implements AsyncDisposable {
     await this.table.loadAll(options);
   }
 
+  /** True when locate() answers for every record without a read: a local or memory store, or headers loaded. */
+  headersReady(): boolean {
+    this.assertOpen();
+    return this.table.chunks.every((c) => this.table.headerReady(c));
+  }
+
   /** Record `id` as a view into its decompressed block (8-byte aligned, no copy). Works for unflushed records. */
   async get(id: number): Promise<Uint8Array> {
     this.assertOpen();

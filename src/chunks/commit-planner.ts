@@ -10,12 +10,15 @@ import { InvalidArgumentError } from "../errors.js";
 import {
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_PAGED,
   COMMIT_JOURNAL_ZSTD,
   encodeCommit,
   INDEX_ENTRY_SIZE,
   metaBytes,
   type IndexEntry,
 } from "../format/commit.js";
+import { encodePagedJournal } from "../format/paged-journal.js";
+import { SETTINGS_META_KEY, settingsMetaValue } from "../format/settings-meta.js";
 import { compressJournal, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
 import type { ChunkTable } from "./chunk-table.js";
 import type { ChunkWriter } from "./chunk-writer.js";
@@ -31,9 +34,21 @@ export interface CommitJournal {
    * one; otherwise the store decides by its byte accounting.
    */
   prefersFull?(): boolean;
+  /**
+   * Optional: true when the upper layer uses its full snapshot in place (as the Depot's hash table), so a
+   * large one is stored paged (raw, a CRC per page; docs/FORMAT.md "Paged journal") rather than compressed,
+   * and a read-only open hands it over without reading it. Default false: compressed when that is smaller.
+   */
+  fullUsedInPlace?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Full journal snapshots this large or larger are stored paged (raw, a CRC per page) instead of compressed,
+ * so a reader uses them in place: an open then costs no decompression and no pass over the snapshot. Below
+ * it, decompressing costs well under a millisecond and the compressed form keeps small archives small.
+ */
+export const JOURNAL_PAGED_MIN = 256 << 10;
 const noop = (): void => undefined;
 
 export class CommitPlanner {
@@ -46,6 +61,8 @@ export class CommitPlanner {
   /** The last commit written (the chain continues from it). */
   private written: TailState | undefined;
   private readonly acct: Accounting;
+  /** The file header as the `vlstore.settings` meta entry every later full index repeats. */
+  private readonly settingsEntry: [string, string];
 
   constructor(
     private readonly writer: ChunkWriter,
@@ -55,6 +72,7 @@ export class CommitPlanner {
     private readonly durable: boolean,
   ) {
     this.acct = state.accounting;
+    this.settingsEntry = [SETTINGS_META_KEY, settingsMetaValue(state.settings)];
     this.written = state.tail;
     this.committedChunks = table.chunks.length;
     // "journalFull" means consolidated: the newest journal payload is a full snapshot with no delta after it.
@@ -66,6 +84,9 @@ export class CommitPlanner {
   setMeta(key: string, value: string): void {
     if (typeof key !== "string" || key === "") throw new InvalidArgumentError("key", "must be a non-empty string");
     if (typeof value !== "string") throw new InvalidArgumentError("value", "must be a string");
+    if (key === SETTINGS_META_KEY) {
+      throw new InvalidArgumentError("key", `${SETTINGS_META_KEY} is reserved: the store writes it (the file header)`);
+    }
     if (this.meta.get(key) === value) return;
     this.meta.set(key, value);
     this.dirtyMeta.add(key);
@@ -119,7 +140,8 @@ export class CommitPlanner {
     const recordCount = w.nextId;
     const from = indexFull ? 0 : this.committedChunks;
     const hasNewChunks = chunkCount > this.committedChunks;
-    const meta = indexFull ? [...this.meta] : metaDelta;
+    // A full index repeats the file header (docs/FORMAT.md "Opening"): a remote open then needs no read at offset 0.
+    const meta = indexFull ? [...this.meta, this.settingsEntry] : metaDelta;
     const indexBytes = INDEX_ENTRY_SIZE * (chunkCount - from) + metaBytes(meta);
     if (indexFull) {
       this.acct.lastIndexFullBytes = indexBytes;
@@ -137,6 +159,7 @@ export class CommitPlanner {
     this.dirtyMeta.clear();
     this.planned = { indexFull, journalFull: journalFull || (payload.length === 0 && this.planned.journalFull) };
 
+    const paged = journalFull && this.journal?.fullUsedInPlace === true && payload.length >= JOURNAL_PAGED_MIN;
     const p = w.queue.run(async () => {
       if (w.failure !== undefined) throw w.failure;
       const backing = w.backing;
@@ -156,16 +179,23 @@ export class CommitPlanner {
       const fullIndexAt = indexFull ? offset : (prev?.fullIndexAt ?? offset);
       const sequence = prev === undefined ? 0 : prev.sequence + 1;
       let journal = payload;
-      if (payload.length >= JOURNAL_COMPRESS_MIN) {
+      let stored = 0;
+      if (paged) {
+        journal = encodePagedJournal(payload);
+        stored = COMMIT_JOURNAL_PAGED;
+      } else if (payload.length >= JOURNAL_COMPRESS_MIN) {
         const packed = await compressJournal(payload);
-        if (packed.length < payload.length) journal = packed;
+        if (packed.length < payload.length) {
+          journal = packed;
+          stored = COMMIT_JOURNAL_ZSTD;
+        }
       }
       const bytes = encodeCommit(
         {
           flags:
             (indexFull || prev === undefined ? COMMIT_INDEX_FULL : 0) |
             (journalFull ? COMMIT_JOURNAL_FULL : 0) |
-            (journal !== payload ? COMMIT_JOURNAL_ZSTD : 0),
+            stored,
           sequence,
           recordCount,
           chunkCount,

@@ -5,10 +5,12 @@
  * walk commits back to the last full index and the start of the journal.
  *
  * Over a source without synchronous reads (HTTP, S3) the open costs one read
- * of the tail (TAIL_BYTES, or the whole object if smaller; the header is read
- * beside it when it lies outside) and at most one more: for a last commit
- * larger than the tail, or for the commits an unclosed archive's chain walks
- * back through. Sources with readSync (memory, mmap) read in place.
+ * of the tail (TAIL_BYTES, or the whole object if smaller) and at most one
+ * more: for a last commit larger than the tail, or for the commits an
+ * unclosed archive's chain walks back through. The header comes from the
+ * tail window or from the full index's `vlstore.settings` copy; only older
+ * files (and unclean tails) cost a read at offset 0. Sources with readSync
+ * (memory, local files) read in place.
  *
  * Bounded: every offset is checked before it is followed, and walks move
  * strictly backwards, so no input can make it loop or read out of range.
@@ -19,8 +21,10 @@ import {
   COMMIT_FIXED_SIZE,
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_PAGED,
   COMMIT_JOURNAL_ZSTD,
   decodeCommit,
+  type DecodeCommitOptions,
   decodeTrailer,
   INDEX_ENTRY_SIZE,
   metaBytes,
@@ -31,6 +35,16 @@ import {
   type IndexEntry,
 } from "../format/commit.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
+import { headerFromSettingsMeta, SETTINGS_META_KEY } from "../format/settings-meta.js";
+import { alignUp } from "../format/bytes.js";
+import {
+  attachPagedPayload,
+  InMemoryPayload,
+  LazyPayload,
+  PAGED_HEAD,
+  type PagedPayload,
+  pagedHeadSize,
+} from "../format/paged-journal.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
@@ -57,16 +71,23 @@ class OpenReader {
     return this.source.size;
   }
 
-  /** Fetch [start, size) as the window, and the header beside it when outside (concurrently). */
-  async prime(tailBytes: number, headerSize: number): Promise<Uint8Array | undefined> {
-    if (this.source.readSync !== undefined) return undefined;
+  /**
+   * Fetch [start, size) as the window. The header is not fetched beside it: a full index repeats it
+   * (`vlstore.settings`), so it is read only when the window does not hold it and no commit does.
+   */
+  async prime(tailBytes: number): Promise<void> {
+    if (this.source.readSync !== undefined) return;
     const size = this.source.size;
     const start = Math.max(0, size - tailBytes);
-    const header = start > 0 ? this.fetch(0, Math.min(headerSize, size)) : undefined;
-    const [h, tail] = await Promise.all([header, this.fetch(start, size - start)]);
+    this.bytes = await this.fetch(start, size - start);
     this.start = start;
-    this.bytes = tail;
-    return h;
+  }
+
+  /** True when reading [offset, offset + length) costs no request. */
+  inWindow(offset: number, length: number): boolean {
+    if (this.source.readSync !== undefined) return true;
+    const w = this.bytes;
+    return w !== undefined && offset >= this.start && offset + length <= this.start + w.length;
   }
 
   /** Extend the window down to `from` with one read, when that is worth it. */
@@ -149,6 +170,11 @@ export interface JournalPiece {
   full: boolean;
   /** File offset of its commit, for error messages. */
   offset: number;
+  /**
+   * Stored paged (COMMIT_JOURNAL_PAGED) and read in place: how to read the payload `bytes` stands for (all of
+   * it, or only its first page when the rest is read from the file on use), pages checked on first use.
+   */
+  paged?: PagedPayload;
 }
 
 /**
@@ -164,7 +190,8 @@ export async function inflateJournal(
     const bytes = piece.compressed
       ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
       : piece.bytes;
-    if (piece.full) state.accounting.lastJournalFullBytes = bytes.length;
+    if (piece.paged !== undefined) attachPagedPayload(bytes, piece.paged);
+    if (piece.full) state.accounting.lastJournalFullBytes = piece.paged?.length ?? bytes.length;
     else state.accounting.journalDeltaBytes += bytes.length;
     if (piece.full || bytes.length > 0) out.push(bytes);
   }
@@ -177,6 +204,12 @@ export interface LoadOptions {
   tailBytes?: number;
   /** Cancels the open's reads. Default none. */
   signal?: AbortSignal;
+  /**
+   * Check a paged journal's pages as they are used rather than all at open (read-only opens: the snapshot
+   * is then used in place). Default false: every page is checked at open, so a writer's torn-tail and
+   * damage decisions see every byte (docs/FORMAT.md "Paged journal").
+   */
+  lazyPages?: boolean;
 }
 
 /** Reads sent to the source by the last loadState over an async source; for tests and stats. */
@@ -187,9 +220,19 @@ export interface LoadResult extends LoadedState {
 export async function loadState(source: ByteSource, path?: string, options: LoadOptions = {}): Promise<LoadResult> {
   const backing = new OpenReader(source, options.signal === undefined ? undefined : { signal: options.signal });
   const size = backing.size;
-  const primedHeader = await backing.prime(options.tailBytes ?? TAIL_BYTES, FILE_HEADER_SIZE);
-  const settings = decodeFileHeader(primedHeader ?? (await backing.read(0, Math.min(size, FILE_HEADER_SIZE))), path);
-  let tail = await tailCommit(backing, path);
+  await backing.prime(options.tailBytes ?? TAIL_BYTES);
+  const headerLength = Math.min(size, FILE_HEADER_SIZE);
+  const readHeader = async (): Promise<Uint8Array> => backing.read(0, headerLength);
+  // In place, or in the tail window: checked first, so that a file that is not an archive says so.
+  let header = backing.inWindow(0, headerLength) ? await readHeader() : undefined;
+  let settings = header === undefined ? undefined : decodeFileHeader(header, path);
+  const decode: DecodeCommitOptions = { pages: options.lazyPages === true ? "ends" : "all" };
+  let tail = await tailCommit(backing, path, decode);
+  if (tail === undefined && settings === undefined) {
+    // Not a clean tail (unusual): check the header before searching for a commit.
+    header = await readHeader();
+    settings = decodeFileHeader(header, path);
+  }
   const scanned = tail === undefined;
   if (tail === undefined) {
     if (source.readSync !== undefined) {
@@ -200,7 +243,7 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       tail = verdict.last;
     } else {
       // Remote: a forward walk would fetch the whole object; search back from the tail for a trailer instead.
-      tail = await searchBackForCommit(backing, path);
+      tail = await searchBackForCommit(backing, path, decode);
     }
   }
   const accounting: Accounting = {
@@ -211,7 +254,7 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   };
   if (tail === undefined) {
     return {
-      settings,
+      settings: settings!,
       chunks: [],
       recordCount: 0,
       meta: new Map(),
@@ -236,7 +279,7 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       throw new CorruptError("commit chain", `commit ${cur.sequence} points back to ${prev}`, cur.offset);
     let c: CommitAt;
     try {
-      c = await readCommit(backing, prev, path);
+      c = await readCommit(backing, prev, path, decode);
     } catch (e) {
       if (!isVlstoreError(e)) throw e;
       const reason = `commit ${cur.sequence} needs it: ${e.message}`;
@@ -266,6 +309,20 @@ export async function loadState(source: ByteSource, path?: string, options: Load
     else accounting.indexDeltaBytes += bytes;
   }
 
+  // The header repeated by the full index (written since the paged journal; absent in older files).
+  const repeated = meta.get(SETTINGS_META_KEY);
+  meta.delete(SETTINGS_META_KEY);
+  if (repeated !== undefined) {
+    const bytes = headerFromSettingsMeta(repeated, full.offset);
+    if (header === undefined) {
+      header = bytes;
+      settings = decodeFileHeader(bytes, path);
+    } else if (!sameBytes(bytes, header)) {
+      throw new CorruptError("commit meta", `${SETTINGS_META_KEY} disagrees with the file header`, full.offset);
+    }
+  }
+  settings ??= decodeFileHeader(await readHeader(), path);
+
   const journal: JournalPiece[] = [];
   if (tail.journalFrom !== 0) {
     const from = chain.findIndex((c) => c.offset === tail.journalFrom);
@@ -274,6 +331,21 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       const c = chain[i]!;
       const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
       const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
+      if (c.paged !== undefined) {
+        // Used in place (no copy, no decode): that is the point of paging. A view keeps its buffer alive.
+        const lazy = lazyPayloads.get(c);
+        const p = c.paged;
+        let piece: JournalPiece;
+        if (lazy !== undefined)
+          piece = { bytes: lazy.first, compressed: false, full, offset: c.offset, paged: lazy.payload };
+        else if (options.lazyPages === true) {
+          const paged = new InMemoryPayload(p.payload!, p.checker);
+          piece = { bytes: p.payload!, compressed: false, full, offset: c.offset, paged };
+        } else
+          piece = { bytes: Uint8Array.prototype.slice.call(p.payload!), compressed: false, full, offset: c.offset };
+        journal.push(piece);
+        continue;
+      }
       // Copies: the Depot may keep them, and they must not pin a whole file buffer or outlive a memory map.
       if (full || c.journal.length > 0)
         journal.push({ bytes: Uint8Array.prototype.slice.call(c.journal), compressed, full, offset: c.offset });
@@ -300,6 +372,12 @@ export async function loadState(source: ByteSource, path?: string, options: Load
     scanned,
     openRequests: backing.requests,
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Chunks must lie between the header and the commit, in order, without overlap, and add up to its counts. */
@@ -333,13 +411,77 @@ function checkIndex(chunks: readonly IndexEntry[], tail: CommitAt): void {
   }
 }
 
-async function readCommit(backing: OpenReader, offset: number, path?: string): Promise<CommitAt> {
+async function readCommit(
+  backing: OpenReader,
+  offset: number,
+  path: string | undefined,
+  decode: DecodeCommitOptions,
+): Promise<CommitAt> {
   const frameSize = peekCommitSize(await backing.read(offset, 16), offset);
-  return decodeCommit(await backing.read(offset, frameSize), offset, path);
+  const sync = backing.source.readSync;
+  if (decode.pages === "ends" && sync !== undefined && frameSize >= LAZY_COMMIT_MIN) {
+    const lazy = readPagedCommitLazily((o, n) => sync.call(backing.source, o, n), offset, frameSize, path);
+    if (lazy !== undefined) return lazy;
+  }
+  return decodeCommit(await backing.read(offset, frameSize), offset, path, decode);
+}
+
+/** Payloads of commits read without them (readPagedCommitLazily). */
+const lazyPayloads = new WeakMap<CommitAt, { payload: LazyPayload; first: Uint8Array }>();
+
+/** Commits at least this large, with a paged journal, are read without their payload (it is read on use). */
+const LAZY_COMMIT_MIN = 1 << 20;
+
+/**
+ * A large paged commit from a source with synchronous reads (a local file):
+ * read everything but the journal payload, and let the payload's pages be
+ * read and checked as they are first used. The buffer is allocated whole but
+ * untouched pages cost no memory. Undefined when it is not such a commit
+ * (then it is read and decoded whole, which also reports any damage).
+ */
+function readPagedCommitLazily(
+  read: (offset: number, length: number) => Uint8Array,
+  offset: number,
+  frameSize: number,
+  path: string | undefined,
+): CommitAt | undefined {
+  const fixed = read(offset, COMMIT_FIXED_SIZE);
+  const dv = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
+  if ((dv.getUint32(4, true) & COMMIT_JOURNAL_PAGED) === 0) return undefined;
+  const journalSize = dv.getBigUint64(72, true);
+  const bodySize = frameSize - TRAILER_SIZE;
+  if (journalSize > BigInt(bodySize)) return undefined;
+  const start = bodySize - alignUp(Number(journalSize), 8);
+  if (start < COMMIT_FIXED_SIZE || Number(journalSize) < PAGED_HEAD) return undefined;
+  const head = read(offset + start, PAGED_HEAD);
+  const pages = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true);
+  const payloadAt = start + pagedHeadSize(pages);
+  const payloadEnd = start + Number(journalSize);
+  if (payloadAt > payloadEnd) return undefined;
+  // The frame without its payload: everything up to the payload, then what follows it (padding, trailer).
+  const bytes = new Uint8Array(frameSize - (payloadEnd - payloadAt));
+  bytes.set(read(offset, payloadAt));
+  bytes.set(read(offset + payloadEnd, frameSize - payloadEnd), payloadAt);
+  const commit = decodeCommit(bytes, offset, path, { pages: "ends", omittedPayload: payloadEnd - payloadAt });
+  const { layout, table } = commit.paged!;
+  const crcs = new Uint32Array(layout.pageCount);
+  const tv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  for (let k = 0; k < layout.pageCount; k++) crcs[k] = tv.getUint32(PAGED_HEAD + 4 * k, true);
+  const payload = new LazyPayload(read, layout, crcs, offset + payloadAt, path);
+  // As for a whole commit read with pages "ends": the first and last page are checked at open.
+  if (layout.pageCount > 0) payload.page(layout.pageCount - 1);
+  const first =
+    layout.pageCount > 0 ? payload.bytes(0, Math.min(layout.pageSize, layout.payloadLength)) : new Uint8Array(0);
+  lazyPayloads.set(commit, { payload, first });
+  return commit;
 }
 
 /** The commit the trailer at the very end points to, if the tail is clean. */
-async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
+async function tailCommit(
+  backing: OpenReader,
+  path: string | undefined,
+  decode: DecodeCommitOptions,
+): Promise<CommitAt | undefined> {
   const size = backing.size;
   if (size < FILE_HEADER_SIZE + COMMIT_FIXED_SIZE + TRAILER_SIZE) return undefined;
   const t = decodeTrailer(await backing.read(size - TRAILER_SIZE, TRAILER_SIZE));
@@ -347,7 +489,7 @@ async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt 
   // A last commit larger than the tail window: the one more read, for the rest of it.
   await backing.extend(t.commitOffset, Infinity);
   try {
-    return await readCommit(backing, t.commitOffset, path);
+    return await readCommit(backing, t.commitOffset, path, decode);
   } catch (e) {
     if (isVlstoreError(e)) return undefined;
     throw e;
@@ -363,7 +505,11 @@ async function tailCommit(backing: OpenReader, path?: string): Promise<CommitAt 
  * those are tried. Unlike the forward walk this cannot tell a torn tail from
  * damage; a read-only open ignores what follows the commit either way.
  */
-async function searchBackForCommit(backing: OpenReader, path?: string): Promise<CommitAt | undefined> {
+async function searchBackForCommit(
+  backing: OpenReader,
+  path: string | undefined,
+  decode: DecodeCommitOptions,
+): Promise<CommitAt | undefined> {
   let searchedFrom = backing.size;
   for (;;) {
     const start = backing.windowStart;
@@ -376,7 +522,7 @@ async function searchBackForCommit(backing: OpenReader, path?: string): Promise<
       if (t === undefined || t.commitOffset < FILE_HEADER_SIZE || t.commitOffset + t.frameSize !== e) continue;
       try {
         await backing.extend(t.commitOffset, Infinity);
-        return await readCommit(backing, t.commitOffset, path);
+        return await readCommit(backing, t.commitOffset, path, decode);
       } catch (err) {
         // Bytes that only look like a trailer: keep searching. Anything else (I/O) is real.
         if (!isVlstoreError(err, "Checksum") && !isVlstoreError(err, "Corrupt")) throw err;

@@ -22,7 +22,7 @@ export async function reloadSnapshot(
   const before = source.size;
   const changed = (await source.refresh?.({ signal: options.signal })) ?? false;
   if (!changed && source.size === before) return undefined;
-  const state = await loadState(source, path, options);
+  const state = await loadState(source, path, { ...options, lazyPages: true });
   const journal = await inflateJournal(state, decompressJournal);
   const chunks = table.chunks;
   const same = chunks.every((c, i) => {

@@ -13,6 +13,7 @@ import { isByteSource, openSource, type SourceOptions } from "../sources/open-so
 import { MemoryBacking, type Backing } from "./backing.js";
 import { decompressJournal } from "./block-codec.js";
 import { createFileAtomic, FileBacking } from "./file-backing.js";
+import { FileReaderSource } from "./file-reader.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
 import { removeLeftovers } from "./leftovers.js";
 import { FileLock } from "./lock.js";
@@ -127,11 +128,11 @@ export async function locationInit(location: StoreLocation, options: ChunkStoreO
   if (isSourceLocation(location)) return sourceInit(location, options, { ...open, readOnly: true });
   const path = localPath(location as string | URL);
   if (open.readOnly) {
-    const backing = await FileBacking.open(path, true);
+    const source = await FileReaderSource.open(path); // synchronous fs calls: see file-reader.ts
     try {
-      return await readerInit(backing, path, options, open, true);
+      return await readerInit(source, path, options, open, true);
     } catch (e) {
-      await backing.close();
+      await source.close();
       throw e;
     }
   }
@@ -188,7 +189,8 @@ async function readerInit(
 ): Promise<StoreInit> {
   // A source opened here counts its own probe (an HTTP source's first request) as part of the open.
   const before = ownsSource ? 0 : source.stats().requests;
-  const state = await loadState(source, location, { tailBytes: options.tailBytes });
+  // Read-only: a paged journal (the Depot's snapshot) is used in place, its pages checked as they are used.
+  const state = await loadState(source, location, { tailBytes: options.tailBytes, lazyPages: true });
   checkReopen(state.settings, state.meta.get("codec"), options, location);
   // Not persisted (read-only), but settings.codec reports the codec in use.
   if (options.codec && !state.meta.has("codec")) state.meta.set("codec", options.codec.name);

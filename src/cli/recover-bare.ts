@@ -11,7 +11,8 @@ import { renameDurable } from "../chunks/fsync-dir.js";
 import { ChunkStore } from "../chunks/index.js";
 import { InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
-import { progress } from "./progress.js";
+import { ProgressReporter } from "../chunks/progress.js";
+import { barFor } from "./progress.js";
 import { usableSettings } from "./names.js";
 import { optionsOf } from "../chunks/options.js";
 import { FileReader, readBlock, type ScanResult } from "./scan.js";
@@ -47,7 +48,8 @@ export async function recoverBare(
   const tmp = `${out}.recover-${process.pid}`;
   for (const p of [tmp, `${tmp}.lock`]) await rm(p, { force: true });
   const reader = new FileReader(file);
-  const bar = progress("recover", limit, "records");
+  const bar = barFor("recover", { total: limit });
+  const reported = new ProgressReporter("recover", bar.options, { records: limit });
   const lost: number[] = [];
   try {
     const store = await ChunkStore.open(tmp, optionsOf(settings));
@@ -64,6 +66,7 @@ export async function recoverBare(
         for (const b of c.blocks) {
           const end = Math.min(b.firstRecord + b.recordCount, limit);
           if (b.problem !== undefined || end <= next) continue;
+          reported.check(); // Ctrl-C: stop between blocks; the temp file is removed below
           const raw = await readBlock(reader, c.offset, c.header, b.index);
           await fillTo(b.firstRecord);
           for (let id = Math.max(next, b.firstRecord); id < end; id++, next++) {
@@ -73,11 +76,12 @@ export async function recoverBare(
               lost.push(id);
               await store.put(new Uint8Array(0));
             } else await store.put(raw.subarray(off, off + c.header.lengths[local]!));
-            bar.tick();
+            reported.add(1, c.header.lengths[local]!);
           }
         }
       }
       await fillTo(limit);
+      reported.done();
       for (const [k, v] of scan.meta) store.setMeta(k, v);
       if (lost.length > 0) store.setMeta(LOST_META, ranges(lost));
     } finally {

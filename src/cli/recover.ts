@@ -21,7 +21,8 @@ import { flag, str, type CommandSpec } from "./args.js";
 import { codecArgument, codecByName } from "./codecs.js";
 import { inFile, InputError, UsageError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
-import { progress } from "./progress.js";
+import { ProgressReporter } from "../chunks/progress.js";
+import { barFor } from "./progress.js";
 import { FileReader, readBlock, type ScanResult } from "./scan.js";
 import { usableSettings, type NameEntry } from "./names.js";
 import { optionsOf } from "../chunks/options.js";
@@ -169,7 +170,8 @@ async function rebuild(
   const ckpt = `${tmp}.ckpt`;
   for (const p of [tmp, `${tmp}.lock`, ckpt]) await rm(p, { force: true });
   const reader = new FileReader(file);
-  const bar = progress("recover", wanted.size, "records");
+  const bar = barFor("recover", { total: wanted.size });
+  const reported = new ProgressReporter("recover", bar.options, { records: wanted.size });
   const written = new Set<string>();
   try {
     // 1. The intact records with their metadata, in storage order, as a checkpoint (the Depot's own restore format).
@@ -183,6 +185,7 @@ async function rebuild(
           const ids: number[] = [];
           for (let id = b.firstRecord; id < b.firstRecord + b.recordCount; id++) if (wanted.has(id)) ids.push(id);
           if (ids.length === 0) continue;
+          reported.check(); // Ctrl-C: stop between blocks; the temp files are removed below
           const raw = await readBlock(reader, c.offset, c.header, b.index);
           for (const id of ids) {
             const local = id - c.header.firstRecord;
@@ -191,7 +194,7 @@ async function rebuild(
             const { name, entry } = wanted.get(id)!;
             await handle.write(encodeCheckpointRecord(textEncoder.encode(name), codecName, { ...entry, bytes }));
             written.add(name);
-            bar.tick();
+            reported.add(1, bytes.length);
           }
         }
       }
@@ -208,7 +211,8 @@ async function rebuild(
     });
     try {
       for (const [k, v] of scan.meta) if (k !== "codec") depot.chunkStore.setMeta(k, v);
-      await depot.loadCheckpoint(ckpt);
+      reported.done();
+      await depot.loadCheckpoint(ckpt, { signal: bar.options.signal });
     } finally {
       await depot.close();
     }

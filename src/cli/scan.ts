@@ -13,20 +13,27 @@
  * Depot, see names.ts) gives every live name with its record id and
  * metadata, which maps damaged blocks to the names they cost.
  *
- * Only the decoders of src/format (and the block decompression of
- * src/chunks) are used; nothing here writes.
+ * Only the decoders of src/format and the library's one frame walker and
+ * block verifier (src/chunks/block-reader.ts) are used; nothing here writes.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { decompressBlock, decompressJournal } from "../chunks/block-codec.js";
-import { recordsOfBlock } from "../chunks/temporal.js";
+import { decompressJournal } from "../chunks/block-codec.js";
+import { decodeStoredBlock } from "../chunks/block-reader.js";
 import type { Codec } from "../codecs/codec.js";
 import { namesFromJournals, type NameEntry } from "./names.js";
-import { ChecksumError, isVlstoreError, TruncatedError } from "../errors.js";
-import { aligned8 } from "../format/bytes.js";
-import { crc32 } from "../format/checksum.js";
+import { isVlstoreError } from "../errors.js";
+import { ProgressReporter, type ProgressOptions } from "../chunks/progress.js";
 import { walkFrames, type FrameRead, type TailVerdict, type WalkGap } from "../chunks/frame-walker.js";
-import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
-import { COMMIT_FIXED_SIZE, COMMIT_JOURNAL_FULL, COMMIT_JOURNAL_ZSTD, type CommitAt } from "../format/commit.js";
+import type { ChunkFrameHeader } from "../format/chunk-frame.js";
+import {
+  COMMIT_FIXED_SIZE,
+  COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_PAGED,
+  COMMIT_JOURNAL_ZSTD,
+  type CommitAt,
+} from "../format/commit.js";
+import { decodePagedHead, PageChecker } from "../format/paged-journal.js";
+import { SETTINGS_META_KEY } from "../format/settings-meta.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, FILE_MAGIC, type FileSettings } from "../format/header.js";
 
 /** Positioned reads of a file, as aligned copies. */
@@ -137,11 +144,14 @@ export interface ScanResult {
   recordsDecoded: number;
 }
 
-export interface ScanOptions {
-  /** Decode every record of intact blocks with this codec. */
+/**
+ * How to scan. Progress and cancellation are the library's ProgressOptions: `bytes` is the file offset
+ * reached (of `totalBytes`, the file size), `records` the records of the chunks checked; an abort stops
+ * the scan between frames with AbortError.
+ */
+export interface ScanOptions extends ProgressOptions {
+  /** Decode every record of intact blocks with this codec. Default: none (blocks are checked, records not). */
   codec?: Codec<unknown> | undefined;
-  /** Called with the file offset reached, for progress. */
-  onProgress?: (offset: number) => void;
 }
 
 /** Scan `path` (see the file comment). Throws only for I/O errors; damage is reported in the result. */
@@ -230,9 +240,12 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
       result.gaps.push({ offset: g.offset, length: g.length, reason });
     }
   };
+  const progress = new ProgressReporter("scan", options, { bytes: size });
+  let reached = 0;
   for (const f of frames) {
     while (gi < walkGaps.length && walkGaps[gi]!.offset < f.offset) pushGap(walkGaps[gi++]!);
-    options.onProgress?.(f.offset);
+    progress.step(f.kind === "chunk" ? f.header.recordCount : 0, f.offset - reached);
+    reached = f.offset;
     if (f.kind === "commit") {
       result.commits.push(f.commit);
       continue;
@@ -245,7 +258,8 @@ async function scan(reader: FileReader, options: ScanOptions): Promise<ScanResul
     }
   }
   while (gi < walkGaps.length) pushGap(walkGaps[gi++]!);
-  options.onProgress?.(size);
+  progress.add(0, size - reached);
+  progress.done();
   inferRecordRanges(result);
   if (result.damage) result.damagedCommitJournal = await damagedJournal(reader, result.damage.offset);
   await replayNames(result);
@@ -273,7 +287,8 @@ async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8
   const fixed = reader.read(offset, COMMIT_FIXED_SIZE);
   if (fixed.length < COMMIT_FIXED_SIZE) return undefined;
   const dv = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
-  if ((dv.getUint32(4, true) & COMMIT_JOURNAL_ZSTD) === 0) return undefined;
+  const flags = dv.getUint32(4, true);
+  if ((flags & (COMMIT_JOURNAL_ZSTD | COMMIT_JOURNAL_PAGED)) === 0) return undefined;
   const indexCount = dv.getUint32(64, true);
   const metaCount = dv.getUint32(68, true);
   const journalSize = Number(dv.getBigUint64(72, true));
@@ -287,7 +302,15 @@ async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8
   at = Math.ceil(at / 8) * 8;
   if (journalSize <= 0 || at + journalSize > reader.size) return undefined;
   try {
-    return await decompressJournal(reader.read(at, journalSize), { what: "damaged commit journal", offset });
+    const stored = reader.read(at, journalSize);
+    if ((flags & COMMIT_JOURNAL_PAGED) !== 0) {
+      // Trusted when every page matches its CRC in the page table (a damaged table would not match).
+      const layout = decodePagedHead(stored, stored.length, at);
+      const payload = stored.subarray(layout.headSize);
+      new PageChecker(payload, stored, layout, at + layout.headSize).checkAll();
+      return payload;
+    }
+    return await decompressJournal(stored, { what: "damaged commit journal", offset });
   } catch {
     return undefined;
   }
@@ -351,14 +374,9 @@ export async function readBlock(
   b: number,
 ): Promise<Uint8Array> {
   const e = header.blocks[b]!;
-  const at = pos + e.payloadOffset;
-  const stored = reader.read(at, e.storedSize);
-  if (stored.length !== e.storedSize) throw new TruncatedError(`block ${b}`, e.storedSize, stored.length, at);
-  const crc = crc32(stored);
-  if (crc !== e.crc) throw new ChecksumError(`block ${b}`, at, e.crc, crc);
-  if ((e.flags & BLOCK_ZSTD) === 0) return aligned8(stored);
-  const where = { what: `block ${b} of the chunk at offset ${pos}`, offset: at };
-  return decompressBlock(stored, e.rawSize, e.flags, header.shuffle, where, recordsOfBlock(header, header.blocks, b));
+  // The library's one block verifier (CRC, alignment, decompression, filters); only the read is the CLI's.
+  const stored = reader.read(pos + e.payloadOffset, e.storedSize);
+  return decodeStoredBlock(header, b, stored, { chunk: undefined, chunkOffset: pos }, undefined);
 }
 
 /**
@@ -393,6 +411,7 @@ async function replayNames(r: ScanResult): Promise<void> {
   r.committedEnd = last.offset + last.frameSize;
   r.committedRecords = last.recordCount;
   for (const c of commits) for (const [k, v] of c.meta) r.meta.set(k, v);
+  r.meta.delete(SETTINGS_META_KEY); // the file header repeated (written by the store itself, never copied)
   let from = 0;
   for (let i = commits.length - 1; i >= 0; i--) {
     if ((commits[i]!.flags & COMMIT_JOURNAL_FULL) !== 0) {
@@ -415,7 +434,9 @@ async function replayNames(r: ScanResult): Promise<void> {
   for (const c of r.chunks) if (c.recordCount > 0) maxRecords = Math.max(maxRecords, c.firstRecord + c.recordCount);
   const payloads: Uint8Array[] = [];
   for (const c of used) {
-    if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
+    if (c.paged !== undefined)
+      payloads.push(c.paged.payload ?? new Uint8Array(0)); // every page verified by the walk
+    else if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
     else {
       try {
         payloads.push(await decompressJournal(c.journal, { what: `commit ${c.sequence} journal`, offset: c.offset }));

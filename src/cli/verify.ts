@@ -11,7 +11,7 @@ import { isVlstoreError } from "../errors.js";
 import { EXIT_DAMAGED, EXIT_OK, inFile, InputError } from "./errors.js";
 import { formatCount, printJson } from "./output.js";
 import { leftoverReport } from "./leftovers-report.js";
-import { progress } from "./progress.js";
+import { barFor } from "./progress.js";
 import { datasetVerify, isDataset } from "./dataset-inspect.js";
 import { scanArchive, type ScanResult } from "./scan.js";
 
@@ -274,9 +274,9 @@ export async function openProblem(file: string): Promise<string | undefined> {
 export async function scanWithProgress(file: string, label: string): Promise<ScanResult> {
   const size = (await stat(file)).size;
   const once = async (codecName: string | undefined, codec = codecByName(codecName)): Promise<ScanResult> => {
-    const bar = progress(label, size, "bytes");
+    const bar = barFor(label, { unit: "bytes", total: size });
     try {
-      return await scanArchive(file, { codec, onProgress: (at) => bar.set(at) });
+      return await scanArchive(file, { codec, ...bar.options });
     } finally {
       bar.stop();
     }

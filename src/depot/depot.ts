@@ -786,6 +786,8 @@ export class Depot<T> implements AsyncDisposable {
       },
       // A bulk load changes most names: one snapshot then beats a delta followed by a snapshot at close.
       prefersFull: () => this.pendingReset !== undefined || this.dirty.length > this.index.size / 2,
+      // The snapshot is a hash table read in place (name-index.ts): stored paged, an open neither inflates nor scans it.
+      fullUsedInPlace: true,
     };
     store.setJournal(journal);
   }

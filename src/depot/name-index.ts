@@ -18,9 +18,15 @@
  *   ..  u32 x 2 x count   name offset and length in the name blob
  *   ..  u32 x slots       open-addressing table: entry index + 1, 0 = empty (FNV-1a of the UTF-8 name, linear probing)
  *   ..  name bytes        UTF-8 names, concatenated
+ *
+ * A snapshot read from a paged journal (docs/FORMAT.md "Paged journal") by a
+ * read-only open is not read at open: each page is read from the file and
+ * checksummed when a lookup or a listing first touches it (PagedPayload), so
+ * opening reads two pages whatever the number of names.
  */
 import { CorruptError } from "../errors.js";
 import { aligned8, textDecoder, textEncoder } from "../format/bytes.js";
+import { InMemoryPayload, type PagedPayload, pagedPayloadOf } from "../format/paged-journal.js";
 import type { Entry } from "./entry.js";
 
 export const OP_SNAPSHOT = 4;
@@ -30,19 +36,27 @@ const FIELDS = 5;
 class Snapshot {
   readonly count: number;
   readonly garbageBytes: number;
-  private readonly fields: Float64Array;
-  private readonly names: Uint32Array;
-  private readonly table: Uint32Array;
-  private readonly blob: Uint8Array;
+  /**
+   * The payload: in memory, or read page by page from the file (paged journals, read-only opens). Every
+   * read goes through it, so a page is checked (and read) before any of its bytes is used.
+   */
+  private readonly bytes: PagedPayload;
+  private readonly slots: number;
+  private readonly nameBytes: number;
+  private readonly namesAt: number;
+  private readonly tableAt: number;
+  private readonly blobAt: number;
   private scratch = new Uint8Array(256);
 
   constructor(payload: Uint8Array) {
-    const bytes = aligned8(payload);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.bytes = pagedPayloadOf(payload) ?? new InMemoryPayload(aligned8(payload));
+    const b = this.bytes;
     const fail = (reason: string): never => {
       throw new CorruptError("depot index snapshot", reason);
     };
-    if (bytes.length < HEAD) fail(`${bytes.length} bytes, shorter than its ${HEAD}-byte head`);
+    if (b.length < HEAD) fail(`${b.length} bytes, shorter than its ${HEAD}-byte head`);
+    const head = b.bytes(0, HEAD);
+    const view = new DataView(head.buffer, head.byteOffset, HEAD);
     const reserved = view.getUint16(2, true);
     if (reserved !== 0) fail(`reserved field is ${reserved}, expected 0`); // checked, as every reserved field in src/format
     this.count = view.getUint32(4, true);
@@ -50,18 +64,15 @@ class Snapshot {
     const slots = view.getUint32(16, true);
     const nameBytes = view.getUint32(20, true);
     const need = HEAD + this.count * (8 * FIELDS + 8) + slots * 4 + nameBytes;
-    if (need !== bytes.length)
-      fail(`${this.count} names, ${slots} slots and ${nameBytes} name bytes need ${need} bytes, found ${bytes.length}`);
+    if (need !== b.length)
+      fail(`${this.count} names, ${slots} slots and ${nameBytes} name bytes need ${need} bytes, found ${b.length}`);
     if (slots !== 0 && (slots & (slots - 1)) !== 0) fail(`slot count ${slots} is not a power of two`);
     if (slots < this.count * 2 && this.count > 0) fail(`${slots} slots cannot index ${this.count} names`);
-    let at = bytes.byteOffset + HEAD;
-    this.fields = new Float64Array(bytes.buffer, at, this.count * FIELDS);
-    at += this.count * FIELDS * 8;
-    this.names = new Uint32Array(bytes.buffer, at, this.count * 2);
-    at += this.count * 8;
-    this.table = new Uint32Array(bytes.buffer, at, slots);
-    at += slots * 4;
-    this.blob = new Uint8Array(bytes.buffer, at, nameBytes);
+    this.slots = slots;
+    this.nameBytes = nameBytes;
+    this.namesAt = HEAD + this.count * FIELDS * 8;
+    this.tableAt = this.namesAt + this.count * 8;
+    this.blobAt = this.tableAt + slots * 4;
   }
 
   /** Index of `name` in the snapshot, or -1. */
@@ -73,19 +84,18 @@ class Snapshot {
       key = this.scratch = new Uint8Array(name.length * 3);
       ({ written } = textEncoder.encodeInto(name, key));
     }
-    const mask = this.table.length - 1;
+    const b = this.bytes;
+    const mask = this.slots - 1;
     for (let slot = fnv1a(key, 0, written) & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
-      const i = this.table[slot]! - 1;
+      const i = b.u32(this.tableAt + 4 * slot) - 1;
       if (i < 0) return -1;
       if (i >= this.count)
         throw new CorruptError("depot index snapshot", `slot ${slot} points at entry ${i} of ${this.count}`);
-      if (this.names[2 * i + 1] !== written) continue;
-      const off = this.names[2 * i]!;
-      if (off + written > this.blob.length)
-        throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+      if (b.u32(this.namesAt + 8 * i + 4) !== written) continue;
+      const stored = this.nameBytesOf(i);
       let same = true;
       for (let k = 0; k < written; k++) {
-        if (this.blob[off + k] !== key[k]) {
+        if (stored[k] !== key[k]) {
           same = false;
           break;
         }
@@ -96,43 +106,57 @@ class Snapshot {
   }
 
   entry(i: number): Entry {
-    const f = this.fields;
-    const o = i * FIELDS;
-    return { id: f[o]!, bytes: f[o + 1]!, updateCount: f[o + 2]!, createdAt: f[o + 3]!, updatedAt: f[o + 4]! };
+    const b = this.bytes;
+    const o = HEAD + 8 * FIELDS * i;
+    return {
+      id: b.f64(o),
+      bytes: b.f64(o + 8),
+      updateCount: b.f64(o + 16),
+      createdAt: b.f64(o + 24),
+      updatedAt: b.f64(o + 32),
+    };
   }
 
   nameLength(i: number): number {
-    return this.names[2 * i + 1]!;
+    return this.bytes.u32(this.namesAt + 8 * i + 4);
+  }
+
+  /** Row `i`'s UTF-8 name bytes (a view, or a copy across pages), checked to lie in the name blob. */
+  private nameBytesOf(i: number): Uint8Array {
+    const off = this.bytes.u32(this.namesAt + 8 * i);
+    const len = this.bytes.u32(this.namesAt + 8 * i + 4);
+    if (off + len > this.nameBytes) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    return this.bytes.bytes(this.blobAt + off, len);
   }
 
   /** Copy row `i`'s name bytes into `to` at `at` and its fields into `fields` at `f`; returns the name's length. */
   copyRow(i: number, to: Uint8Array, at: number, fields: Float64Array, f: number): number {
-    const off = this.names[2 * i]!;
-    const len = this.names[2 * i + 1]!;
-    if (off + len > this.blob.length)
-      throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
-    to.set(this.blob.subarray(off, off + len), at);
-    fields.set(this.fields.subarray(i * FIELDS, (i + 1) * FIELDS), f);
-    return len;
+    const name = this.nameBytesOf(i);
+    to.set(name, at);
+    const e = this.entry(i);
+    fields[f] = e.id;
+    fields[f + 1] = e.bytes;
+    fields[f + 2] = e.updateCount;
+    fields[f + 3] = e.createdAt;
+    fields[f + 4] = e.updatedAt;
+    return name.length;
   }
 
   name(i: number): string {
-    const off = this.names[2 * i]!;
-    const len = this.names[2 * i + 1]!;
-    if (off + len > this.blob.length)
-      throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+    const bytes = this.nameBytesOf(i);
+    const len = bytes.length;
     // Short ASCII names (the common case: ids, paths) decode several times faster by hand than through TextDecoder.
     if (len <= 64) {
       let ascii = true;
-      for (let k = off; k < off + len; k++) {
-        if (this.blob[k]! >= 0x80) {
+      for (let k = 0; k < len; k++) {
+        if (bytes[k]! >= 0x80) {
           ascii = false;
           break;
         }
       }
-      if (ascii) return String.fromCharCode.apply(null, this.blob.subarray(off, off + len) as unknown as number[]);
+      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
     }
-    return textDecoder.decode(this.blob.subarray(off, off + len));
+    return textDecoder.decode(bytes);
   }
 }
 

@@ -8,7 +8,7 @@
  * Body layout (little-endian), see docs/FORMAT.md:
  *
  *   0  magic        u32 "VLCM"
- *   4  flags        u32  bit0 INDEX_FULL, bit1 JOURNAL_FULL, bit2 JOURNAL_ZSTD
+ *   4  flags        u32  bit0 INDEX_FULL, bit1 JOURNAL_FULL, bit2 JOURNAL_ZSTD, bit3 JOURNAL_PAGED
  *   8  frameSize    u64  body + trailer, multiple of 8
  *  16  sequence     u64  0 for the first commit, +1 each
  *  24  recordCount  u64  records in the store after this commit
@@ -19,7 +19,7 @@
  *  64  indexCount   u32
  *  68  metaCount    u32
  *  72  journalSize  u64
- *  80  crc32        u32  over the body with this field as zero
+ *  80  crc32        u32  over the body with this field as zero (JOURNAL_PAGED: up to the journal's pages)
  *  84  reserved     u32  zero
  *  88  index        indexCount x 32: offset u64, frameSize u64, recordBytes u64, recordCount u32, blockCount u32
  *  ..  meta         metaCount x (keyLen u32, valueLen u32, key, value) UTF-8, then zero pad to 8
@@ -40,6 +40,7 @@ import { ChecksumError, CorruptError } from "../errors.js";
 import { alignUp, ByteReader, ByteWriter, firstNonZero, textEncoder } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 import { FORMAT_VERSION } from "./header.js";
+import { decodePagedHead, PageChecker, pagedHeadSize, type PagedLayout } from "./paged-journal.js";
 
 /** "VLCM" read as a little-endian u32. */
 export const COMMIT_MAGIC = 0x4d434c56;
@@ -47,6 +48,12 @@ export const COMMIT_INDEX_FULL = 1;
 export const COMMIT_JOURNAL_FULL = 2;
 /** The journal payload is stored zstd-compressed in parts (large payloads: a Depot snapshot compresses 3-4x). */
 export const COMMIT_JOURNAL_ZSTD = 4;
+/**
+ * The journal is stored raw in pages with one CRC each (paged-journal.ts); the body CRC stops after the page
+ * table, so a reader can use the payload in place and check pages as it touches them.
+ */
+export const COMMIT_JOURNAL_PAGED = 8;
+const KNOWN_FLAGS = COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD | COMMIT_JOURNAL_PAGED;
 /** 4 magic + 4 flags + 8 frameSize + 8 sequence + 8 recordCount + 8 chunkCount + 8 prev + 8 fullIndexAt + 8 journalFrom + 4 indexCount + 4 metaCount + 8 journalSize + 4 crc + 4 reserved */
 export const COMMIT_FIXED_SIZE = 88;
 /** 8 offset + 8 frameSize + 8 recordBytes + 4 recordCount + 4 blockCount */
@@ -85,6 +92,26 @@ export interface Commit {
 export interface CommitAt extends Commit {
   offset: number;
   frameSize: number;
+  /**
+   * Under JOURNAL_PAGED: the layout, the stored head and page table (`table`), and, unless the payload was
+   * omitted (decodeCommit's `omittedPayload`), the payload (a view of the commit's bytes) and its checker.
+   */
+  paged?: { layout: PagedLayout; table: Uint8Array; payload?: Uint8Array; checker?: PageChecker };
+}
+
+/** How much of a paged journal decodeCommit verifies. */
+export interface DecodeCommitOptions {
+  /**
+   * "all" (the default): every page, so a commit is valid only when all its bytes are, exactly as for
+   * unpaged commits (writers, the frame walker, verify). "ends": the first and last page only; the rest
+   * are checked on first use through `paged.checker` (read-only opens).
+   */
+  pages?: "all" | "ends";
+  /**
+   * Bytes of a paged journal's payload left out of `bytes` (which then holds the frame up to the payload,
+   * and what follows it): the caller reads the payload's pages itself. Default 0: the whole frame.
+   */
+  omittedPayload?: number;
 }
 
 /** Encoded size of the meta section (before padding). */
@@ -107,13 +134,17 @@ export function encodeCommit(c: Commit, offset: number): Uint8Array {
     w.u32(kb.length).u32(vb.length).bytes(kb).bytes(vb);
   }
   w.pad(8);
+  const journalAt = w.length;
   w.bytes(c.journal).pad(8);
   const bodySize = w.length;
   const frameSize = bodySize + TRAILER_SIZE;
   const body = w.finish();
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   dv.setBigUint64(8, BigInt(frameSize), true);
-  dv.setUint32(CRC_AT, bodyCrc(body), true);
+  // A paged journal's pages carry their own CRCs; the body CRC ends after its page table.
+  const crcEnd =
+    (c.flags & COMMIT_JOURNAL_PAGED) !== 0 ? journalAt + pagedHeadSize(dv.getUint32(journalAt + 4, true)) : bodySize;
+  dv.setUint32(CRC_AT, bodyCrc(body.subarray(0, crcEnd)), true);
   w.u64(offset).u64(frameSize).u16(FORMAT_VERSION).u16(0);
   w.u32(crc32(w.finish().subarray(bodySize, bodySize + 20)));
   w.bytes(TAIL_MAGIC);
@@ -161,15 +192,24 @@ export function peekCommitSize(bytes: Uint8Array, fileOffset: number): number {
  * Decode and verify the commit frame in `bytes` (exactly its frameSize bytes)
  * found at file offset `offset`: body CRC, trailer, and every size.
  */
-export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): CommitAt {
+export function decodeCommit(
+  bytes: Uint8Array,
+  offset: number,
+  path?: string,
+  options: DecodeCommitOptions = {},
+): CommitAt {
   const frameSize = peekCommitSize(bytes, offset);
   const corrupt = (reason: string): CorruptError => new CorruptError("commit frame", reason, offset);
-  if (bytes.length !== frameSize) throw corrupt(`${bytes.length} bytes given for a frame of ${frameSize}`);
-  const bodySize = frameSize - TRAILER_SIZE;
+  const omitted = options.omittedPayload ?? 0;
+  if (bytes.length !== frameSize - omitted) throw corrupt(`${bytes.length} bytes given for a frame of ${frameSize}`);
+  const bodySize = frameSize - TRAILER_SIZE - omitted; // the body bytes present
   const body = bytes.subarray(0, bodySize);
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const stored = dv.getUint32(CRC_AT, true);
-  const actual = bodyCrc(body);
+  const isPaged = (dv.getUint32(4, true) & COMMIT_JOURNAL_PAGED) !== 0;
+  if (omitted > 0 && !isPaged) throw corrupt("a payload was left out of a commit whose journal is not paged");
+  const pagedAt = isPaged ? pagedJournalAt(body, offset, omitted) : undefined;
+  const actual = bodyCrc(pagedAt === undefined ? body : body.subarray(0, pagedAt.start + pagedAt.layout.headSize));
   if (stored !== actual) throw new ChecksumError("commit frame", offset, stored, actual, path);
   const trailer = decodeTrailer(bytes.subarray(bodySize));
   if (!trailer) throw corrupt("invalid trailer");
@@ -179,8 +219,9 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
 
   const r = new ByteReader(body, "commit frame", offset, 4);
   const flags = r.u32();
-  if ((flags & ~(COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD)) !== 0)
-    throw corrupt(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw corrupt(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & COMMIT_JOURNAL_ZSTD) !== 0 && (flags & COMMIT_JOURNAL_PAGED) !== 0)
+    throw corrupt("journal flagged both compressed and paged");
   r.skip(8);
   const sequence = r.u64("sequence");
   const recordCount = r.u64("recordCount");
@@ -230,9 +271,34 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
     throw e;
   }
   zero(alignUp(r.offset, 8) - r.offset, "meta padding");
-  const journal = r.bytesView(journalSize);
-  zero(alignUp(r.offset, 8) - r.offset, "journal padding");
+  const journalStart = r.offset;
+  if (omitted > journalSize) throw corrupt(`${omitted} payload bytes left out of a journal of ${journalSize}`);
+  const journal = r.bytesView(journalSize - omitted);
+  const end = r.offset + omitted; // where the journal ends in the whole frame
+  zero(alignUp(end, 8) - end, "journal padding");
   if (r.remaining !== 0) throw corrupt(`${r.remaining} unexplained bytes at the end of the body`);
+  let paged: CommitAt["paged"];
+  if (pagedAt !== undefined) {
+    if (pagedAt.start !== journalStart)
+      throw corrupt(`paged journal at ${pagedAt.start}, the body puts it at ${journalStart}`);
+    const { layout } = pagedAt;
+    if (omitted > 0) {
+      if (omitted !== layout.payloadLength)
+        throw corrupt(`${omitted} bytes left out of a ${layout.payloadLength}-byte payload`);
+      paged = { layout, table: journal };
+    } else {
+      const payload = journal.subarray(layout.headSize);
+      const at = offset + journalStart + layout.headSize;
+      const checker = new PageChecker(payload, journal, layout, at, path);
+      if (payload.length === 0) {
+        // nothing to check
+      } else if (options.pages === "ends") {
+        checker.check(0, 1);
+        checker.check(payload.length - 1, payload.length);
+      } else checker.checkAll();
+      paged = { layout, table: journal.subarray(0, layout.headSize), payload, checker };
+    }
+  }
   return {
     offset,
     frameSize,
@@ -246,5 +312,19 @@ export function decodeCommit(bytes: Uint8Array, offset: number, path?: string): 
     index,
     meta,
     journal,
+    ...(paged === undefined ? {} : { paged }),
   };
+}
+
+/** Where a paged journal starts in a commit body (it ends the body), with its checked head. */
+function pagedJournalAt(body: Uint8Array, offset: number, omitted: number): { start: number; layout: PagedLayout } {
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const size = dv.getBigUint64(72, true);
+  const whole = body.length + omitted; // the body's size in the file
+  const start = whole - alignUp(Number(size), 8);
+  if (size > BigInt(whole) || start < COMMIT_FIXED_SIZE || Number(size) < omitted) {
+    throw new CorruptError("commit frame", `journal of ${size} bytes does not fit in a body of ${whole}`, offset);
+  }
+  const stored = body.subarray(start, start + Number(size) - omitted);
+  return { start, layout: decodePagedHead(stored, Number(size), offset + start) };
 }

@@ -2,10 +2,12 @@
  * Loader: one rank's batches of one epoch of a Depot, in the epoch's
  * deterministic global order, read ahead while the consumer works.
  *
- * Creation is synchronous and does all the planning: it snapshots the live
+ * Creation does all the planning, synchronously: it snapshots the live
  * records, computes the global order (order.ts) and this rank's share
  * (split.ts), so bad options and stale resume states fail at once. Iteration
- * only reads. The Loader is a cursor: a second `for await` continues where
+ * only reads. The one exception is a remote store whose chunk headers are not
+ * read yet: the block order needs them, so planning waits for those reads
+ * (`await loader.ready()`, which iteration does by itself). The Loader is a cursor: a second `for await` continues where
  * the first stopped (after a `break`), and `state()` is that position.
  */
 import { Dataset } from "../dataset/dataset.js";
@@ -35,20 +37,17 @@ export type { LoaderSource, RecordSpace } from "./space.js";
 /** Steps ahead of the one being read whose shards a Dataset loader starts opening. */
 const SHARD_LOOKAHEAD = 4;
 
-export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B> {
-  /** The options in force, defaults applied (seed, epoch, ... from `resume` when given). */
-  readonly options: Readonly<ResolvedOptions>;
-  /** Batches this rank yields in all, from its start position. */
-  readonly batchCount: number;
-  /** Records this rank yields in all, from its start position. */
-  readonly recordCount: number;
-  /** Records in the epoch's global order (all ranks). */
-  readonly epochSize: number;
+interface Planned<T> {
+  space: RecordSpace<T>;
+  options: Readonly<ResolvedOptions>;
+  order: Uint32Array;
+  plan: RankPlan;
+}
 
-  private readonly space: RecordSpace<T>;
-  private readonly records: PlannedRecord[];
-  private readonly order: Uint32Array;
-  private readonly plan: RankPlan;
+export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B> {
+  /** Set once planned: at creation, or (remote store, chunk headers not read yet) by ready(). */
+  private planned: Planned<T> | undefined;
+  private pending: Promise<void> | undefined;
   private fingerprintCache: string | undefined;
   /** Batches handed to the consumer so far. */
   private yielded = 0;
@@ -66,25 +65,79 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
     const parsed = resolveOptions(options, resume);
     const stale = (): Error =>
       new ClosedError("loader snapshot (the Depot was compacted after this loader was created; create a new loader)");
-    this.space =
-      source instanceof Dataset
-        ? datasetSpace(source, parsed)
-        : archiveSpace(source, parsed, DEFAULT_BLOCK_SIZE, stale);
-    const records = this.space.records;
-    this.records = records;
-    const o: ResolvedOptions = { ...parsed, ...windowSizes(this.space, parsed) };
-    this.options = Object.freeze(o);
-    const { order, keys } = epochOrder(this.records, { ...o, shardOf: this.space.shardOf });
-    this.order = order;
-    this.epochSize = this.records.length;
-    let start = 0;
-    if (resume) {
-      checkStateMatches(resume, this.records.length, this.fingerprint());
-      start = resume.position;
+    const make = (): void => {
+      const space =
+        source instanceof Dataset
+          ? datasetSpace(source, parsed)
+          : archiveSpace(source, parsed, DEFAULT_BLOCK_SIZE, stale);
+      const records = space.records;
+      const o: ResolvedOptions = Object.freeze({ ...parsed, ...windowSizes(space, parsed) });
+      const { order, keys } = epochOrder(records, { ...o, shardOf: space.shardOf });
+      if (resume) {
+        this.fingerprintCache = space.fingerprint(o.shuffle);
+        checkStateMatches(resume, records.length, this.fingerprintCache);
+      }
+      const start = resume?.position ?? 0;
+      const plan = planRank({ total: records.length, start, ...o, keyAt: (p) => keys[order[p]!]! });
+      this.planned = { space, options: o, order, plan };
+    };
+    const store = source instanceof Dataset ? undefined : source.chunkStore;
+    // Over a remote store whose chunk headers are not read yet the block order needs reads: planned by ready().
+    if (store !== undefined && parsed.shuffle !== "none" && store.headersReady?.() === false) {
+      this.pending = Promise.resolve().then(async () => {
+        await store.loadHeaders?.();
+        make();
+      });
+      this.pending.catch(() => undefined); // reported by ready() and the first next()
+    } else make();
+  }
+
+  /**
+   * Resolves once the loader is planned. Only needed over a remote store whose
+   * chunk headers were not read yet (iteration awaits it by itself); until then
+   * the properties below throw InvalidArgumentError.
+   */
+  async ready(): Promise<this> {
+    await this.pending;
+    return this;
+  }
+
+  private get p(): Planned<T> {
+    if (this.planned === undefined) {
+      throw new InvalidArgumentError(
+        "loader",
+        "is planned once the remote store's chunk headers are read: await loader.ready()",
+      );
     }
-    this.plan = planRank({ total: this.records.length, start, ...o, keyAt: (p) => keys[order[p]!]! });
-    this.batchCount = this.plan.batches;
-    this.recordCount = this.plan.records;
+    return this.planned;
+  }
+  /** The options in force, defaults applied (seed, epoch, ... from `resume` when given). */
+  get options(): Readonly<ResolvedOptions> {
+    return this.p.options;
+  }
+  /** Batches this rank yields in all, from its start position. */
+  get batchCount(): number {
+    return this.p.plan.batches;
+  }
+  /** Records this rank yields in all, from its start position. */
+  get recordCount(): number {
+    return this.p.plan.records;
+  }
+  /** Records in the epoch's global order (all ranks). */
+  get epochSize(): number {
+    return this.p.space.records.length;
+  }
+  private get space(): RecordSpace<T> {
+    return this.p.space;
+  }
+  private get records(): PlannedRecord[] {
+    return this.p.space.records;
+  }
+  private get order(): Uint32Array {
+    return this.p.order;
+  }
+  private get plan(): RankPlan {
+    return this.p.plan;
   }
 
   /**
@@ -132,25 +185,31 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
       );
     }
     this.iterating = true;
-    const ahead = new ReadAhead(this.yielded, this.plan.batches, this.options.prefetch, (k) => this.readBatch(k));
+    let ahead: ReadAhead<B> | undefined;
+    const started = async (): Promise<ReadAhead<B>> => {
+      await this.pending;
+      ahead ??= new ReadAhead(this.yielded, this.plan.batches, this.options.prefetch, (k) => this.readBatch(k));
+      return ahead;
+    };
     let ended = false;
     // Serialises next() calls, should a caller not await each one.
     let last: Promise<unknown> = Promise.resolve();
     const end = async (): Promise<IteratorReturnResult<undefined>> => {
       if (!ended) {
         ended = true;
-        await ahead.cancel();
+        await ahead?.cancel();
         this.iterating = false;
       }
       return { done: true, value: undefined };
     };
     const step = async (): Promise<IteratorResult<B>> => {
       if (ended) return { done: true, value: undefined };
-      if (ahead.done) {
-        this.finished = true;
-        return end();
-      }
       try {
+        const ahead = await started();
+        if (ahead.done) {
+          this.finished = true;
+          return end();
+        }
         const batch = await ahead.take();
         this.yielded++;
         return { done: false, value: batch };

@@ -55,6 +55,10 @@ export interface LoaderSource<T> {
     readonly openOptions?: { readonly cacheBytes: number };
     /** Record bytes in request order, each needed block decompressed once. */
     getMany(ids: number[]): Promise<Uint8Array[]>;
+    /** False when locate() would need reads first (a remote store); the loader then awaits loadHeaders(). */
+    headersReady?(): boolean;
+    /** Read what locate() needs. */
+    loadHeaders?(): Promise<void>;
   };
   readonly codec: { decode(bytes: Uint8Array): T };
 }

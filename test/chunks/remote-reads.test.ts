@@ -11,7 +11,12 @@ import { bytesCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
+import { decodeCommit, decodeTrailer, encodeCommit, TRAILER_SIZE } from "../../src/format/commit.js";
+import { decodeFileHeader } from "../../src/format/header.js";
+import { SETTINGS_META_KEY, settingsMetaValue } from "../../src/format/settings-meta.js";
 import { CountingSource } from "../support/counting-source.js";
+import { nginxSkip, startNginx } from "../support/nginx.js";
+import { startS3 } from "../support/s3.js";
 import { equalBytes, tempDir } from "./helpers.js";
 
 const dir = tempDir("vlstore-remote-");
@@ -88,20 +93,97 @@ test("an unclosed archive (delta commits) opens remotely in at most 3 requests",
   await s.close();
 });
 
-test("a last commit larger than the tail read costs exactly one more request", async () => {
-  const path = join(dir, "names.vls");
+/** A closed Depot of 6,000 names: its last commit (index + snapshot) is larger than the 64 KiB tail read. */
+async function bigCommitDepot(name: string): Promise<Uint8Array> {
+  const path = join(dir, name);
   const d = await Depot.open(path, bytesCodec, { durable: false });
   for (let i = 0; i < 6000; i++) await d.put(`record-name-${i.toString().padStart(6, "0")}`, wave(i, 4));
   await d.close();
   const { readFileSync } = await import("node:fs");
-  const bytes = new Uint8Array(readFileSync(path));
+  return new Uint8Array(readFileSync(path));
+}
+
+/** The same file as an older writer left it: the last commit re-encoded without `vlstore.settings`. */
+function withoutSettingsMeta(bytes: Uint8Array, replace?: string): Uint8Array {
+  const t = decodeTrailer(bytes.subarray(bytes.length - TRAILER_SIZE))!;
+  const c = decodeCommit(bytes.subarray(t.commitOffset), t.commitOffset);
+  assert.ok(
+    c.meta.some(([k]) => k === SETTINGS_META_KEY),
+    "the full index repeats the header",
+  );
+  const meta = c.meta.flatMap(([k, v]): [string, string][] =>
+    k !== SETTINGS_META_KEY ? [[k, v]] : replace === undefined ? [] : [[k, replace]],
+  );
+  const commit = encodeCommit({ ...c, meta }, t.commitOffset);
+  const out = new Uint8Array(t.commitOffset + commit.length);
+  out.set(bytes.subarray(0, t.commitOffset));
+  out.set(commit, t.commitOffset);
+  return out;
+}
+
+test("a last commit larger than the tail read: 2 requests (the full index repeats the header)", async () => {
+  const bytes = await bigCommitDepot("names.vls");
   const src = CountingSource.of(bytes);
   const r = await Depot.open(src, bytesCodec);
-  assert.ok(src.requests <= 3, `open took ${src.requests} requests: ${JSON.stringify(src.log)}`);
-  assert.ok(src.log.some(([, n]) => n > 64 << 10) || src.requests === 2);
+  assert.equal(src.requests, 2, `open took ${src.requests} requests: ${JSON.stringify(src.log)}`);
+  assert.ok(
+    src.log.every(([offset]) => offset > 0),
+    "no read of the header",
+  );
   assert.ok(equalBytes((await r.get("record-name-004321"))!, wave(4321, 4)));
   assert.equal(r.size, 6000);
+  assert.equal(r.chunkStore.meta.has(SETTINGS_META_KEY), false, "not user meta");
   await r.close();
+});
+
+test("an older file (no vlstore.settings) still opens remotely, reading the header too; a disagreeing copy is corrupt", async () => {
+  const bytes = await bigCommitDepot("names-old.vls");
+  const old = withoutSettingsMeta(bytes);
+  const src = CountingSource.of(old);
+  const r = await Depot.open(src, bytesCodec);
+  assert.equal(src.requests, 3, JSON.stringify(src.log));
+  assert.equal(r.size, 6000);
+  assert.ok(equalBytes((await r.get("record-name-000007"))!, wave(7, 4)));
+  await r.close();
+  // A copy of the header that disagrees with it (another level) is refused locally, where both are read.
+  const other = settingsMetaValue({ ...decodeFileHeader(bytes.subarray(0, 64)), level: 9 });
+  const path = join(dir, "names-disagree.vls");
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(path, withoutSettingsMeta(bytes, other));
+  await assert.rejects(
+    ChunkStore.open(path, { readOnly: true }),
+    (e) => isVlstoreError(e, "Corrupt") && /vlstore.settings disagrees with the file header/.test(String(e)),
+  );
+});
+
+test("remote open over nginx and s3rver: 1 request for a small archive, 2 when the last commit outgrows the tail", async () => {
+  const big = await bigCommitDepot("names-remote.vls");
+  const small = (await consolidated(4)).bytes;
+  assert.ok(small.length < 64 << 10 && big.length > 64 << 10);
+  const nginx = nginxSkip() ? undefined : await startNginx();
+  const s3 = await startS3();
+  const places: { name: string; url: (file: string) => string; options: object }[] = [
+    { name: "s3rver", url: (f) => s3.urlOf(`b/${f}`), options: { source: s3.sourceOptions } },
+  ];
+  await s3.put("b/small.vls", small);
+  await s3.put("b/big.vls", big);
+  if (nginx) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(nginx.root, "small.vls"), small);
+    writeFileSync(join(nginx.root, "big.vls"), big);
+    places.push({ name: "nginx", url: (f) => nginx.urlOf(f), options: {} });
+  }
+  for (const p of places) {
+    const s = await ChunkStore.open(p.url("small.vls"), p.options);
+    assert.equal(s.stats().openRequests, 1, `${p.name}: small archive`);
+    assert.equal(s.recordCount, 4);
+    await s.close();
+    const d = await Depot.open(p.url("big.vls"), bytesCodec, p.options);
+    assert.equal(d.chunkStore.stats().openRequests, 2, `${p.name}: large last commit`);
+    assert.equal(d.chunkStore.stats().requests, 2, `${p.name}: requests counted by the source`);
+    assert.ok(equalBytes((await d.get("record-name-005999"))!, wave(5999, 4)), p.name);
+    await d.close();
+  }
 });
 
 test("cold getMany of 64 random records: requests <= blocks touched (+ one header read per chunk), fewer when adjacent", async () => {
@@ -255,7 +337,7 @@ test("a Depot over an async source reads the same names and values as the local 
   await remote.close();
 });
 
-test("a Loader epoch over a remote Depot (headers loaded first) serves the same batches as over the local file", async () => {
+test("a Loader epoch over a remote Depot serves the same batches as over the local file (headers read on its own)", async () => {
   const { createLoader } = await import("../../src/loader/index.js");
   const path = join(dir, "loader.vls");
   const d = await Depot.open(path, bytesCodec, { durable: false, blockSize: 8 << 10, chunkSize: 32 << 10 });
@@ -266,11 +348,14 @@ test("a Loader epoch over a remote Depot (headers loaded first) serves the same 
   const local = await Depot.open(path, bytesCodec, { readOnly: true, cacheBytes: 256 << 10 });
   const src = CountingSource.of(new Uint8Array(readFileSync(path)));
   const remote = await Depot.open(src, bytesCodec, { cacheBytes: 256 << 10 });
+  assert.equal(remote.chunkStore.headersReady(), false);
+  const early = createLoader(remote, { shuffle: "blocks", seed: 3, batchSize: 16 });
   assert.throws(
-    () => createLoader(remote, { shuffle: "blocks", seed: 3, batchSize: 16 }),
-    (e) => isVlstoreError(e, "InvalidArgument"),
+    () => early.batchCount,
+    (e) => isVlstoreError(e, "InvalidArgument") && /await loader.ready\(\)/.test(String(e)),
   );
-  await remote.chunkStore.loadHeaders();
+  assert.equal((await early.ready()).batchCount, Math.ceil(300 / 16));
+  assert.equal(remote.chunkStore.headersReady(), true);
   const epoch = async (depot: Depot<Uint8Array>): Promise<[string[], Uint8Array[]][]> => {
     const out: [string[], Uint8Array[]][] = [];
     for await (const b of createLoader(depot, { shuffle: "blocks", seed: 3, epoch: 1, batchSize: 16 }))
@@ -278,12 +363,28 @@ test("a Loader epoch over a remote Depot (headers loaded first) serves the same 
     return out;
   };
   const a = await epoch(local);
+  // Fresh remote opens (no header read yet): iterating plans the loader by itself; over nginx too.
+  const fresh = [
+    await Depot.open(CountingSource.of(new Uint8Array(readFileSync(path))), bytesCodec, { cacheBytes: 256 << 10 }),
+  ];
+  const nginx = nginxSkip() ? undefined : await startNginx();
+  if (nginx) {
+    const { copyFileSync } = await import("node:fs");
+    copyFileSync(path, join(nginx.root, "loader.vls"));
+    fresh.push(await Depot.open(nginx.urlOf("loader.vls"), bytesCodec, { cacheBytes: 256 << 10 }));
+  }
+  for (const r of fresh) {
+    assert.equal(r.chunkStore.headersReady(), false);
+    const b = await epoch(r);
+    assert.deepEqual(
+      b.map(([n]) => n),
+      a.map(([n]) => n),
+    );
+    b.forEach(([, vs], k) => vs.forEach((v, j) => assert.ok(equalBytes(v, a[k]![1][j]!))));
+    await r.close();
+  }
   const b = await epoch(remote);
-  assert.deepEqual(
-    b.map(([n]) => n),
-    a.map(([n]) => n),
-  );
-  b.forEach(([, vs], k) => vs.forEach((v, j) => assert.ok(equalBytes(v, a[k]![1][j]!))));
+  assert.equal(b.length, a.length);
   assert.equal(new Set(a.flatMap(([n]) => n)).size, 300);
   await local.close();
   await remote.close();

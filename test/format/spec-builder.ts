@@ -242,6 +242,7 @@ export function chunkFrame(
 export const INDEX_FULL = 1;
 export const JOURNAL_FULL = 2;
 export const JOURNAL_ZSTD = 4;
+export const JOURNAL_PAGED = 8;
 
 export interface SpecIndexEntry {
   offset: number;
@@ -272,10 +273,16 @@ export function commitFrame(c: CommitFields, at: number): Uint8Array {
   b.u32(c.index.length).u32(c.meta.length).u64(c.journal.length).u32(0 /* crc */).u32(0);
   for (const e of c.index) b.u64(e.offset).u64(e.frameSize).u64(e.recordBytes).u32(e.recordCount).u32(e.blockCount);
   for (const [k, v] of c.meta) b.u32(utf8(k).length).u32(utf8(v).length).raw(utf8(k)).raw(utf8(v));
-  b.pad(8).raw(c.journal).pad(8);
+  b.pad(8);
+  const journalAt = b.length;
+  b.raw(c.journal).pad(8);
   const frameSize = b.length + 32;
   b.setU64(8, frameSize);
-  b.setU32(80, crc(b.done()));
+  // "Paged journal": the body CRC stops after the page table (u32 page count at +4; head = align8(16 + 4K)).
+  const paged = (c.flags & JOURNAL_PAGED) !== 0;
+  const pages = paged ? new DataView(c.journal.buffer, c.journal.byteOffset).getUint32(4, true) : 0;
+  const crcEnd = paged ? journalAt + Math.ceil((16 + 4 * pages) / 8) * 8 : b.length;
+  b.setU32(80, crc(b.done().subarray(0, crcEnd)));
   const t = new Bytes().u64(at).u64(frameSize).u16(1).u16(0);
   const t20 = t.done();
   t.u32(crc(t20)).raw(Uint8Array.of(0x89, 0x56, 0x4c, 0x53, 0x45, 0x4e, 0x44, 0x0a));
@@ -295,6 +302,25 @@ export async function compressedJournal(payload: Uint8Array): Promise<Uint8Array
   const head = new Bytes().u32(frames.length);
   frames.forEach((f, k) => head.u32(sizes[k]!).u32(f.length));
   return concat([head.done(), ...frames]);
+}
+
+/**
+ * The meta entry every INDEX_FULL commit after the creation commit ends with ("Commit frame", the keys
+ * vlstore writes): `vlstore.settings` = the 64-byte file header in lowercase hex.
+ */
+export function settingsMeta(h: HeaderFields): [string, string] {
+  return ["vlstore.settings", Buffer.from(fileHeader(h)).toString("hex")];
+}
+
+/**
+ * "Paged journal" (JOURNAL_PAGED): u32 page size P, u32 page count K, u64 payload length L, K CRC-32s
+ * (one per P-byte page, the last one shorter), zero padding to a multiple of 8, then the payload.
+ */
+export function pagedJournal(payload: Uint8Array, pageSize = 4096): Uint8Array {
+  const pages = Math.ceil(payload.length / pageSize);
+  const b = new Bytes().u32(pageSize).u32(pages).u64(payload.length);
+  for (let k = 0; k < pages; k++) b.u32(crc(payload.subarray(k * pageSize, (k + 1) * pageSize)));
+  return b.pad(8).raw(payload).done();
 }
 
 /** Lays frames out one after another from offset 64 and remembers where each went. */

@@ -30,8 +30,11 @@ import {
   framed,
   INDEX_FULL,
   JOURNAL_FULL,
+  JOURNAL_PAGED,
   JOURNAL_ZSTD,
+  pagedJournal,
   rawBlock,
+  settingsMeta,
   SHUFFLED,
   snapshotPayload,
   specFilter,
@@ -217,7 +220,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: a.size,
       journalFrom: 0,
       index,
-      meta: [["codec", bytesCodec.name]],
+      meta: [["codec", bytesCodec.name], settingsMeta(s)],
       journal: new Uint8Array(0),
     });
     const spec = a.done();
@@ -269,19 +272,16 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: a.size,
       journalFrom: 0,
       index: [...first, ...second],
-      meta: [
-        ["codec", bytesCodec.name],
-        ["note", "two commits"],
-      ],
+      meta: [["codec", bytesCodec.name], ["note", "two commits"], settingsMeta(s)],
       journal: new Uint8Array(0),
     });
     assertSameBytes(file, a.done(), "flush + close file");
   });
 
-  it("a Depot of embeddings with a TTL: records, garbage, the journal snapshot (compressed when large)", async () => {
+  it("a Depot of embeddings with a TTL: records, garbage, the journal snapshot (compressed, or paged when large)", async () => {
     const dir = tempDir();
     const s: Settings = { chunkSize: 64 << 10, blockSize: 8 << 10, level: 1, shuffle: 4 };
-    for (const n of [12, 400]) {
+    for (const n of [12, 400, 4000]) {
       const rng = new Rng(n);
       const clock = new FakeClock();
       const writes: [string, Uint8Array][] = [];
@@ -337,10 +337,16 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         ),
         s,
       );
-      const journal = snapshot.length >= 4096 ? await compressedJournal(snapshot) : snapshot;
+      // "What the writer commits": a full snapshot of 256 KiB or more is paged, one of 4 KiB or more compressed.
+      const paged = snapshot.length >= 256 << 10;
+      const journal = paged
+        ? pagedJournal(snapshot)
+        : snapshot.length >= 4096
+          ? await compressedJournal(snapshot)
+          : snapshot;
       const at = a.size;
       a.commit({
-        flags: INDEX_FULL | JOURNAL_FULL | (journal !== snapshot ? JOURNAL_ZSTD : 0),
+        flags: INDEX_FULL | JOURNAL_FULL | (paged ? JOURNAL_PAGED : journal !== snapshot ? JOURNAL_ZSTD : 0),
         sequence: 1,
         recordCount: writes.length,
         chunkCount: index.length,
@@ -348,13 +354,11 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         fullIndexAt: at,
         journalFrom: at,
         index,
-        meta: [
-          ["codec", embeddingCodec.name],
-          ["depot.ttlSeconds", "3600"],
-        ],
+        meta: [["codec", embeddingCodec.name], ["depot.ttlSeconds", "3600"], settingsMeta(s)],
         journal,
       });
-      assert.equal(journal !== snapshot, n === 400, "the large snapshot is the compressed one");
+      assert.equal(journal !== snapshot, n >= 400, "the large snapshots are compressed or paged");
+      assert.equal(paged, n === 4000, "the largest snapshot is the paged one");
       assertSameBytes(file, a.done(), `Depot file with ${n} names`);
     }
   });
@@ -415,7 +419,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: c2,
       journalFrom: c1,
       index: [...chunk0, ...chunk1],
-      meta,
+      meta: [...meta, settingsMeta(s)],
       journal: new DeltaBuilder().put("n3", entry(10, t + 5, 2, t)).done(),
     });
     const c3 = a.size;
@@ -445,7 +449,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       fullIndexAt: c4,
       journalFrom: c4,
       index: [...chunk0, ...chunk1],
-      meta,
+      meta: [...meta, settingsMeta(s)],
       journal: snapshotPayload(final, values[3]!.length + values[4]!.length),
     });
     assertSameBytes(file, a.done(), "Depot file after three flushes and a close");

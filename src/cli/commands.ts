@@ -5,6 +5,7 @@ import { demoCommand } from "./demo.js";
 import { getCommand, infoCommand, lsCommand } from "./inspect.js";
 import { checkpointCommand, compactCommand, dumpCommand, restoreCommand } from "./maintain.js";
 import { recoverCommand } from "./recover.js";
+import { serveCommand } from "./serve.js";
 import { verifyCommand } from "./verify.js";
 
 export type Command = (argv: string[]) => Promise<number>;
@@ -22,6 +23,7 @@ export const specs: readonly CommandSpec[] = [
   restoreCommand,
   importCommand,
   exportCommand,
+  serveCommand,
   demoCommand,
 ];
 

@@ -69,6 +69,8 @@ export async function bundleBrowser(options: BundleOptions = {}): Promise<Bundle
     plugins: [browserSwapPlugin()],
     define: { __VLSTORE_VERSION__: JSON.stringify(await packageVersion()) },
     logLevel: "silent",
+    // Typed errors are shown by name (ChecksumError...): keep class names through minification.
+    keepNames: true,
     legalComments: "none",
   });
   const files = new Map<string, Uint8Array>();

@@ -88,7 +88,7 @@ describe("vlstore serve", () => {
     const copy = join(dir, "copy");
     mkdirSync(copy);
     const path = join(copy, "emb.vls");
-    writeFileSync(path, await (await fetch(server.fileUrl("emb.vls"))).bytes());
+    writeFileSync(path, new Uint8Array(await (await fetch(server.fileUrl("emb.vls"))).arrayBuffer()));
     const s2 = await startServe({ location: copy, port: 0, viewer });
     try {
       await using local = await ChunkStore.open(archive, { readOnly: true });

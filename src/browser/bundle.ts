@@ -28,6 +28,8 @@ export interface BundleOptions {
   minify?: boolean;
   /** Which bundle: the library entry (vlstore.js) or the viewer page's script (viewer.js). Default "library". */
   entry?: "library" | "viewer";
+  /** Bundle this module instead (a benchmark page), as `<name>.js`; the swaps apply to what it imports from src/. */
+  entryPath?: string;
 }
 
 /** The plugin that replaces Node-only modules by their browser counterparts. */
@@ -55,7 +57,7 @@ export async function bundleBrowser(options: BundleOptions = {}): Promise<Bundle
   }
   const esbuild = await import("esbuild");
   const entry = options.entry ?? "library";
-  const input = join(SRC, entry === "library" ? `browser/index${EXT}` : `viewer/main${EXT}`);
+  const input = options.entryPath ?? join(SRC, entry === "library" ? `browser/index${EXT}` : `viewer/main${EXT}`);
   const result = await esbuild.build({
     entryPoints: [input],
     bundle: true,
@@ -65,7 +67,7 @@ export async function bundleBrowser(options: BundleOptions = {}): Promise<Bundle
     minify: options.minify ?? true,
     write: false,
     metafile: true,
-    outfile: entry === "library" ? "vlstore.js" : "viewer.js",
+    outfile: options.entryPath !== undefined ? "page.js" : entry === "library" ? "vlstore.js" : "viewer.js",
     plugins: [browserSwapPlugin()],
     define: { __VLSTORE_VERSION__: JSON.stringify(await packageVersion()) },
     logLevel: "silent",
@@ -75,7 +77,7 @@ export async function bundleBrowser(options: BundleOptions = {}): Promise<Bundle
   });
   const files = new Map<string, Uint8Array>();
   for (const f of result.outputFiles) files.set(basename(f.path), f.contents);
-  if (entry === "viewer") {
+  if (entry === "viewer" && options.entryPath === undefined) {
     files.set("index.html", await readFile(join(SRC, "viewer/index.html")));
   }
   return { files, metafile: result.metafile };

@@ -33,7 +33,7 @@ export class FrameView {
   private pitch = 0.35;
   private centre: [number, number, number] | undefined;
   private halfExtent = 1;
-  private last: { frame: AtomicFrame; index: number } | undefined;
+  private last: { frame: AtomicFrame; index: number; label: string } | undefined;
   /** Frames drawn so far (tests and the load-to-first-frame figure read it from the canvas' dataset). */
   draws = 0;
 
@@ -48,7 +48,7 @@ export class FrameView {
       this.yaw += (e.clientX - drag.x) * 0.01;
       this.pitch = Math.max(-1.5, Math.min(1.5, this.pitch + (e.clientY - drag.y) * 0.01));
       drag = { x: e.clientX, y: e.clientY };
-      if (this.last) this.draw(this.last.frame, this.last.index);
+      if (this.last) this.draw(this.last.frame, this.last.index, this.last.label);
     });
     canvas.addEventListener("pointerup", () => {
       drag = undefined;
@@ -61,7 +61,8 @@ export class FrameView {
     this.last = undefined;
   }
 
-  draw(frame: AtomicFrame, index: number): void {
+  /** Draw `frame`, the `index`-th of the listed frames, captioned with `label` (its name). */
+  draw(frame: AtomicFrame, index: number, label: string): void {
     const ctx = this.canvas.getContext("2d");
     if (ctx === null) return;
     const p = frame.positions;
@@ -107,8 +108,8 @@ export class FrameView {
     ctx.globalAlpha = 1;
     ctx.fillStyle = "#333";
     ctx.font = "12px system-ui, sans-serif";
-    ctx.fillText(`frame ${index}  step ${frame.step}  ${n} atoms`, 8, 16);
-    this.last = { frame, index };
+    ctx.fillText(`${label}  step ${frame.step}  ${n} atoms`, 8, 16);
+    this.last = { frame, index, label };
     this.draws++;
     this.canvas.dataset.frame = String(index);
     this.canvas.dataset.draws = String(this.draws);

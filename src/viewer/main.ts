@@ -213,7 +213,7 @@ async function showRecord(depot: Depot<unknown>, name: string, index: number): P
   const embedding = value instanceof Embedding ? value : undefined;
   showRecordPanels(frame !== undefined ? "frame" : embedding !== undefined ? "embedding" : undefined);
   if (frame !== undefined) {
-    frameView.draw(frame, index);
+    frameView.draw(frame, index, name);
     byId("frame-label").textContent = `${index + 1} / ${current ? current.range[1] - current.range[0] : 0}`;
     if (document.body.dataset.firstFrameMs === undefined) {
       // performance.now() counts from the navigation's start: page load to first frame drawn.

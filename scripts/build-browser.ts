@@ -22,4 +22,5 @@ for (const [entry, dir] of [
   }
 }
 writeFileSync("dist/browser/sizes.json", `${JSON.stringify(sizes, null, 2)}\n`);
-for (const [f, s] of Object.entries(sizes)) console.log(`${f}: ${s.bytes} bytes, ${s.gzipBytes} gzipped`);
+// stderr: `npm pack --json` runs this through prepare, and its stdout must stay JSON.
+for (const [f, s] of Object.entries(sizes)) console.error(`${f}: ${s.bytes} bytes, ${s.gzipBytes} gzipped`);

@@ -12,10 +12,6 @@ import { CorruptError } from "../errors.js";
 import { shuffle, unshuffle } from "./shuffle.js";
 import { hasReference, unXorPrev, xorPrev, type BlockRecords } from "./temporal.js";
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /**
  * Compress one raw block. `xor` (the block's records) turns the temporal
  * filter on; it is skipped, and the block not flagged, when no record has an
@@ -31,7 +27,7 @@ export async function compressBlock(
   const shuffled = width > 1 && raw.length >= width;
   const filtered = xor !== undefined && hasReference(xor);
   const input = filtered ? filterForward(raw, shuffled ? width : 0, xor) : shuffled ? shuffle(raw, width) : raw;
-  const packed = await zstdCompress(asBuffer(input), level);
+  const packed = await zstdCompress(input, level);
   if (packed.length >= raw.length) return { stored: raw, flags: 0 };
   return { stored: packed, flags: BLOCK_ZSTD | (shuffled ? BLOCK_SHUFFLED : 0) | (filtered ? BLOCK_XOR_PREV : 0) };
 }
@@ -76,7 +72,7 @@ export async function decompressBlock(
   where: { what: string; offset: number },
   xor?: BlockRecords,
 ): Promise<Uint8Array> {
-  const out = await inflate(stored, where);
+  const out = await inflate(stored, where, rawSize);
   if (out.length !== rawSize) {
     throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${rawSize}`, where.offset);
   }
@@ -100,7 +96,7 @@ export async function decompressRun(
   xor?: (k: number) => BlockRecords,
 ): Promise<Uint8Array[]> {
   const total = blocks.reduce((n, b) => n + b.rawSize, 0);
-  const out = await inflate(stored, where);
+  const out = await inflate(stored, where, total);
   if (out.length !== total) {
     throw new CorruptError(where.what, `decompressed to ${out.length} bytes, expected ${total}`, where.offset);
   }
@@ -130,9 +126,9 @@ const JOURNAL_PART = 1 << 20;
  * ~16 ms as one frame.
  */
 export async function compressJournal(payload: Uint8Array): Promise<Uint8Array> {
-  const pending: Promise<Buffer>[] = [];
+  const pending: Promise<Uint8Array>[] = [];
   for (let at = 0; at < payload.length; at += JOURNAL_PART) {
-    pending.push(zstdCompress(asBuffer(payload.subarray(at, at + JOURNAL_PART)), 3));
+    pending.push(zstdCompress(payload.subarray(at, at + JOURNAL_PART), 3));
   }
   const frames = await Promise.all(pending);
   const head = new DataView(new ArrayBuffer(4 + 8 * frames.length)); // 4 count + (4 raw + 4 stored) per part
@@ -141,7 +137,14 @@ export async function compressJournal(payload: Uint8Array): Promise<Uint8Array> 
     head.setUint32(4 + 8 * k, Math.min(JOURNAL_PART, payload.length - k * JOURNAL_PART), true);
     head.setUint32(8 + 8 * k, f.length, true);
   });
-  return Buffer.concat([new Uint8Array(head.buffer), ...frames]);
+  const out = new Uint8Array(head.byteLength + frames.reduce((n, f) => n + f.length, 0));
+  out.set(new Uint8Array(head.buffer));
+  let at = head.byteLength;
+  for (const f of frames) {
+    out.set(f, at);
+    at += f.length;
+  }
+  return out;
 }
 
 /** Decompress a journal payload stored by {@link compressJournal}, its parts concurrently. */
@@ -171,7 +174,7 @@ export async function decompressJournal(
   const out = new Uint8Array(raw);
   await Promise.all(
     parts.map(async (p, k) => {
-      const part = await inflate(p.frame, { what: `${where.what} part ${k}`, offset: where.offset });
+      const part = await inflate(p.frame, { what: `${where.what} part ${k}`, offset: where.offset }, p.rawSize);
       if (part.length !== p.rawSize)
         fail(`journal part ${k} decompressed to ${part.length} bytes, expected ${p.rawSize}`);
       out.set(part, p.from);
@@ -180,10 +183,14 @@ export async function decompressJournal(
   return out;
 }
 
-/** zstd-decompress `stored`, reporting a failure as CorruptError at `where`. */
-async function inflate(stored: Uint8Array, where: { what: string; offset: number }): Promise<Buffer> {
+/** zstd-decompress `stored` (expected to give `rawSize` bytes), reporting a failure as CorruptError at `where`. */
+async function inflate(
+  stored: Uint8Array,
+  where: { what: string; offset: number },
+  rawSize: number,
+): Promise<Uint8Array> {
   try {
-    return await zstdDecompress(asBuffer(stored));
+    return await zstdDecompress(stored, rawSize);
   } catch (e) {
     throw new CorruptError(where.what, `zstd: ${(e as Error).message}`, where.offset, { cause: e });
   }

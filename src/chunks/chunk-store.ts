@@ -26,14 +26,14 @@ import type { ChunkStoreOptions, OpenOptions } from "./options.js";
 import { ReadAhead } from "./read-ahead.js";
 import { ReadPlanner } from "./read-planner.js";
 import { RecordReader } from "./record-reader.js";
-import type { ChunkStoreSettings, ChunkStoreStats, RecordLocation } from "./types.js";
+import type { ChunkStoreSettings, ChunkStoreStats, ChunkSummary, RecordLocation } from "./types.js";
 import { bytesInit, locationInit, memoryInit, type StoreInit, type StoreLocation } from "./store-open.js";
 import { FILTER_NAMES, type FileSettings } from "../format/header.js";
 
 export type { CommitJournal } from "./commit-planner.js";
 export { MAX_IN_FLIGHT } from "./chunk-writer.js";
 export type { StoreLocation } from "./store-open.js";
-export type { ChunkStoreSettings, ChunkStoreStats, RecordLocation } from "./types.js";
+export type { ChunkStoreSettings, ChunkStoreStats, ChunkSummary, RecordLocation } from "./types.js";
 
 export class ChunkStore implements AsyncDisposable {
   /** Local path or URL (for messages); undefined in memory. */
@@ -290,6 +290,24 @@ export class ChunkStore implements AsyncDisposable {
   async getMany(ids: readonly number[]): Promise<Uint8Array[]> {
     this.assertOpen();
     return this.reader.getMany(ids);
+  }
+
+  /**
+   * One summary per written chunk, from the index (no reads): records, blocks,
+   * record bytes and the frame's stored bytes. For charts and inspection.
+   */
+  chunkSummaries(): ChunkSummary[] {
+    this.assertOpen();
+    return this.table.chunks
+      .filter((c) => c.frameSize > 0)
+      .map((c) => ({
+        index: c.index,
+        firstRecord: c.firstRecord,
+        records: c.recordCount,
+        blocks: c.blockCount,
+        rawBytes: c.recordBytes,
+        storedBytes: c.frameSize,
+      }));
   }
 
   // ---------------------------------------------------------------- refresh

@@ -2,6 +2,7 @@ export {
   ChunkStore,
   type ChunkStoreStats,
   type ChunkStoreSettings,
+  type ChunkSummary,
   type CommitJournal,
   type RecordLocation,
   type StoreLocation,

@@ -4,7 +4,6 @@
  * torn tail; a reader maps it), or any ByteSource / remote location
  * (read-only). Each produces what the facade is built from.
  */
-import * as fs from "node:fs";
 import { InvalidArgumentError } from "../errors.js";
 import { COMMIT_INDEX_FULL, encodeCommit, metaBytes } from "../format/commit.js";
 import { encodeFileHeader, FILE_HEADER_SIZE, type FileSettings } from "../format/header.js";
@@ -17,6 +16,7 @@ import { FileReaderSource } from "./file-reader.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
 import { removeLeftovers } from "./leftovers.js";
 import { FileLock } from "./lock.js";
+import { stat } from "./node-fs.js";
 import {
   checkReopen,
   resolveOpenOptions,
@@ -142,7 +142,7 @@ export async function locationInit(location: StoreLocation, options: ChunkStoreO
     await removeLeftovers(path); // what killed writers left beside it (compaction, temp, claim files)
     let size = -1;
     try {
-      size = (await fs.promises.stat(path)).size;
+      size = (await stat(path)).size;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }

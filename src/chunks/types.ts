@@ -53,3 +53,16 @@ export interface ChunkStoreSettings {
   filter: string;
   codec: string | undefined;
 }
+
+/** One written chunk as its index entry describes it (ChunkStore.chunkSummaries). */
+export interface ChunkSummary {
+  index: number;
+  /** Id of its first record. */
+  firstRecord: number;
+  records: number;
+  blocks: number;
+  /** Sum of its record lengths. */
+  rawBytes: number;
+  /** Bytes of its frame in the file (header, blocks, padding). */
+  storedBytes: number;
+}

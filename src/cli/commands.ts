@@ -6,6 +6,7 @@ import { demoCommand } from "./demo.js";
 import { getCommand, infoCommand, lsCommand } from "./inspect.js";
 import { checkpointCommand, compactCommand, dumpCommand, restoreCommand } from "./maintain.js";
 import { recoverCommand } from "./recover.js";
+import { serveCommand } from "./serve.js";
 import { verifyCommand } from "./verify.js";
 
 export type Command = (argv: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ export const specs: readonly CommandSpec[] = [
   importCommand,
   exportCommand,
   datasetCommand,
+  serveCommand,
   demoCommand,
 ];
 

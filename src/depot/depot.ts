@@ -7,8 +7,6 @@
  * before its first await: un-awaited calls from one process take effect in
  * call order, and a flush commits exactly the calls made before it.
  */
-import { randomUUID, createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
 import { renameDurable } from "../chunks/fsync-dir.js";
 import { ownerTag } from "../chunks/process-identity.js";
 import {
@@ -32,6 +30,7 @@ import {
 } from "../errors.js";
 import { textEncoder } from "../format/bytes.js";
 import { AtomicFileWriter } from "./atomic-file.js";
+import { createHash, randomUUID, readFile, rm } from "./node-env.js";
 import {
   encodeCheckpointHead,
   encodeCheckpointRecord,

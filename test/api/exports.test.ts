@@ -7,6 +7,7 @@ test("the package exports exactly the public API", () => {
   assert.deepEqual(Object.keys(vlstore).sort(), [
     "AbortError",
     "AtomicFrame",
+    "BlobSource",
     "ChecksumError",
     "ChunkStore",
     "ClosedError",

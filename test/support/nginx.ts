@@ -32,8 +32,28 @@ export function nginxSkip(): string | false {
   return "nginx not found; install Debian's nginx-light (apt-get install nginx-light)";
 }
 
+export interface NginxOptions {
+  /** Answer CORS (any origin, Range/If-Match preflights), for pages of another origin. Default false. */
+  cors?: boolean;
+}
+
+/** CORS for a page of another origin reading with Range and If-Match (the browser viewer). */
+const CORS_LOCATION = [
+  "    location / {",
+  "      if ($request_method = OPTIONS) {",
+  "        add_header Access-Control-Allow-Origin * always;",
+  '        add_header Access-Control-Allow-Methods "GET, HEAD, OPTIONS" always;',
+  '        add_header Access-Control-Allow-Headers "Range, If-Match, If-None-Match, If-Unmodified-Since" always;',
+  "        add_header Access-Control-Max-Age 86400 always;",
+  "        return 204;",
+  "      }",
+  "      add_header Access-Control-Allow-Origin * always;",
+  '      add_header Access-Control-Expose-Headers "ETag, Content-Range, Content-Length, Last-Modified, Accept-Ranges" always;',
+  "    }",
+];
+
 /** Start nginx for this test file; it stops in after(). Throws when nginx is missing. */
-export async function startNginx(): Promise<NginxServer> {
+export async function startNginx(options: NginxOptions = {}): Promise<NginxServer> {
   const bin = nginxBinary();
   if (bin === undefined) throw new Error("nginx not found (/usr/sbin/nginx); install Debian's nginx-light");
   const dir = tempDir("vlstore-nginx-");
@@ -64,6 +84,7 @@ export async function startNginx(): Promise<NginxServer> {
       "  server {",
       `    listen 127.0.0.1:${port};`,
       `    root ${root};`,
+      ...(options.cors ? CORS_LOCATION : []),
       "  }",
       "}",
       "",

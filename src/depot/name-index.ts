@@ -101,6 +101,13 @@ class Snapshot {
     return { id: f[o]!, bytes: f[o + 1]!, updateCount: f[o + 2]!, createdAt: f[o + 3]!, updatedAt: f[o + 4]! };
   }
 
+  /** Sum of the `bytes` field over the rows not in `skip`. */
+  bytesSum(skip: ReadonlySet<number>): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if (!skip.has(i)) n += this.fields[i * FIELDS + 1]!;
+    return n;
+  }
+
   nameLength(i: number): number {
     return this.names[2 * i + 1]!;
   }
@@ -145,6 +152,22 @@ export class NameIndex {
   private count = 0;
   /** Encoded bytes of records no name points to any more (overwritten or deleted). */
   garbageBytes = 0;
+  /** Sum of `bytes` over every entry (expired included); undefined until first asked after a snapshot load. */
+  private entryTotal: number | undefined = 0;
+
+  /**
+   * Encoded bytes of the records the names point to (expired included). The
+   * first call after a snapshot load sums the snapshot's rows (no name
+   * decoding); later changes keep it up to date.
+   */
+  get entryBytes(): number {
+    if (this.entryTotal === undefined) {
+      let n = this.snapshot ? this.snapshot.bytesSum(this.shadowed) : 0;
+      for (const e of this.overlay.values()) if (e) n += e.bytes;
+      this.entryTotal = n;
+    }
+    return this.entryTotal;
+  }
 
   /** Number of names, expired ones included. */
   get size(): number {
@@ -182,7 +205,9 @@ export class NameIndex {
     }
     if (old) this.garbageBytes += old.bytes;
     else this.count++;
-    this.overlay.set(name, make(old));
+    const next = make(old);
+    if (this.entryTotal !== undefined) this.entryTotal += next.bytes - (old?.bytes ?? 0);
+    this.overlay.set(name, next);
     return old;
   }
 
@@ -191,6 +216,7 @@ export class NameIndex {
     const old = this.get(name);
     if (!old) return undefined;
     this.garbageBytes += old.bytes;
+    if (this.entryTotal !== undefined) this.entryTotal -= old.bytes;
     this.count--;
     const i = this.snapshot ? this.snapshot.find(name) : -1;
     if (i >= 0) {
@@ -206,6 +232,7 @@ export class NameIndex {
     this.overlay.clear();
     this.shadowed.clear();
     this.count = 0;
+    this.entryTotal = 0;
     this.garbageBytes = garbageBytes;
   }
 
@@ -224,6 +251,7 @@ export class NameIndex {
     this.clear(s.garbageBytes);
     this.snapshot = s;
     this.count = s.count;
+    this.entryTotal = undefined;
   }
 
   /** Encode the current index as a snapshot payload with the given journal version byte. */

@@ -11,7 +11,9 @@
  * (flush) after each round, LevelDB writes each batch (no fsync, its default), LMDB commits its
  * batched transactions with its default durability. Reported: creates/s, updates/s (read-modify-
  * write of one key), lookups/s after reopen, bytes on disk against live data (the encoded records
- * of the last round), and for vlstore the same after an explicit compact().
+ * of the last round), and for vlstore the same after an explicit compact(). vlstore runs twice:
+ * with its default automatic compaction, and with `autoCompact: false` (the store as it was
+ * before automatic compaction); the count of automatic compactions is reported.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -87,11 +89,18 @@ function dirBytes(path: string): number {
 }
 
 class VlstoreStore implements Store {
-  name = "vlstore";
+  name: string;
   private depot: Depot<Embedding> | undefined;
-  constructor(private readonly path: string) {}
+  /** Automatic compactions completed, summed over the opens of the run. */
+  autoCompactions = 0;
+  constructor(
+    private readonly path: string,
+    private readonly auto: boolean,
+  ) {
+    this.name = auto ? "vlstore" : "vlstore (autoCompact: false)";
+  }
   async open(): Promise<void> {
-    this.depot = await Depot.open(this.path, embeddingCodec);
+    this.depot = await Depot.open(this.path, embeddingCodec, this.auto ? {} : { autoCompact: false });
   }
   async getMany(names: string[]): Promise<(Uint8Array | undefined)[]> {
     // Through the codec, as a user would; re-encoded for the shared loop (cheap next to a read).
@@ -108,7 +117,9 @@ class VlstoreStore implements Store {
     await this.depot!.flush();
   }
   async close(): Promise<void> {
+    this.autoCompactions += this.depot?.stats().autoCompactions ?? 0;
     await this.depot?.close();
+    this.depot = undefined;
   }
   bytes(): number {
     return dirBytes(this.path);
@@ -183,12 +194,14 @@ interface Result {
   bytes: number;
   liveBytes: number;
   bytesAfterCompact?: number;
+  /** vlstore: automatic compactions during the run. */
+  autoCompactions?: number;
 }
 
 async function run(store: Store, ks: Key[]): Promise<Result> {
   const rng = new Rng(99);
   await store.open();
-  let live = 0;
+  let liveBytes = 0;
   let t = performance.now();
   for (let i = 0; i < ks.length; i += BATCH) {
     await store.putMany(ks.slice(i, i + BATCH).map((k) => [k.name, embeddingCodec.encode(initial(k, rng))]));
@@ -197,7 +210,7 @@ async function run(store: Store, ks: Key[]): Promise<Result> {
   const createsPerSec = ks.length / ((performance.now() - t) / 1000);
   t = performance.now();
   for (let round = 0; round < ROUNDS; round++) {
-    live = 0;
+    liveBytes = 0;
     for (let i = 0; i < ks.length; i += BATCH) {
       const slice = ks.slice(i, i + BATCH);
       const got = await store.getMany(slice.map((k) => k.name));
@@ -205,7 +218,7 @@ async function run(store: Store, ks: Key[]): Promise<Result> {
         const bytes = got[j];
         if (!bytes) throw new Error(`${store.name}: ${k.name} missing in round ${round}`);
         const next = embeddingCodec.encode(step(embeddingCodec.decode(align(bytes)), rng));
-        live += next.length;
+        liveBytes += next.length;
         return [k.name, next];
       });
       await store.putMany(pairs);
@@ -221,12 +234,24 @@ async function run(store: Store, ks: Key[]): Promise<Result> {
   for (const k of order) if (!(await store.get(k.name))) throw new Error(`${store.name}: ${k.name} lost after reopen`);
   const lookupsPerSec = ks.length / ((performance.now() - t) / 1000);
   let bytesAfterCompact: number | undefined;
+  let autoCompactions: number | undefined;
   if (store instanceof VlstoreStore) {
     await store.compact();
     bytesAfterCompact = store.bytes();
   }
   await store.close();
-  return { store: store.name, createsPerSec, updatesPerSec, lookupsPerSec, bytes, liveBytes: live, bytesAfterCompact };
+  if (store instanceof VlstoreStore) autoCompactions = store.autoCompactions;
+  const live = liveBytes;
+  return {
+    store: store.name,
+    createsPerSec,
+    updatesPerSec,
+    lookupsPerSec,
+    bytes,
+    liveBytes: live,
+    bytesAfterCompact,
+    autoCompactions,
+  };
 }
 
 /** Peers return Buffers from a pool: copy when not 8-aligned (the codec reads aligned records). */
@@ -239,7 +264,8 @@ try {
   const ks = keys();
   const results: Result[] = [];
   for (const s of [
-    new VlstoreStore(join(root, "emb.vls")),
+    new VlstoreStore(join(root, "emb.vls"), true),
+    new VlstoreStore(join(root, "emb-noauto.vls"), false),
     new LevelStore(join(root, "level")),
     new LmdbStore(join(root, "lmdb")),
   ]) {
@@ -249,16 +275,19 @@ try {
   const level = results.find((r) => r.store === "LevelDB")!;
   const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
   console.log(`${KEYS} keys, dims ${DIMS.join("/")}, ${ROUNDS} rounds of read-modify-write, batches of ${BATCH}`);
-  console.log("store     creates/s  updates/s (x LevelDB)  lookups/s (x LevelDB)  disk MB / live MB (x)");
+  console.log(
+    "store                         creates/s  updates/s (x LevelDB)  lookups/s (x LevelDB)  disk MB / live MB (x)",
+  );
   for (const r of results) {
     const ratio = (r.bytes / r.liveBytes).toFixed(2);
     const compacted =
       r.bytesAfterCompact === undefined ? "" : `, after compact() ${(r.bytesAfterCompact / r.liveBytes).toFixed(2)}x`;
     console.log(
-      `${r.store.padEnd(9)} ${fmt(r.createsPerSec).padStart(9)}  ${fmt(r.updatesPerSec).padStart(9)} ` +
+      `${r.store.padEnd(29)} ${fmt(r.createsPerSec).padStart(9)}  ${fmt(r.updatesPerSec).padStart(9)} ` +
         `(${(r.updatesPerSec / level.updatesPerSec).toFixed(2)}x)  ${fmt(r.lookupsPerSec).padStart(9)} ` +
         `(${(r.lookupsPerSec / level.lookupsPerSec).toFixed(2)}x)  ${(r.bytes / 1e6).toFixed(1)} / ` +
-        `${(r.liveBytes / 1e6).toFixed(1)} (${ratio}x${compacted})`,
+        `${(r.liveBytes / 1e6).toFixed(1)} (${ratio}x${compacted})` +
+        (r.autoCompactions === undefined ? "" : `, ${r.autoCompactions} automatic compactions`),
     );
   }
   if (jsonOut)

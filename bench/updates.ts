@@ -93,6 +93,8 @@ class VlstoreStore implements Store {
   private depot: Depot<Embedding> | undefined;
   /** Automatic compactions completed, summed over the opens of the run. */
   autoCompactions = 0;
+  /** The longest swap barrier of those, in ms. */
+  barrierMs = 0;
   constructor(
     private readonly path: string,
     private readonly auto: boolean,
@@ -117,7 +119,9 @@ class VlstoreStore implements Store {
     await this.depot!.flush();
   }
   async close(): Promise<void> {
-    this.autoCompactions += this.depot?.stats().autoCompactions ?? 0;
+    const st = this.depot?.stats();
+    this.autoCompactions += st?.autoCompactions ?? 0;
+    this.barrierMs = Math.max(this.barrierMs, st?.autoCompactBarrierMs ?? 0);
     await this.depot?.close();
     this.depot = undefined;
   }
@@ -194,8 +198,11 @@ interface Result {
   bytes: number;
   liveBytes: number;
   bytesAfterCompact?: number;
-  /** vlstore: automatic compactions during the run. */
+  /** vlstore: automatic compactions during the run, and the longest their swap held writes back. */
   autoCompactions?: number;
+  maxBarrierMs?: number;
+  /** Bytes on disk / live bytes right after the last round, before close (a compaction may be under way). */
+  bytesBeforeClose?: number;
 }
 
 async function run(store: Store, ks: Key[]): Promise<Result> {
@@ -226,6 +233,7 @@ async function run(store: Store, ks: Key[]): Promise<Result> {
     await store.endRound();
   }
   const updatesPerSec = (ks.length * ROUNDS) / ((performance.now() - t) / 1000);
+  const bytesBeforeClose = store.bytes();
   await store.close();
   const bytes = store.bytes();
   await store.open();
@@ -240,7 +248,11 @@ async function run(store: Store, ks: Key[]): Promise<Result> {
     bytesAfterCompact = store.bytes();
   }
   await store.close();
-  if (store instanceof VlstoreStore) autoCompactions = store.autoCompactions;
+  let maxBarrierMs: number | undefined;
+  if (store instanceof VlstoreStore) {
+    autoCompactions = store.autoCompactions;
+    maxBarrierMs = store.barrierMs;
+  }
   const live = liveBytes;
   return {
     store: store.name,
@@ -251,6 +263,8 @@ async function run(store: Store, ks: Key[]): Promise<Result> {
     liveBytes: live,
     bytesAfterCompact,
     autoCompactions,
+    maxBarrierMs,
+    bytesBeforeClose: store instanceof VlstoreStore ? bytesBeforeClose : undefined,
   };
 }
 
@@ -287,7 +301,10 @@ try {
         `(${(r.updatesPerSec / level.updatesPerSec).toFixed(2)}x)  ${fmt(r.lookupsPerSec).padStart(9)} ` +
         `(${(r.lookupsPerSec / level.lookupsPerSec).toFixed(2)}x)  ${(r.bytes / 1e6).toFixed(1)} / ` +
         `${(r.liveBytes / 1e6).toFixed(1)} (${ratio}x${compacted})` +
-        (r.autoCompactions === undefined ? "" : `, ${r.autoCompactions} automatic compactions`),
+        (r.autoCompactions === undefined
+          ? ""
+          : `, before close ${(r.bytesBeforeClose! / r.liveBytes).toFixed(2)}x; ${r.autoCompactions} automatic ` +
+            `compactions, longest swap barrier ${Math.round(r.maxBarrierMs!)} ms`),
     );
   }
   if (jsonOut)

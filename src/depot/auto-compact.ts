@@ -33,6 +33,14 @@ export interface AutoCompactOptions {
    */
   garbageRatio?: number;
   /**
+   * While a compaction runs and garbage exceeds this fraction of the bytes the
+   * names point to, writes are paced: the promise of a put settles only once
+   * the compaction has copied 4 bytes for each byte written, so garbage
+   * cannot outrun the copy (the file stays near `1 + maxGarbageRatio` times
+   * its live data). Default 0.5; `Infinity` never paces. Must be >= garbageRatio.
+   */
+  maxGarbageRatio?: number;
+  /**
    * ... and exceed this many bytes. Default 4 MiB (4194304): small Depots are
    * not rewritten for a few kilobytes, and one compaction of a tiny archive
    * costs more in fsyncs and reopen than its garbage costs on disk. >= 0.
@@ -40,8 +48,14 @@ export interface AutoCompactOptions {
   minGarbageBytes?: number;
 }
 
-export const AUTO_COMPACT_DEFAULTS = Object.freeze({ garbageRatio: 0.5, minGarbageBytes: 4 * 1024 * 1024 });
-const AUTO_COMPACT_OPTION_NAMES = ["garbageRatio", "minGarbageBytes"] as const;
+export const AUTO_COMPACT_DEFAULTS = Object.freeze({
+  garbageRatio: 0.5,
+  maxGarbageRatio: 0.5,
+  minGarbageBytes: 4 * 1024 * 1024,
+});
+const AUTO_COMPACT_OPTION_NAMES = ["garbageRatio", "maxGarbageRatio", "minGarbageBytes"] as const;
+/** Bytes copied per byte written while writes are paced. */
+const PACE = 4;
 
 /** Records read from the old store per getMany while copying. */
 const COPY_BATCH = 256;
@@ -69,7 +83,9 @@ export interface CompactHost {
   install(store: ChunkStore, index: NameIndex, old: ChunkStore): void;
 }
 
-export function resolveAutoCompact(options: AutoCompactOptions | false | undefined): Required<AutoCompactOptions> | false {
+export function resolveAutoCompact(
+  options: AutoCompactOptions | false | undefined,
+): Required<AutoCompactOptions> | false {
   if (options === false) return false;
   const o = options ?? {};
   if (typeof o !== "object" || o === null) {
@@ -85,6 +101,13 @@ export function resolveAutoCompact(options: AutoCompactOptions | false | undefin
   }
   const garbageRatio = o.garbageRatio ?? AUTO_COMPACT_DEFAULTS.garbageRatio;
   const minGarbageBytes = o.minGarbageBytes ?? AUTO_COMPACT_DEFAULTS.minGarbageBytes;
+  const maxGarbageRatio = o.maxGarbageRatio ?? Math.max(AUTO_COMPACT_DEFAULTS.maxGarbageRatio, garbageRatio);
+  if (!(maxGarbageRatio >= garbageRatio)) {
+    throw new InvalidArgumentError(
+      "autoCompact.maxGarbageRatio",
+      `must be a number >= garbageRatio (${garbageRatio}), got ${maxGarbageRatio}`,
+    );
+  }
   if (!(Number.isFinite(garbageRatio) && garbageRatio > 0)) {
     throw new InvalidArgumentError("autoCompact.garbageRatio", `must be a finite number > 0, got ${garbageRatio}`);
   }
@@ -94,7 +117,7 @@ export function resolveAutoCompact(options: AutoCompactOptions | false | undefin
       `must be a finite number >= 0, got ${minGarbageBytes}`,
     );
   }
-  return { garbageRatio, minGarbageBytes };
+  return { garbageRatio, maxGarbageRatio, minGarbageBytes };
 }
 
 class Aborted extends Error {}
@@ -103,6 +126,8 @@ class Aborted extends Error {}
 export class AutoCompactor {
   /** Completed compactions since the Depot opened. */
   completed = 0;
+  /** The longest a swap held writes back since open, in ms (for benchmarks). */
+  maxBarrierMs = 0;
   /** The failure of the last run, if it failed (the next run starts once garbage has grown past it). */
   lastError: unknown;
   private run: Promise<void> | undefined;
@@ -112,6 +137,12 @@ export class AutoCompactor {
   /** Garbage must exceed this before another run after a failure. */
   private retryAbove = 0;
   private disposed = false;
+  /** Bytes the running compaction has copied, and the copy each paced write waits for. */
+  private copiedBytes = 0;
+  private owedBytes = 0;
+  private paced: { until: number; resolve: () => void }[] = [];
+  /** Bumped whenever the paced writes are released, so a write registering late does not wait. */
+  private paceEra = 0;
 
   constructor(
     private readonly host: CompactHost,
@@ -137,6 +168,37 @@ export class AutoCompactor {
     if (garbage <= this.options.garbageRatio * index.entryBytes) return;
     if (!this.host.canStart()) return;
     this.start();
+  }
+
+  /**
+   * The promise a put returns: `written`, or, while a run is behind
+   * (garbage above maxGarbageRatio), `written` and then the copy of PACE
+   * times `bytes` more.
+   */
+  pace(written: Promise<void>, bytes: number): Promise<void> {
+    if (this.run === undefined) return written;
+    const index = this.host.index();
+    if (index.garbageBytes <= this.options.maxGarbageRatio * index.entryBytes) return written;
+    this.owedBytes = Math.max(this.owedBytes, this.copiedBytes) + PACE * bytes;
+    const until = this.owedBytes;
+    const era = this.paceEra;
+    return written.then(() =>
+      // Released meanwhile (the copy phase ended) or already copied: nothing to wait for.
+      this.paceEra !== era || this.copiedBytes >= until
+        ? undefined
+        : new Promise<void>((resolve) => this.paced.push({ until, resolve })),
+    );
+  }
+
+  private copiedMore(bytes: number): void {
+    this.copiedBytes += bytes;
+    while (this.paced.length > 0 && this.paced[0]!.until <= this.copiedBytes) this.paced.shift()!.resolve();
+  }
+
+  private releasePaced(): void {
+    this.paceEra++;
+    for (const p of this.paced.splice(0)) p.resolve();
+    this.copiedBytes = this.owedBytes = 0;
   }
 
   /** Start a run now (whatever the thresholds); resolves when it has finished or given up. */
@@ -165,6 +227,7 @@ export class AutoCompactor {
         this.retryAbove = this.host.index().garbageBytes + this.options.minGarbageBytes;
       })
       .finally(() => {
+        this.releasePaced();
         this.run = undefined;
         this.abort = undefined;
         this.changed = undefined;
@@ -179,10 +242,14 @@ export class AutoCompactor {
     await this.run;
   }
 
-  /** No more runs. */
+  /**
+   * No more runs. A run in progress is finished rather than abandoned (the
+   * Depot is closing, so no write can come and its last catch-up is short):
+   * abandoning it would leave the file at its largest.
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
-    await this.stop();
+    await this.run;
   }
 
   private async compact(check: () => void, aborted: Promise<void>): Promise<void> {
@@ -226,6 +293,7 @@ export class AutoCompactor {
           copiedFrom.set(name, e.id);
         });
         copied += slice.length;
+        this.copiedMore(bytes.reduce((n, b) => n + b.length, 0));
         await written;
       }
       return copied;
@@ -254,6 +322,9 @@ export class AutoCompactor {
       await copy(list);
       for (let pass = 0; pass < MAX_PASSES; pass++) if ((await catchUp()) <= SMALL_DELTA) break;
       // Wait for dumps/checkpoints in progress without holding writers back meanwhile, then raise the barrier.
+      // The copied chunks reach the disk now, so the barrier only syncs the last delta.
+      await fresh.flush();
+      this.releasePaced();
       for (;;) {
         const tail = host.exclusiveTail();
         await Promise.race([tail, aborted]);
@@ -261,6 +332,7 @@ export class AutoCompactor {
         if (host.exclusiveTail() === tail) break;
       }
       await host.underBarrier(async () => {
+        const began = performance.now();
         check();
         if (host.store() !== old || host.index() !== oldIndex) throw new Aborted(); // replaced meanwhile
         await catchUp(); // the last delta: no write can happen now
@@ -278,10 +350,12 @@ export class AutoCompactor {
           const lock = old.handOverLock();
           const reopenOptions = { cacheBytes, blockRecords, durable, codec: host.codec };
           host.install(await ChunkStore.openLocked(old.path!, reopenOptions, lock), freshIndex, old);
+          this.maxBarrierMs = Math.max(this.maxBarrierMs, performance.now() - began);
         } else {
           await fresh.flush();
           swapped = true;
           host.install(fresh, freshIndex, old);
+          this.maxBarrierMs = Math.max(this.maxBarrierMs, performance.now() - began);
         }
       });
     } catch (e) {

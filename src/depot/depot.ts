@@ -79,8 +79,8 @@ export interface DepotOptions {
    * (overwritten and deleted records) exceeds both `garbageRatio` (default
    * 0.5) times the bytes the names point to and `minGarbageBytes` (default
    * 4 MiB), live records are copied into a new archive in the background
-   * while writes go on, and the new archive replaces the old one under a
-   * short write barrier (see docs/FORMAT.md, "Automatic compaction"). Default
+   * while writes go on (paced once garbage passes `maxGarbageRatio`, default
+   * 0.5), and the new archive replaces the old one under a short write barrier (see docs/FORMAT.md, "Automatic compaction"). Default
    * `{}`: on, with those defaults; `false` turns it off (compact() still works).
    * Record ids (`records()`, `chunkStore`) change when it swaps, as after compact().
    */
@@ -102,6 +102,8 @@ export interface DepotStats extends ChunkStoreStats {
   garbageBytes: number;
   /** Automatic compactions completed since open (0 when turned off). */
   autoCompactions: number;
+  /** The longest an automatic compaction's swap held writes back since open, in ms. */
+  autoCompactBarrierMs: number;
 }
 
 export interface DumpOptions extends ProgressOptions {
@@ -513,7 +515,15 @@ export class Depot<T> implements AsyncDisposable {
       }
     }
     const garbageBytes = this.index.garbageBytes + expiredBytes;
-    return { ...this.store.stats(), names, expired, liveBytes, garbageBytes, autoCompactions: this.auto?.completed ?? 0 };
+    return {
+      ...this.store.stats(),
+      names,
+      expired,
+      liveBytes,
+      garbageBytes,
+      autoCompactions: this.auto?.completed ?? 0,
+      autoCompactBarrierMs: this.auto?.maxBarrierMs ?? 0,
+    };
   }
 
   /**
@@ -779,8 +789,9 @@ export class Depot<T> implements AsyncDisposable {
     const now = this.clock();
     this.index.upsert(name, (old) => this.nextEntry(old, id, bytes.length, now));
     this.dirty.push(name);
-    this.auto?.poke();
-    return written as Promise<unknown> as Promise<void>;
+    if (this.auto === undefined) return written as Promise<unknown> as Promise<void>;
+    this.auto.poke();
+    return this.auto.pace(written as Promise<unknown> as Promise<void>, bytes.length);
   }
 
   /** Append already-encoded records under `names` (in order) and update the index synchronously. */
@@ -804,8 +815,11 @@ export class Depot<T> implements AsyncDisposable {
       if (p && this.ahead?.get(name) === p) this.ahead.delete(name);
     });
     for (const name of names) this.dirty.push(name);
-    this.auto?.poke();
-    return written as Promise<unknown> as Promise<void>;
+    if (this.auto === undefined) return written as Promise<unknown> as Promise<void>;
+    this.auto.poke();
+    let bytes = 0;
+    for (const r of records) bytes += r.length;
+    return this.auto.pace(written as Promise<unknown> as Promise<void>, bytes);
   }
 
   /**

@@ -36,3 +36,12 @@ export function checkRecord(name: string, bytes: Uint8Array | undefined): number
   }
   return version;
 }
+
+/** Names per committed batch in the process tests. */
+export const ROUND_BATCH = 100;
+
+/** The name indices of `batch` in update `round` (1, 2, ...): a seeded shuffle of all names per round. */
+export function batchOf(seed: number, names: number, round: number, batch: number): number[] {
+  const order = new Rng(seed * 1000 + round).shuffle(Array.from({ length: names }, (_, i) => i));
+  return order.slice(batch * ROUND_BATCH, (batch + 1) * ROUND_BATCH);
+}

@@ -49,7 +49,9 @@ describe("automatic compaction", () => {
     const versions = new Array<number>(names).fill(0);
     const rng = new Rng(16);
     for (let i = 0; i < names; i += 500) {
-      await d.putMany(Array.from({ length: Math.min(500, names - i) }, (_, k) => [nameOf(i + k), recordValue(i + k, 0)]));
+      await d.putMany(
+        Array.from({ length: Math.min(500, names - i) }, (_, k) => [nameOf(i + k), recordValue(i + k, 0)]),
+      );
     }
     await d.flush();
     let peak = 0;
@@ -75,7 +77,10 @@ describe("automatic compaction", () => {
     const ratio = statSync(path).size / live;
     t.diagnostic(`${runs} automatic compactions; disk/live at the end ${ratio.toFixed(3)}, peak ${peak.toFixed(3)}`);
     assert.ok(ratio <= 1.5, `file is ${ratio.toFixed(3)}x its live data at the end (goal <= 1.5x)`);
-    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(path.slice(root.length + 1) + ".")), []);
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.startsWith(`${path.slice(root.length + 1)}.`)),
+      [],
+    );
     const again = await Depot.open(path, bytesCodec, { readOnly: true });
     await checkAll(again, versions);
     await again.close();
@@ -98,7 +103,8 @@ describe("automatic compaction", () => {
   test("writes un-awaited while a compaction runs land in call order; values exact (memory and file)", async () => {
     for (const where of ["memory", "file"] as const) {
       const options = { autoCompact: { minGarbageBytes: 64 * 1024, garbageRatio: 0.25 } };
-      const d = where === "memory" ? Depot.memory(bytesCodec, options) : await Depot.open(freshPath(), bytesCodec, options);
+      const d =
+        where === "memory" ? Depot.memory(bytesCodec, options) : await Depot.open(freshPath(), bytesCodec, options);
       const names = 600;
       const versions = new Array<number>(names).fill(-1);
       const rng = new Rng(7);
@@ -191,7 +197,13 @@ describe("automatic compaction", () => {
   });
 
   test("options: garbageRatio and minGarbageBytes are checked; unknown names refused", async () => {
-    for (const bad of [{ garbageRatio: 0 }, { garbageRatio: Number.NaN }, { minGarbageBytes: -1 }, { minGarbage: 1 }]) {
+    for (const bad of [
+      { garbageRatio: 0 },
+      { garbageRatio: Number.NaN },
+      { minGarbageBytes: -1 },
+      { minGarbage: 1 },
+      { garbageRatio: 0.5, maxGarbageRatio: 0.4 },
+    ]) {
       assert.throws(
         () => Depot.memory(bytesCodec, { autoCompact: bad as never }),
         (e: unknown) => e instanceof InvalidArgumentError && /autoCompact/.test(e.message),

@@ -9,7 +9,7 @@
  * the first stopped (after a `break`), and `state()` is that position.
  */
 import { ClosedError, InvalidArgumentError } from "../errors.js";
-import { stackFrames, type Stacked } from "./collate.js";
+import { collateBatch, type Stacked } from "./collate.js";
 import { resolveOptions, type LoaderOptions, type ParsedOptions, type ResolvedOptions } from "./options.js";
 import { DEFAULT_CACHE_BYTES, DEFAULT_BLOCK_SIZE } from "../chunks/options.js";
 import { epochOrder, type PlannedRecord } from "./order.js";
@@ -187,8 +187,7 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
     const bytes = await this.store.getMany(ids);
     const values = bytes.map((b) => this.source.codec.decode(b));
     const batch: Batch<T> = { names, values };
-    if (this.options.collate === "stack") return { ...batch, ...stackFrames(names, values) } as Batch<T> as B;
-    return batch as B;
+    return (await collateBatch(this.options.collate, batch)) as Batch<T> as B;
   }
 
   private fingerprint(): string {

@@ -277,6 +277,8 @@ export class AutoCompactor {
     /** The old record id each copied name was copied from. */
     const copiedFrom = new Map<string, number>();
     let swapped = false;
+    /** Has the new index changed since the new file's last commit? */
+    const freshDirty = { since: true };
     const copy = async (list: [string, Entry][]): Promise<number> => {
       let copied = 0;
       for (let i = 0; i < list.length; i += COPY_BATCH) {
@@ -288,6 +290,7 @@ export class AutoCompactor {
         check();
         const first = fresh.recordCount;
         const written = fresh.putMany(bytes);
+        freshDirty.since = true;
         slice.forEach(([name, e], k) => {
           freshIndex.set(name, { ...e, id: first + k });
           copiedFrom.set(name, e.id);
@@ -308,7 +311,10 @@ export class AutoCompactor {
       for (const name of names) {
         const e = oldIndex.get(name);
         if (e === undefined || !host.isLive(e, now)) {
-          if (freshIndex.delete(name)) copiedFrom.delete(name);
+          if (freshIndex.delete(name)) {
+            copiedFrom.delete(name);
+            freshDirty.since = true;
+          }
           continue;
         }
         if (copiedFrom.get(name) !== e.id) todo.push([name, e]);
@@ -322,8 +328,22 @@ export class AutoCompactor {
       await copy(list);
       for (let pass = 0; pass < MAX_PASSES; pass++) if ((await catchUp()) <= SMALL_DELTA) break;
       // Wait for dumps/checkpoints in progress without holding writers back meanwhile, then raise the barrier.
-      // The copied chunks reach the disk now, so the barrier only syncs the last delta.
+      // The copy and a snapshot of its index reach the disk now: when the barrier's last delta is empty (the usual
+      // case after the catch-up below), closing the new file writes and syncs nothing more.
+      const copyMeta = (): void => {
+        for (const [k, v] of old.meta) if (k !== "codec" && fresh.meta.get(k) !== v) fresh.setMeta(k, v);
+      };
+      copyMeta();
+      fresh.setJournal({
+        commitPayload: (full) => {
+          if (!full && !freshDirty.since) return EMPTY;
+          freshDirty.since = false;
+          return freshIndex.encodeSnapshot(JOURNAL_VERSION);
+        },
+        prefersFull: () => true,
+      });
       await fresh.flush();
+      await catchUp();
       this.releasePaced();
       for (;;) {
         const tail = host.exclusiveTail();
@@ -336,12 +356,10 @@ export class AutoCompactor {
         check();
         if (host.store() !== old || host.index() !== oldIndex) throw new Aborted(); // replaced meanwhile
         await catchUp(); // the last delta: no write can happen now
-        for (const [k, v] of old.meta) if (k !== "codec") fresh.setMeta(k, v);
-        fresh.setJournal({ commitPayload: () => freshIndex.encodeSnapshot(JOURNAL_VERSION) });
-        // The old file gets its last delta, so its readers (other processes) see every name as of now.
-        await old.flush();
-        // Its closing commit must describe its own records, not the new index the Depot is about to hold.
-        old.setJournal({ commitPayload: (full) => (full ? oldIndex.encodeSnapshot(JOURNAL_VERSION) : EMPTY) });
+        copyMeta();
+        // The old store's closing commit (in the background, after the swap) must describe its own records, not
+        // the new index the Depot is about to hold: a snapshot of the old index (valid anywhere in the journal chain).
+        old.setJournal({ commitPayload: () => oldIndex.encodeSnapshot(JOURNAL_VERSION) });
         if (tmpPath) {
           await fresh.close(); // commits and (durable) syncs the new file before it is published
           await renameDurable(tmpPath, old.path!);

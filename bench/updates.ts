@@ -5,7 +5,11 @@
  * embeddingName(group, key), default settings) against LevelDB (classic-level) and LMDB (lmdb-js),
  * which store the same encoded bytes under the same names.
  *
- *   npm --prefix bench ci && npx tsx bench/updates.ts [--keys 60000] [--rounds 5] [--json out.json]
+ *   npm --prefix bench ci && npx tsx bench/updates.ts [--keys 60000] [--rounds 5] [--json out.json] [--doc FILE.md]
+ *   npx tsx bench/updates.ts --render bench/results/updates.json --doc docs/BENCHMARKS.md   (measure nothing)
+ *
+ * --doc rewrites the section between `<!-- bench:updates:start -->` and `<!-- bench:updates:end -->`
+ * of FILE.md from the results (a table and the run's machine, date and command).
  *
  * Every store works in batches of 1,000 keys (getMany, modify, one write batch); vlstore commits
  * (flush) after each round, LevelDB writes each batch (no fsync, its default), LMDB commits its
@@ -15,8 +19,8 @@
  * with its default automatic compaction, and with `autoCompact: false` (the store as it was
  * before automatic compaction); the count of automatic compactions is reported.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { open as openLmdb } from "lmdb";
@@ -33,7 +37,11 @@ const KEYS = opt("keys", 60_000);
 const ROUNDS = opt("rounds", 5);
 const BATCH = 1000;
 const DIMS = [16, 64, 128]; // three groups of different dims
-const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : undefined;
+const strArg = (name: string): string | undefined =>
+  args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined;
+const jsonOut = strArg("json");
+const docPath = strArg("doc");
+const renderFrom = strArg("render");
 
 interface Key {
   name: string;
@@ -273,6 +281,61 @@ function align(b: Uint8Array): Uint8Array {
   return b.byteOffset % 8 === 0 ? b : new Uint8Array(b);
 }
 
+interface RunResult {
+  keys: number;
+  rounds: number;
+  dims: number[];
+  machine: { cpu: string; cores: number; node: string; date: string; loadAverage: number[]; command: string };
+  results: Result[];
+}
+
+/** The docs section: one row per store, every figure from the results. */
+function markdown(run: RunResult): string {
+  const level = run.results.find((r) => r.store === "LevelDB")!;
+  const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+  const x = (v: number): string => `${v.toFixed(2)}x`;
+  const m = run.machine;
+  const lines = [
+    `${fmt(run.keys)} keys in ${run.dims.length} groups (dims ${run.dims.join(", ")}), created, then ${run.rounds} ` +
+      `rounds of read-modify-write of every key in batches of ${BATCH}, then every key looked up after a reopen. ` +
+      `One run, ${m.date.slice(0, 16).replace("T", " ")} UTC, \`${m.command}\`, ${m.cores} cores (${m.cpu}), ` +
+      `Node ${m.node}, load average ${m.loadAverage.map((l) => l.toFixed(1)).join(" / ")} at the end (a shared machine: ` +
+      "throughputs are noisy; sizes are not).",
+    "",
+    "| store | creates/s | updates/s | x LevelDB | lookups/s | x LevelDB | disk / live | before close | " +
+      "after compact() | automatic compactions | longest swap barrier |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of run.results) {
+    const opt = (v: number | undefined, f: (v: number) => string): string => (v === undefined ? "" : f(v));
+    lines.push(
+      `| ${r.store} | ${fmt(r.createsPerSec)} | ${fmt(r.updatesPerSec)} | ${x(r.updatesPerSec / level.updatesPerSec)} | ` +
+        `${fmt(r.lookupsPerSec)} | ${x(r.lookupsPerSec / level.lookupsPerSec)} | ${x(r.bytes / r.liveBytes)} | ` +
+        `${opt(r.bytesBeforeClose, (b) => x(b / r.liveBytes))} | ` +
+        `${opt(r.bytesAfterCompact, (b) => x(b / r.liveBytes))} | ${opt(r.autoCompactions, String)} | ` +
+        `${opt(r.maxBarrierMs, (ms) => `${fmt(ms)} ms`)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function writeDoc(path: string, run: RunResult): void {
+  const text = readFileSync(path, "utf8");
+  const start = "<!-- bench:updates:start -->";
+  const end = "<!-- bench:updates:end -->";
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${path} has no ${start} ... ${end} section`);
+  writeFileSync(path, `${text.slice(0, i + start.length)}\n${markdown(run)}\n${text.slice(j)}`);
+  process.stderr.write(`wrote the updates section of ${path}\n`);
+}
+
+if (renderFrom !== undefined) {
+  if (docPath === undefined) throw new Error("--render needs --doc FILE.md");
+  writeDoc(docPath, JSON.parse(readFileSync(renderFrom, "utf8")) as RunResult);
+  process.exit(0);
+}
+
 const root = mkdtempSync(join(tmpdir(), "vlstore-updates-"));
 try {
   const ks = keys();
@@ -307,8 +370,17 @@ try {
             `compactions, longest swap barrier ${Math.round(r.maxBarrierMs!)} ms`),
     );
   }
-  if (jsonOut)
-    writeFileSync(jsonOut, `${JSON.stringify({ keys: KEYS, rounds: ROUNDS, dims: DIMS, results }, null, 1)}\n`);
+  const machine = {
+    cpu: cpus()[0]?.model.trim() ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    date: new Date().toISOString(),
+    loadAverage: loadavg(),
+    command: ["npx tsx bench/updates.ts", ...args].join(" "),
+  };
+  const out: RunResult = { keys: KEYS, rounds: ROUNDS, dims: DIMS, machine, results };
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(out, null, 1)}\n`);
+  if (docPath) writeDoc(docPath, out);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

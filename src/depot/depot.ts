@@ -80,8 +80,9 @@ export interface DepotOptions {
    * 0.5) times the bytes the names point to and `minGarbageBytes` (default
    * 4 MiB), live records are copied into a new archive in the background
    * while writes go on (paced once garbage passes `maxGarbageRatio`, default
-   * 0.5), and the new archive replaces the old one under a short write barrier (see docs/FORMAT.md, "Automatic compaction"). Default
-   * `{}`: on, with those defaults; `false` turns it off (compact() still works).
+   * 0.5), and the new archive replaces the old one under a short write
+   * barrier (docs/FORMAT.md, "Automatic compaction"). Default `{}`: on,
+   * with those defaults; `false` turns it off (compact() still works).
    * Record ids (`records()`, `chunkStore`) change when it swaps, as after compact().
    */
   autoCompact?: AutoCompactOptions | false;

@@ -379,7 +379,7 @@ try {
     command: ["npx tsx bench/updates.ts", ...args].join(" "),
   };
   const out: RunResult = { keys: KEYS, rounds: ROUNDS, dims: DIMS, machine, results };
-  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(out, null, 1)}\n`);
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(out, null, 2)}\n`);
   if (docPath) writeDoc(docPath, out);
 } finally {
   rmSync(root, { recursive: true, force: true });

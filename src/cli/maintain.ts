@@ -69,16 +69,17 @@ export const dumpCommand: CommandSpec = {
       arg: "N",
       help: "skip records last updated more than N days ago (decimals allowed)",
     },
-    "min-count": { type: "string", arg: "N", help: "skip records written fewer than N times" },
+    "min-count": {
+      type: "string",
+      arg: "N",
+      help: "skip records updated fewer than N times after their creation (the store's min_count)",
+    },
     group: { type: "string", arg: "G", help: "only records of group G (0..255)" },
     layout: { type: "string", arg: "L", help: "header layout: seed (default) or damo-2023-11" },
   },
   examples: [
     "# recent, often-updated embeddings of group 2",
-    "vlstore dump embeddings.vls weights.dat --expire-days 20 --min-count 2 --group 2",
-    "",
-    "# the header of the store's November 2023 release",
-    "vlstore dump embeddings.vls weights.dat --layout damo-2023-11",
+    "vlstore dump embeddings.vls weights.dat --expire-days 20 --min-count 2 --group 2 --layout seed",
   ],
   async run(args) {
     const [file, out] = args.positionals as [string, string];

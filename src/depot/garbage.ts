@@ -1,5 +1,5 @@
 /**
- * Exact garbage at open. The journal's deltas carry each changed name's final
+ * Garbage at open, made exact. The journal's deltas carry each changed name's final
  * state only, so replaying them misses the bytes of records that were written
  * and then overwritten or deleted between two commits (and of records that
  * belong to no name, like those of an aborted load). Every record in the file
@@ -10,10 +10,14 @@
 import type { ChunkStore } from "../chunks/index.js";
 import type { NameIndex } from "./name-index.js";
 
-/** Set `index.garbageBytes` from `store`'s record bytes; call right after replaying the journal (nothing unflushed). */
+/**
+ * Raise `index.garbageBytes` to what `store`'s record bytes say; call right
+ * after replaying the journal (nothing unflushed). Only raised: a figure the
+ * journal states above it (a file written by another tool) is kept, since
+ * too much garbage only makes a compaction come sooner, which then makes it exact.
+ */
 export function reconcileGarbage(index: NameIndex, store: ChunkStore): void {
   const stored = store.stats().rawBytes;
   const pointed = index.entryBytes;
-  // Fewer stored bytes than names point to would mean unflushed records: keep the journal's figure then.
-  if (stored >= pointed) index.garbageBytes = stored - pointed;
+  if (stored - pointed > index.garbageBytes) index.garbageBytes = stored - pointed;
 }

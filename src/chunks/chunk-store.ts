@@ -45,7 +45,7 @@ export class ChunkStore implements AsyncDisposable {
   private readonly backing: Backing | undefined;
   private readonly ownsSource: boolean;
   private fileSettings: FileSettings;
-  private readonly lock: FileLock | undefined;
+  private lock: FileLock | undefined;
   private readonly cache: BlockCache;
   private readonly table: ChunkTable;
   private readonly planner: ReadPlanner;
@@ -129,7 +129,20 @@ export class ChunkStore implements AsyncDisposable {
    * ReadOnlyError); a ByteSource you pass stays yours to close.
    */
   static async open(location: StoreLocation, options: ChunkStoreOptions = {}): Promise<ChunkStore> {
-    const init = await locationInit(location, options);
+    return ChunkStore.openLocked(location, options, undefined);
+  }
+
+  /**
+   * Internal (Depot compaction): open the local writer at `location` under a
+   * lock already held for it (from {@link ChunkStore.handOverLock}), so no
+   * other process can take the writer lock between two stores of one file.
+   */
+  static async openLocked(
+    location: StoreLocation,
+    options: ChunkStoreOptions,
+    lock: FileLock | undefined,
+  ): Promise<ChunkStore> {
+    const init = await locationInit(location, options, lock);
     const store = new ChunkStore(init, options.tailBytes);
     if (!store.readOnly && options.codec && !init.state.meta.has("codec")) store.setMeta("codec", options.codec.name);
     return store;
@@ -387,6 +400,16 @@ export class ChunkStore implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Internal (Depot compaction): take this writer's lock out of the store, so
+   * close() no longer releases it; the caller passes it to openLocked().
+   */
+  handOverLock(): FileLock | undefined {
+    const lock = this.lock;
+    this.lock = undefined;
+    return lock;
   }
 
   private async shutdown(): Promise<void> {

@@ -123,7 +123,11 @@ export async function bytesInit(bytes: Uint8Array, options: ChunkStoreOptions): 
 }
 
 /** Open a location: local files as today (writer with lock, or mapped reader); anything else read-only. */
-export async function locationInit(location: StoreLocation, options: ChunkStoreOptions): Promise<StoreInit> {
+export async function locationInit(
+  location: StoreLocation,
+  options: ChunkStoreOptions,
+  heldLock?: FileLock,
+): Promise<StoreInit> {
   const open = resolveOpenOptions(options);
   if (isSourceLocation(location)) return sourceInit(location, options, { ...open, readOnly: true });
   const path = localPath(location as string | URL);
@@ -136,7 +140,8 @@ export async function locationInit(location: StoreLocation, options: ChunkStoreO
       throw e;
     }
   }
-  const lock = await FileLock.acquire(path);
+  // A lock handed over by a compaction's previous store of this file is already ours.
+  const lock = heldLock ?? (await FileLock.acquire(path));
   let backing: FileBacking | undefined;
   try {
     await removeLeftovers(path); // what killed writers left beside it (compaction, temp, claim files)

@@ -6,7 +6,11 @@ import type { Codec } from "../codecs/codec.js";
 import { exists, openArchive, openForWriting, requireFile } from "./archive.js";
 import { flag, intOption, numberOption, str, type CommandSpec } from "./args.js";
 import { CODECS, codecArgument } from "./codecs.js";
-import { inFile, InputError } from "./errors.js";
+import { embeddingCodec } from "../codecs/index.js";
+import type { CheckpointFormat } from "../depot/damo-interop.js";
+import type { DamoOptimizer } from "../depot/damo-checkpoint.js";
+import type { DumpLayout } from "../depot/dump-format.js";
+import { inFile, InputError, UsageError } from "./errors.js";
 import { formatBytes, formatCount } from "./output.js";
 import { barFor } from "./progress.js";
 import { creationOptions, creationOptionSpecs } from "./create-options.js";
@@ -50,11 +54,14 @@ export const compactCommand: CommandSpec = {
 export const dumpCommand: CommandSpec = {
   name: "dump",
   summary: "write the embedding weight dump of an embedding archive",
-  usage: "vlstore dump FILE OUT [--expire-days N] [--min-count N] [--group G]",
+  usage: "vlstore dump FILE OUT [--expire-days N] [--min-count N] [--group G] [--layout L]",
   description:
     "Write the live embeddings that pass every given condition to OUT in the weight dump layout (docs/FORMAT.md): " +
-    "256 int32 group dimensions, 256 uint64 group counts, then per record a uint64 key, an int32 group and the " +
-    "float32 weights. OUT appears only once complete. Needs an archive of vlstore.embedding/1 records.",
+    "a header of group dimensions and counts, then per record a uint64 key, an int32 group and the float32 " +
+    "weights. The header is the seed's (256 int32 dims, 256 uint64 counts) by default, or with --layout " +
+    "damo-2023-11 the November 2023 release's (int32 n, then the n groups, dims and counts). It lists every " +
+    "group's dimension even when --group filters records. OUT appears only once complete. Needs an archive of " +
+    "vlstore.embedding/1 records.",
   positionals: ["FILE", "OUT"],
   options: {
     "expire-days": {
@@ -62,25 +69,31 @@ export const dumpCommand: CommandSpec = {
       arg: "N",
       help: "skip records last updated more than N days ago (decimals allowed)",
     },
-    "min-count": { type: "string", arg: "N", help: "skip records written fewer than N times" },
+    "min-count": {
+      type: "string",
+      arg: "N",
+      help: "skip records updated fewer than N times after their creation (the store's min_count)",
+    },
     group: { type: "string", arg: "G", help: "only records of group G (0..255)" },
+    layout: { type: "string", arg: "L", help: "header layout: seed (default) or damo-2023-11" },
   },
   examples: [
     "# recent, often-updated embeddings of group 2",
-    "vlstore dump embeddings.vls weights.dat --expire-days 20 --min-count 2 --group 2",
+    "vlstore dump embeddings.vls weights.dat --expire-days 20 --min-count 2 --group 2 --layout seed",
   ],
   async run(args) {
     const [file, out] = args.positionals as [string, string];
     const expireDays = numberOption(args, "dump", "expire-days");
     const minCount = intOption(args, "dump", "min-count");
     const group = intOption(args, "dump", "group", { min: 0, max: 255 });
+    const layout = choiceOption<DumpLayout>(args, "dump", "layout", ["seed", "damo-2023-11"]);
     return inFile(file, async () => {
       const { depot } = await openArchive(file, { needCodec: true });
       try {
         const bar = barFor("dump");
         let r;
         try {
-          r = await depot.dump(out, { expireDays, minCount, group, ...bar.options });
+          r = await depot.dump(out, { expireDays, minCount, group, layout, ...bar.options });
         } finally {
           bar.stop();
         }
@@ -90,6 +103,7 @@ export const dumpCommand: CommandSpec = {
           .join(", ");
         process.stdout.write(
           `dumped ${formatCount(r.records)} of ${formatCount(depot.size)} records to ${out} (${formatBytes(r.bytes)})` +
+            (r.layout === "seed" ? "" : `, ${r.layout} layout`) +
             (groups ? `; ${groups}` : "") +
             "\n",
         );
@@ -104,27 +118,53 @@ export const dumpCommand: CommandSpec = {
 export const checkpointCommand: CommandSpec = {
   name: "checkpoint",
   summary: "write every live record with its metadata to a checkpoint file",
-  usage: "vlstore checkpoint FILE OUT",
+  usage: "vlstore checkpoint FILE OUT [--format F] [--optimizers G=O,...]",
   description:
     "Write every live record of FILE with its metadata (update count, creation and update times) to OUT in the " +
-    "checkpoint layout (docs/FORMAT.md). OUT appears only once complete. `vlstore restore` loads it back.",
+    "checkpoint layout (docs/FORMAT.md). OUT appears only once complete. `vlstore restore` loads it back. With " +
+    "--format damo-2023-06 or damo-2023-11 (embedding archives only), OUT is a checkpoint the embedding store's " +
+    "June or November 2023 release loads: binary (group, key), the 32-byte value header, weights and optimizer " +
+    "state; `vlstore restore --format damo` reads either back.",
   positionals: ["FILE", "OUT"],
-  options: {},
-  examples: ["vlstore checkpoint embeddings.vls embeddings.ckpt"],
+  options: {
+    format: { type: "string", arg: "F", help: "vlstore (default), damo-2023-06 or damo-2023-11" },
+    optimizers: {
+      type: "string",
+      arg: "G=O,...",
+      help: "store formats: optimizer per group (sgd, lion, adam); missing state is written as zeros",
+    },
+  },
+  examples: [
+    "vlstore checkpoint embeddings.vls embeddings.ckpt",
+    "",
+    "# for the store's November 2023 release, groups 0 and 1 trained with Adam",
+    "vlstore checkpoint embeddings.vls model.ckpt --format damo-2023-11 --optimizers 0=adam,1=adam",
+  ],
   async run(args) {
     const [file, out] = args.positionals as [string, string];
+    const format = choiceOption<CheckpointFormat>(args, "checkpoint", "format", [
+      "vlstore",
+      "damo-2023-06",
+      "damo-2023-11",
+    ]);
+    const optimizers = optimizersOption(args);
+    if (optimizers !== undefined && (format === undefined || format === "vlstore")) {
+      throw new UsageError("--optimizers applies to --format damo-2023-06 or damo-2023-11 only", "checkpoint");
+    }
     return inFile(file, async () => {
       const { depot } = await openArchive(file, { needCodec: true });
       try {
         const bar = barFor("checkpoint");
         let r;
         try {
-          r = await depot.checkpoint(out, bar.options);
+          r = await depot.checkpoint(out, { format, optimizers, ...bar.options });
         } finally {
           bar.stop();
         }
         process.stdout.write(
-          `checkpointed ${formatCount(r.records)} records of ${file} to ${out} (${formatBytes(r.bytes)})\n`,
+          `checkpointed ${formatCount(r.records)} records of ${file} to ${out} (${formatBytes(r.bytes)})` +
+            (format === undefined || format === "vlstore" ? "" : `, ${format} format`) +
+            "\n",
         );
         return 0;
       } finally {
@@ -137,15 +177,18 @@ export const checkpointCommand: CommandSpec = {
 export const restoreCommand: CommandSpec = {
   name: "restore",
   summary: "load a checkpoint into an archive (replace, or --merge)",
-  usage: "vlstore restore CHECKPOINT FILE [--merge] [--codec C] [creation options]",
+  usage: "vlstore restore CHECKPOINT FILE [--merge] [--format F] [--codec C] [creation options]",
   description:
     "Load CHECKPOINT (written by `vlstore checkpoint`) into FILE. By default its records replace FILE's contents; " +
     "with --merge they are upserted and FILE's other records stay. The whole checkpoint is validated first: a " +
     "damaged one changes nothing. FILE is created when it does not exist, with the codec the checkpoint was " +
-    "written with (recognised from its records; --codec for an empty checkpoint) and the creation options below.",
+    "written with (recognised from its records; --codec for an empty checkpoint) and the creation options below. " +
+    "--format damo reads a checkpoint of the embedding store (either release, told apart from the file) into an " +
+    "embedding archive, each record named g/<group>/<key>; the store's own load upserts, as --merge does.",
   positionals: ["CHECKPOINT", "FILE"],
   options: {
     merge: { type: "boolean", help: "keep FILE's records that the checkpoint does not hold" },
+    format: { type: "string", arg: "F", help: "vlstore (default) or damo (the embedding store's checkpoints)" },
     codec: { type: "string", arg: "C", help: "codec of a new FILE: frames, embeddings, bytes, values, or a full name" },
     ...creationOptionSpecs,
   },
@@ -155,14 +198,22 @@ export const restoreCommand: CommandSpec = {
     "",
     "# on top of an existing one",
     "vlstore restore embeddings.ckpt embeddings.vls --merge",
+    "",
+    "# a checkpoint written by the embedding store",
+    "vlstore restore model.ckpt embeddings.vls --format damo --merge",
   ],
   async run(args) {
     const [checkpoint, file] = args.positionals as [string, string];
     const create = creationOptions(args, "restore");
     const codecOption = str(args, "codec");
     const given = codecOption === undefined ? undefined : codecArgument(codecOption, "restore");
+    const format = choiceOption<"vlstore" | "damo">(args, "restore", "format", ["vlstore", "damo"]);
     await inFile(checkpoint, () => requireFile(checkpoint));
-    const head = await inFile(checkpoint, () => readCheckpointHead(checkpoint));
+    // The store's checkpoints hold embeddings only, and carry no vlstore codec checksum to recognise.
+    const head =
+      format === "damo"
+        ? { count: undefined as number | undefined, codec: embeddingCodec as Codec<unknown> | undefined }
+        : await inFile(checkpoint, () => readCheckpointHead(checkpoint));
     return inFile(file, async () => {
       let codec: Codec<unknown>;
       if (await exists(file)) {
@@ -189,7 +240,7 @@ export const restoreCommand: CommandSpec = {
         const bar = barFor("restore", { total: head.count });
         let r;
         try {
-          const options = { merge: flag(args, "merge"), ...bar.options };
+          const options = { merge: flag(args, "merge"), format, ...bar.options };
           r = await inFile(checkpoint, () => depot.loadCheckpoint(checkpoint, options));
         } finally {
           bar.stop();
@@ -228,4 +279,38 @@ async function readCheckpointHead(path: string): Promise<{ count: number; codec:
     }
   }
   return { count, codec: undefined };
+}
+
+/** A string option that must be one of `choices`, or undefined when absent. */
+function choiceOption<T extends string>(
+  args: Parameters<CommandSpec["run"]>[0],
+  command: string,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const raw = str(args, name);
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(raw)}`, command);
+  }
+  return raw as T;
+}
+
+/** `--optimizers 0=adam,2=sgd`: the optimizer of each listed group. */
+function optimizersOption(args: Parameters<CommandSpec["run"]>[0]): Partial<Record<number, DamoOptimizer>> | undefined {
+  const raw = str(args, "optimizers");
+  if (raw === undefined) return undefined;
+  const out: Partial<Record<number, DamoOptimizer>> = {};
+  for (const part of raw.split(",")) {
+    const m = /^(\d{1,3})=(sgd|lion|adam)$/.exec(part.trim());
+    const group = m ? Number(m[1]) : Number.NaN;
+    if (!m || group > 255) {
+      throw new UsageError(
+        `--optimizers takes GROUP=OPTIMIZER pairs (group 0..255; sgd, lion or adam), got ${JSON.stringify(part)}`,
+        "checkpoint",
+      );
+    }
+    out[group] = m[2] as DamoOptimizer;
+  }
+  return out;
 }

@@ -52,6 +52,10 @@ import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
 import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
+import { AutoCompactor, resolveAutoCompact, type AutoCompactOptions, type CompactHost } from "./auto-compact.js";
+import { fileIdentity } from "./follow-file.js";
+import { reconcileGarbage } from "./garbage.js";
+import { isSourceLocation } from "../chunks/store-open.js";
 
 /** Meta key under which the TTL is recorded in the archive. */
 const TTL_META = "depot.ttlSeconds";
@@ -69,10 +73,22 @@ export interface DepotOptions {
   ttlSeconds?: number;
   /** Current time in ms since the epoch. Default `Date.now`; inject a fake clock in tests. */
   clock?: () => number;
+  /**
+   * Automatic compaction of a writable Depot (file or memory): when garbage
+   * (overwritten and deleted records) exceeds both `garbageRatio` (default
+   * 0.5) times the bytes the names point to and `minGarbageBytes` (default
+   * 4 MiB), live records are copied into a new archive in the background
+   * while writes go on (paced once garbage passes `maxGarbageRatio`, default
+   * 0.5), and the new archive replaces the old one under a short write
+   * barrier (docs/FORMAT.md, "Automatic compaction"). Default `{}`: on,
+   * with those defaults; `false` turns it off (compact() still works).
+   * Record ids (`records()`, `chunkStore`) change when it swaps, as after compact().
+   */
+  autoCompact?: AutoCompactOptions | false;
 }
 
 /** The keys of {@link DepotOptions}; Depot.open and Depot.memory also take the ChunkStore options. */
-const DEPOT_OPTION_NAMES = ["ttlSeconds", "clock"] as const;
+const DEPOT_OPTION_NAMES = ["ttlSeconds", "clock", "autoCompact"] as const;
 const OPEN_OPTION_NAMES: readonly string[] = [...DEPOT_OPTION_NAMES, ...CHUNK_STORE_OPTION_NAMES];
 
 export interface DepotStats extends ChunkStoreStats {
@@ -84,6 +100,10 @@ export interface DepotStats extends ChunkStoreStats {
   liveBytes: number;
   /** Encoded bytes of overwritten, deleted and expired records: what compact() reclaims. */
   garbageBytes: number;
+  /** Automatic compactions completed since open (0 when turned off). */
+  autoCompactions: number;
+  /** The longest an automatic compaction's swap held writes back since open, in ms. */
+  autoCompactBarrierMs: number;
 }
 
 export interface DumpOptions extends ProgressOptions {
@@ -130,6 +150,8 @@ export interface CompactResult {
 export class Depot<T> implements AsyncDisposable {
   private store: ChunkStore;
   private index = new NameIndex();
+  /** The garbage figure still needs reconcileGarbage (read-only: done by stats(), see exactGarbage). */
+  private garbagePending = false;
   /** Names changed since the last commit; the journal writes their current state. */
   /** Names changed since the last commit, repeats allowed (a push is cheaper than a Set insert on the put path). */
   private dirty: string[] = [];
@@ -151,6 +173,15 @@ export class Depot<T> implements AsyncDisposable {
   /** Serialises the long operations (compact, dump, checkpoint, load) against each other. */
   private exclusive: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Automatic compaction (undefined when off or read-only). */
+  private readonly auto: AutoCompactor | undefined;
+  /** Scans (batches()) in progress per store. */
+  private readonly scans = new Map<ChunkStore, number>();
+  /** Stores replaced by an automatic compaction while scans still read them; closed when those end. */
+  private readonly retired = new Map<ChunkStore, number>();
+  private readonly closingRetired = new Set<Promise<void>>();
+  /** Identity of a read-only local file at open (see follow-file.ts); undefined otherwise. */
+  private fileId: string | undefined;
   private readonly ttlMs: number;
   private readonly clock: () => number;
 
@@ -174,7 +205,10 @@ export class Depot<T> implements AsyncDisposable {
       if (store.meta.get(TTL_META) === undefined) store.setMeta(TTL_META, String(ttl));
     }
     for (const payload of store.journalEntries()) replayJournal(payload, this.index);
+    this.exactGarbage(store);
     this.attach(store);
+    const auto = resolveAutoCompact(options.autoCompact);
+    if (auto && !store.readOnly) this.auto = new AutoCompactor(this.compactHost(), auto);
   }
 
   /**
@@ -188,9 +222,14 @@ export class Depot<T> implements AsyncDisposable {
     options: DepotOptions & ChunkStoreOptions = {},
   ): Promise<Depot<T>> {
     const [depotOptions, storeOptions] = splitOptions(options);
+    const local = storeOptions.readOnly === true && !isSourceLocation(location) && typeof location === "string";
+    // Taken before the open: if the file is replaced in between, the first refresh() reopens (harmless).
+    const fileId = local ? await fileIdentity(location) : undefined;
     const store = await ChunkStore.open(location, { ...storeOptions, codec });
     try {
-      return new Depot(store, codec, depotOptions);
+      const depot = new Depot(store, codec, depotOptions);
+      depot.fileId = fileId;
+      return depot;
     } catch (e) {
       await store.close();
       throw e;
@@ -205,11 +244,39 @@ export class Depot<T> implements AsyncDisposable {
    */
   async refresh(options: { signal?: AbortSignal } = {}): Promise<boolean> {
     this.checkOpen();
+    if (this.fileId !== undefined && this.store.path !== undefined) {
+      // A compaction renamed a new file over ours: our descriptor would keep reading the old inode forever.
+      const now = await fileIdentity(this.store.path);
+      if (now !== undefined && now !== this.fileId) {
+        const old = this.store;
+        const { cacheBytes, blockRecords } = old.openOptions;
+        this.store = await ChunkStore.open(old.path!, { cacheBytes, blockRecords, readOnly: true, codec: this.codec });
+        this.fileId = now;
+        this.rebuildIndex();
+        await old.close(); // reads in flight finish first (the store waits for them)
+        return true;
+      }
+    }
     if (!(await this.store.refresh(options))) return false;
+    this.rebuildIndex();
+    return true;
+  }
+
+  /**
+   * A writer makes the garbage figure exact now (automatic compaction acts on
+   * it); a reader waits until stats() asks, since summing every name's bytes
+   * would touch every page of an in-place snapshot and undo the cheap open.
+   */
+  private exactGarbage(store: ChunkStore): void {
+    this.garbagePending = store.readOnly;
+    if (!store.readOnly) reconcileGarbage(this.index, store);
+  }
+
+  private rebuildIndex(): void {
     const index = new NameIndex();
     for (const payload of this.store.journalEntries()) replayJournal(payload, index);
     this.index = index;
-    return true;
+    this.exactGarbage(this.store);
   }
 
   /** A Depot held in memory. */
@@ -372,8 +439,8 @@ export class Depot<T> implements AsyncDisposable {
     const entry = this.index.delete(name);
     if (!entry) return false;
     this.dirty.push(name);
-    const wasLive = this.isLive(entry, this.clock());
-    return wasLive;
+    this.auto?.poke();
+    return this.isLive(entry, this.clock());
   }
 
   /** Live names, sorted by UTF-16 code unit order, optionally only those starting with `prefix`. */
@@ -433,6 +500,9 @@ export class Depot<T> implements AsyncDisposable {
     // Long operations called before close() finish first, in call order (the queue's tail never rejects).
     await this.exclusive;
     this.closed = true;
+    await this.auto?.dispose();
+    await Promise.all([...this.closingRetired]);
+    for (const old of this.retired.keys()) await old.close().catch(() => undefined);
     await this.store.close();
   }
 
@@ -456,7 +526,18 @@ export class Depot<T> implements AsyncDisposable {
         expiredBytes += e.bytes;
       }
     }
-    return { ...this.store.stats(), names, expired, liveBytes, garbageBytes: this.index.garbageBytes + expiredBytes };
+    if (this.garbagePending) reconcileGarbage(this.index, this.store);
+    this.garbagePending = false;
+    const garbageBytes = this.index.garbageBytes + expiredBytes;
+    return {
+      ...this.store.stats(),
+      names,
+      expired,
+      liveBytes,
+      garbageBytes,
+      autoCompactions: this.auto?.completed ?? 0,
+      autoCompactBarrierMs: this.auto?.maxBarrierMs ?? 0,
+    };
   }
 
   /**
@@ -574,6 +655,7 @@ export class Depot<T> implements AsyncDisposable {
     const format = loadFormat(options.format);
     this.ahead = undefined; // what calls after a load leave cannot be known before it runs
     return this.runStructural(async () => {
+      await this.auto?.stop(); // a load replaces names: a background copy of the old ones is moot
       const progress = new ProgressReporter("loadCheckpoint", options);
       const file = await readFile(path);
       progress.check();
@@ -646,6 +728,7 @@ export class Depot<T> implements AsyncDisposable {
     throwIfAborted(options.signal, "compact");
     if (this.barrier === undefined) this.ahead = new Map();
     return this.runStructural(async () => {
+      await this.auto?.stop(); // this compaction does the same work now
       const progress = new ProgressReporter("compact", options);
       const old = this.store;
       // Commit first: if the process dies mid-compaction, the old file holds every call made so far.
@@ -684,8 +767,11 @@ export class Depot<T> implements AsyncDisposable {
         if (tmpPath) {
           await fresh.close();
           await renameDurable(tmpPath, old.path!); // fsyncs the directory: no power loss brings the old file back
+          // Handed from the old store to the new one: no other process can take the writer lock in between.
+          const lock = old.handOverLock();
           await old.close();
-          this.store = await ChunkStore.open(old.path!, { cacheBytes, blockRecords, durable, codec: this.codec });
+          const reopen = { cacheBytes, blockRecords, durable, codec: this.codec };
+          this.store = await ChunkStore.openLocked(old.path!, reopen, lock);
         } else {
           await fresh.flush();
           await old.close();
@@ -717,7 +803,9 @@ export class Depot<T> implements AsyncDisposable {
     const now = this.clock();
     this.index.upsert(name, (old) => this.nextEntry(old, id, bytes.length, now));
     this.dirty.push(name);
-    return written as Promise<unknown> as Promise<void>;
+    if (this.auto === undefined) return written as Promise<unknown> as Promise<void>;
+    this.auto.poke();
+    return this.auto.pace(written as Promise<unknown> as Promise<void>, bytes.length);
   }
 
   /** Append already-encoded records under `names` (in order) and update the index synchronously. */
@@ -741,7 +829,11 @@ export class Depot<T> implements AsyncDisposable {
       if (p && this.ahead?.get(name) === p) this.ahead.delete(name);
     });
     for (const name of names) this.dirty.push(name);
-    return written as Promise<unknown> as Promise<void>;
+    if (this.auto === undefined) return written as Promise<unknown> as Promise<void>;
+    this.auto.poke();
+    let bytes = 0;
+    for (const r of records) bytes += r.length;
+    return this.auto.pace(written as Promise<unknown> as Promise<void>, bytes);
   }
 
   /**
@@ -779,6 +871,7 @@ export class Depot<T> implements AsyncDisposable {
     const journal: CommitJournal = {
       commitPayload: (full) => {
         const payload = full ? this.index.encodeSnapshot(JOURNAL_VERSION) : this.deltaPayload();
+        this.auto?.noteCommitted(this.dirty);
         this.dirty = [];
         this.pendingReset = undefined;
         return payload;
@@ -900,16 +993,64 @@ export class Depot<T> implements AsyncDisposable {
     for (const [, e] of list) total += e.bytes;
     progress?.setTotals({ records: list.length, bytes: total });
     const store = this.store;
-    for (let i = 0; i < list.length; i += STREAM_BATCH) {
-      progress?.check();
-      const slice = list.slice(i, i + STREAM_BATCH);
-      const bytes = await store.getMany(slice.map(([, e]) => e.id));
-      progress?.add(
-        slice.length,
-        bytes.reduce((n, b) => n + b.length, 0),
-      );
-      yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
+    this.scans.set(store, (this.scans.get(store) ?? 0) + 1);
+    try {
+      for (let i = 0; i < list.length; i += STREAM_BATCH) {
+        progress?.check();
+        const slice = list.slice(i, i + STREAM_BATCH);
+        const bytes = await store.getMany(slice.map(([, e]) => e.id));
+        progress?.add(
+          slice.length,
+          bytes.reduce((n, b) => n + b.length, 0),
+        );
+        yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
+      }
+    } finally {
+      const left = this.scans.get(store)! - 1;
+      if (left > 0) this.scans.set(store, left);
+      else {
+        this.scans.delete(store);
+        // An automatic compaction replaced this store while we read it: close it now that nobody does.
+        if (this.retired.delete(store)) this.retire(store);
+      }
     }
+  }
+
+  /** Close a store an automatic compaction replaced, in the background (close() waits for it). */
+  private retire(store: ChunkStore): void {
+    const closing: Promise<void> = store.close().then(
+      () => void this.closingRetired.delete(closing),
+      () => void this.closingRetired.delete(closing),
+    );
+    this.closingRetired.add(closing);
+  }
+
+  /** The Depot side of automatic compaction (auto-compact.ts). */
+  private compactHost(): CompactHost {
+    return {
+      codec: this.codec as Codec<unknown>,
+      store: () => this.store,
+      index: () => this.index,
+      dirty: () => this.dirty,
+      isLive: (e, now) => this.isLive(e, now),
+      now: () => this.clock(),
+      exclusiveTail: () => this.exclusive,
+      canStart: () => !this.closed && this.barrier === undefined && !this.store.readOnly,
+      underBarrier: (fn) => {
+        if (this.barrier === undefined) this.ahead = new Map(); // a compaction changes no outcome
+        return this.runStructural(fn);
+      },
+      install: (store, index, old) => {
+        this.store = store;
+        this.index = index;
+        this.dirty = [];
+        this.pendingReset = undefined;
+        this.attach(store);
+        // Scans (entries, dump, checkpoint) still reading the old store keep it open until they finish.
+        if (this.scans.has(old)) this.retired.set(old, 1);
+        else this.retire(old);
+      },
+    };
   }
 
   private runExclusive<R>(fn: () => Promise<R>): Promise<R> {
@@ -957,9 +1098,10 @@ function resolveTtl(store: ChunkStore, given: number | undefined): number {
 /** Split Depot.open/memory options into the Depot's and the ChunkStore's, refusing unknown names. */
 function splitOptions(options: DepotOptions & ChunkStoreOptions): [DepotOptions, ChunkStoreOptions] {
   checkOptionNames("Depot options", options, OPEN_OPTION_NAMES);
-  const { ttlSeconds, clock, ...store } = options;
+  const { ttlSeconds, clock, autoCompact, ...store } = options;
   const depot: DepotOptions = {};
   if (ttlSeconds !== undefined) depot.ttlSeconds = ttlSeconds;
   if (clock !== undefined) depot.clock = clock;
+  if (autoCompact !== undefined) depot.autoCompact = autoCompact;
   return [depot, store];
 }

@@ -117,6 +117,13 @@ class Snapshot {
     };
   }
 
+  /** Sum of the `bytes` field over the rows not in `skip`. */
+  bytesSum(skip: ReadonlySet<number>): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if (!skip.has(i)) n += this.bytes.f64(HEAD + 8 * FIELDS * i + 8);
+    return n;
+  }
+
   nameLength(i: number): number {
     return this.bytes.u32(this.namesAt + 8 * i + 4);
   }
@@ -169,6 +176,22 @@ export class NameIndex {
   private count = 0;
   /** Encoded bytes of records no name points to any more (overwritten or deleted). */
   garbageBytes = 0;
+  /** Sum of `bytes` over every entry (expired included); undefined until first asked after a snapshot load. */
+  private entryTotal: number | undefined = 0;
+
+  /**
+   * Encoded bytes of the records the names point to (expired included). The
+   * first call after a snapshot load sums the snapshot's rows (no name
+   * decoding); later changes keep it up to date.
+   */
+  get entryBytes(): number {
+    if (this.entryTotal === undefined) {
+      let n = this.snapshot ? this.snapshot.bytesSum(this.shadowed) : 0;
+      for (const e of this.overlay.values()) if (e) n += e.bytes;
+      this.entryTotal = n;
+    }
+    return this.entryTotal;
+  }
 
   /** Number of names, expired ones included. */
   get size(): number {
@@ -206,7 +229,9 @@ export class NameIndex {
     }
     if (old) this.garbageBytes += old.bytes;
     else this.count++;
-    this.overlay.set(name, make(old));
+    const next = make(old);
+    if (this.entryTotal !== undefined) this.entryTotal += next.bytes - (old?.bytes ?? 0);
+    this.overlay.set(name, next);
     return old;
   }
 
@@ -215,6 +240,7 @@ export class NameIndex {
     const old = this.get(name);
     if (!old) return undefined;
     this.garbageBytes += old.bytes;
+    if (this.entryTotal !== undefined) this.entryTotal -= old.bytes;
     this.count--;
     const i = this.snapshot ? this.snapshot.find(name) : -1;
     if (i >= 0) {
@@ -230,6 +256,7 @@ export class NameIndex {
     this.overlay.clear();
     this.shadowed.clear();
     this.count = 0;
+    this.entryTotal = 0;
     this.garbageBytes = garbageBytes;
   }
 
@@ -248,6 +275,7 @@ export class NameIndex {
     this.clear(s.garbageBytes);
     this.snapshot = s;
     this.count = s.count;
+    this.entryTotal = undefined;
   }
 
   /** Encode the current index as a snapshot payload with the given journal version byte. */

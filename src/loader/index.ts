@@ -9,12 +9,19 @@
 import { Dataset } from "../dataset/dataset.js";
 import { Depot } from "../depot/depot.js";
 import { Loader, type Batch, type LoaderSource, type StackedBatch } from "./loader.js";
+import type { CollatedBatch, EmbeddingBatch } from "./collate.js";
 import type { LoaderOptions } from "./options.js";
 
 export { Loader, type Batch, type LoaderSource, type RecordSpace, type StackedBatch } from "./loader.js";
 export { DEFAULTS as LOADER_DEFAULTS, type LoaderOptions, type ShuffleMode } from "./options.js";
 export type { LoaderState } from "./state.js";
-export { CollateError } from "./collate.js";
+export {
+  CollateError,
+  type CollateFunction,
+  type CollatedBatch,
+  type EmbeddingBatch,
+  type StackedEmbeddings,
+} from "./collate.js";
 
 declare module "../depot/depot.js" {
   interface Depot<T> {
@@ -24,6 +31,8 @@ declare module "../depot/depot.js" {
      * docs/LOADER.md). The live records are snapshotted now.
      */
     loader(options: LoaderOptions & { collate: "stack" }): Loader<T, StackedBatch<T>>;
+    loader(options: LoaderOptions & { collate: "embeddings" }): Loader<T, EmbeddingBatch<T>>;
+    loader<R>(options: LoaderOptions & { collate: (batch: Batch<T>) => R }): Loader<T, CollatedBatch<T, Awaited<R>>>;
     loader(options?: LoaderOptions): Loader<T>;
   }
 }
@@ -38,6 +47,8 @@ declare module "../dataset/dataset.js" {
      * open as the epoch reaches them. See docs/LOADER.md.
      */
     loader(options: LoaderOptions & { collate: "stack" }): Loader<T, StackedBatch<T>>;
+    loader(options: LoaderOptions & { collate: "embeddings" }): Loader<T, EmbeddingBatch<T>>;
+    loader<R>(options: LoaderOptions & { collate: (batch: Batch<T>) => R }): Loader<T, CollatedBatch<T, Awaited<R>>>;
     loader(options?: LoaderOptions): Loader<T>;
   }
 }
@@ -47,6 +58,14 @@ export function createLoader<T>(
   source: LoaderSource<T> | Dataset<T>,
   options: LoaderOptions & { collate: "stack" },
 ): Loader<T, StackedBatch<T>>;
+export function createLoader<T>(
+  source: LoaderSource<T> | Dataset<T>,
+  options: LoaderOptions & { collate: "embeddings" },
+): Loader<T, EmbeddingBatch<T>>;
+export function createLoader<T, R>(
+  source: LoaderSource<T> | Dataset<T>,
+  options: LoaderOptions & { collate: (batch: Batch<T>) => R },
+): Loader<T, CollatedBatch<T, Awaited<R>>>;
 export function createLoader<T>(source: LoaderSource<T> | Dataset<T>, options?: LoaderOptions): Loader<T>;
 export function createLoader<T>(source: LoaderSource<T> | Dataset<T>, options?: LoaderOptions): Loader<T, Batch<T>> {
   return new Loader(source, options);

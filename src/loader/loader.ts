@@ -12,7 +12,7 @@
  */
 import { Dataset } from "../dataset/dataset.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
-import { stackFrames, type Stacked } from "./collate.js";
+import { collateBatch, type Stacked } from "./collate.js";
 import { resolveOptions, type LoaderOptions, type ParsedOptions, type ResolvedOptions } from "./options.js";
 import { DEFAULT_CACHE_BYTES, DEFAULT_BLOCK_SIZE } from "../chunks/options.js";
 import { datasetSpace } from "./dataset-space.js";
@@ -239,8 +239,7 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
     if (this.space.warm !== undefined && ahead < this.plan.batches) this.space.warm(this.idsOf(ahead));
     const { names, values } = await this.space.read(ids);
     const batch: Batch<T> = { names, values };
-    if (this.options.collate === "stack") return { ...batch, ...stackFrames(names, values) } as Batch<T> as B;
-    return batch as B;
+    return (await collateBatch(this.options.collate, batch)) as Batch<T> as B;
   }
 
   private idsOf(k: number): number[] {

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { SHUFFLE_MODES, type ShuffleMode } from "./order.js";
+import type { CollateFunction } from "./collate.js";
 import type { LoaderState } from "./state.js";
 
 export type { ShuffleMode };
@@ -66,12 +67,23 @@ export interface LoaderOptions {
    */
   cacheBytes?: number;
   /**
-   * `"stack"`: for AtomicFrame records, add `positions` and `forces` as one
-   * Float32Array each of shape `[batch, nSites, 3]` (row-major, `shape`
-   * gives it); every frame of a batch must have the same nSites. Default:
-   * none, values are the zero-copy views.
+   * How each batch is collated. Default: none, the batch is its names and
+   * values (zero-copy views).
+   * - `"stack"`: for AtomicFrame records, add `positions` and `forces` as one
+   *   Float32Array each of shape `[batch, nSites, 3]` (row-major, `shape`
+   *   gives it), and every other field all frames have; every frame of a
+   *   batch must have the same nSites (else CollateError).
+   * - `"embeddings"`: for embedding records, add `weights` (one Float32Array
+   *   `[batch, dim]`), `keys` (BigInt64Array), `groups` (Int32Array), `shape`
+   *   and, when every record stores the same optimizer state length,
+   *   `optimizer`; all copies. Every record of a batch must have the same dim
+   *   (else CollateError naming the record).
+   * - a function `(batch) => result`: called with each batch's names and
+   *   values (views); the batch gains `collated: result` (a promise is
+   *   awaited, in the read-ahead). Its errors reject the iteration.
+   * Collation does not enter the loader's state: resuming may use another.
    */
-  collate?: "stack";
+  collate?: "stack" | "embeddings" | CollateFunction;
   /**
    * Continue from a position returned by `loader.state()`. The state fixes
    * seed, epoch, shuffle and, for `"blocks"`, blockWindow and windows (giving
@@ -98,7 +110,7 @@ export interface ResolvedOptions {
   worldSize: number;
   prefetch: number;
   names: readonly string[] | undefined;
-  collate: "stack" | undefined;
+  collate: "stack" | "embeddings" | CollateFunction | undefined;
   resume: LoaderState | undefined;
 }
 
@@ -141,8 +153,16 @@ export function resolveOptions(options: LoaderOptions | undefined, resume: Loade
   const dropLast = o.dropLast ?? DEFAULTS.dropLast;
   if (typeof dropLast !== "boolean")
     throw new InvalidArgumentError("dropLast", `must be a boolean, got ${describe(dropLast)}`);
-  if (o.collate !== undefined && o.collate !== "stack") {
-    throw new InvalidArgumentError("collate", `must be "stack" or omitted, got ${describe(o.collate)}`);
+  if (
+    o.collate !== undefined &&
+    o.collate !== "stack" &&
+    o.collate !== "embeddings" &&
+    typeof o.collate !== "function"
+  ) {
+    throw new InvalidArgumentError(
+      "collate",
+      `must be "stack", "embeddings", a function or omitted, got ${describe(o.collate)}`,
+    );
   }
   if (o.names !== undefined && !Array.isArray(o.names)) {
     throw new InvalidArgumentError("names", `must be an array of strings, got ${describe(o.names)}`);

@@ -30,7 +30,7 @@ describe("unknown option names", () => {
       Depot.open(path, bytesCodec, loose({ levl: 3 })),
       unknownOption(
         "levl",
-        /valid: ttlSeconds, clock, chunkSize, blockSize, level, shuffle, filter, codec, blockRecords, cacheBytes, readOnly/,
+        /valid: ttlSeconds, clock, autoCompact, chunkSize, blockSize, level, shuffle, filter, codec, blockRecords, cacheBytes, readOnly/,
       ),
     );
     assert.equal(existsSync(path), false);
@@ -55,7 +55,7 @@ describe("unknown option names", () => {
     await assert.rejects(ChunkStore.fromBytes(bytes, readOnly), unknownOption("readOnly", fromBytesNames));
     assert.throws(() => Depot.memory(bytesCodec, loose({ ttl: 5 })), unknownOption("ttl", /ttlSeconds/));
     const level = loose<object>({ level: 3 });
-    const depotNames = /valid: ttlSeconds, clock\)$/;
+    const depotNames = /valid: ttlSeconds, clock, autoCompact\)$/;
     assert.throws(() => new Depot(ChunkStore.memory(), bytesCodec, level), unknownOption("level", depotNames));
   });
 

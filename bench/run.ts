@@ -19,6 +19,7 @@ import { runWorker } from "./lib/children.js";
 import { readDataset, writeDataset } from "./lib/dataset.js";
 import { renderFigures } from "./lib/figures.js";
 import { evaluateGoals, formatGoals } from "./lib/goals.js";
+import { measureImportRatio } from "./lib/import-ratio.js";
 import { measureJsonIndex } from "./lib/json-index.js";
 import { medianOfRounds } from "./lib/rounds.js";
 import { machineInfo } from "./lib/machine.js";
@@ -85,6 +86,7 @@ async function runWorkload(
     );
   }
   if (!args.reuseData) rmSync(datasetPath, { force: true });
+  const importRatio = name === "water" ? measureImportRatio(args.cacheDir ?? defaultCacheDir()) : undefined;
 
   return {
     workload: name,
@@ -99,6 +101,7 @@ async function runWorkload(
     stores,
     failures,
     ...(jsonIndex ? { jsonIndex } : {}),
+    ...(importRatio ? { importRatio } : {}),
     goals: evaluateGoals(name, stores, jsonIndex),
   };
 }
@@ -115,6 +118,13 @@ function report(result: WorkloadResult): void {
     `   ratios vs ${reference ? reference.label : "(LMDB missing: no ratios)"}, oriented so that > 1 is better\n\n`,
   );
   out.write(`${formatTable(result.stores, reference)}\n`);
+  if (result.importRatio) {
+    const m = result.importRatio;
+    out.write(
+      `\n\`vlstore import\` of the ${m.frames} frames (.npy input ${(m.inputBytes / 1e6).toFixed(1)} MB): ` +
+        `ratio ${m.ratio.toFixed(3)} (positions + forces alone ${m.positionsForcesRatio.toFixed(3)})\n`,
+    );
+  }
   if (result.jsonIndex) {
     out.write(
       `\nJSON index of ${result.jsonIndex.names} names (${(result.jsonIndex.jsonBytes / 1e6).toFixed(1)} MB): JSON.parse ${result.jsonIndex.parseMs.toFixed(1)} ms\n`,

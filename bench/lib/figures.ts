@@ -36,6 +36,14 @@ const RUN_FIGURES: Record<string, (r: WorkloadResult) => string> = {
   "json.parseMs": (r) => `${need(r.jsonIndex, "jsonIndex").parseMs.toFixed(0)} ms`,
   /** Size of that JSON index. */
   "json.mb": (r) => `${(need(r.jsonIndex, "jsonIndex").jsonBytes / 1e6).toFixed(1)} MB`,
+  /** Water: input bytes / file bytes of `vlstore import` of the real trajectory (as `vlstore info` prints it). */
+  "import.ratio": (r) => need(r.importRatio, "importRatio").ratio.toFixed(3),
+  /** Water: positions + forces .npy bytes / file bytes of that import. */
+  "import.pfRatio": (r) => need(r.importRatio, "importRatio").positionsForcesRatio.toFixed(3),
+  /** Water: bytes of the .npy files given to that import. */
+  "import.inputMB": (r) => `${(need(r.importRatio, "importRatio").inputBytes / 1e6).toFixed(1)} MB`,
+  /** Water: the archive's file bytes after that import. */
+  "import.fileMB": (r) => `${(need(r.importRatio, "importRatio").fileBytes / 1e6).toFixed(1)} MB`,
   /** Largest store on disk of the workload (how much scratch space one store needs). */
   maxStoreMB: (r) =>
     `${compact(Math.max(...r.stores.map((s) => Math.max(s.disk.bytes, s.disk.afterReadsBytes))) / 1e6)} MB`,

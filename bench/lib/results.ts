@@ -1,4 +1,5 @@
 /** Shapes of what a store's child process measures and what a run writes to bench/results/<workload>.json. */
+import type { ImportRatioResult } from "./import-ratio.js";
 
 /** A timed phase. "Records" are values read or written; MB are 10^6 bytes of record (raw, uncompressed) data. */
 export interface Rate {
@@ -107,6 +108,8 @@ export interface WorkloadResult {
   stores: StoreResult[];
   failures: { store: string; error: string }[];
   jsonIndex?: JsonIndexResult;
+  /** Water only: the real trajectory imported with `vlstore import` at its defaults (bench/lib/import-ratio.ts). */
+  importRatio?: ImportRatioResult;
   goals: GoalResult[];
 }
 

@@ -21,6 +21,9 @@ import { renameDurable } from "./fsync-dir.js";
 import { noSuchDirectory } from "./missing-dir.js";
 import { ownerTag } from "./process-identity.js";
 
+/** Bytes per background read of {@link FileBacking.prefetch}: one thread-pool slot at a time. */
+const PREFETCH_PIECE = 1 << 20;
+
 export class FileBacking implements Backing {
   private length: number;
   private closed = false;
@@ -79,6 +82,26 @@ export class FileBacking implements Backing {
 
   read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
     return readAsPromise(this, offset, length, options);
+  }
+
+  /**
+   * Bring [offset, offset + length) into the OS page cache in the background
+   * (reads on the libuv thread pool into a scratch buffer that is dropped),
+   * one 1 MiB piece at a time, so the synchronous preads of a cold scan that
+   * follow find their bytes in memory instead of waiting on the disk. A hint:
+   * errors (a close meanwhile) are ignored and nothing is counted in stats.
+   */
+  async prefetch(offset: number, length: number): Promise<void> {
+    const end = Math.min(this.length, offset + length);
+    if (this.closed || end <= offset) return;
+    const scratch = Buffer.allocUnsafe(Math.min(PREFETCH_PIECE, end - offset));
+    try {
+      for (let at = offset; at < end && !this.closed; at += PREFETCH_PIECE) {
+        await this.handle.read(scratch, 0, Math.min(PREFETCH_PIECE, end - at), at);
+      }
+    } catch {
+      // only a hint: the real read reports any error
+    }
   }
 
   stats(): SourceStats {

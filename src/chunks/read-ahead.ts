@@ -11,11 +11,22 @@ import type { ReadPlanner } from "./read-planner.js";
 
 /** Read-ahead stops after this many bytes of blocks beyond the one being read (or a quarter of the cache). */
 export const READ_AHEAD_BYTES = 8 << 20; // 8 MiB
+/**
+ * File bytes beyond the decode window that a streak asks the source to warm
+ * (bring into the OS page cache on the thread pool, see ReadPlanner.warm), so
+ * a cold scan's synchronous reads of local files overlap the disk with
+ * decoding instead of waiting for it.
+ */
+export const WARM_AHEAD_BYTES = 8 << 20; // 8 MiB
 const noop = (): void => undefined;
 
 export class ReadAhead {
   private lastKey = -2;
   private streak = 0;
+  /** File offset up to which this streak has asked for warming. */
+  private warmedTo = 0;
+  /** One warm request at a time, so background reads hold at most one thread-pool slot beside zstd. */
+  private warming = false;
 
   constructor(
     private readonly table: ChunkTable,
@@ -27,11 +38,15 @@ export class ReadAhead {
   note(lo: number, hi: number): void {
     if (lo === hi && hi === this.lastKey) return; // same block again
     if (lo <= this.lastKey + 1 && hi > this.lastKey) this.streak++;
-    else this.streak = 0;
+    else {
+      this.streak = 0;
+      this.warmedTo = 0;
+    }
     this.lastKey = hi;
     if (this.streak < 2) return;
     const budget = Math.min(READ_AHEAD_BYTES, this.planner.cache.budget / 4, this.blockSize * 2 ** this.streak);
     let bytes = 0;
+    let windowEnd = -1; // file offset just past the last block of the decode window
     const ahead: number[] = [];
     for (let key = hi + 1; bytes < budget; key++) {
       const c = this.table.chunkOfBlock(key);
@@ -47,9 +62,27 @@ export class ReadAhead {
       } catch {
         break; // the reader will meet the error itself
       }
-      bytes += h.blocks[key - c.firstBlock]!.rawSize;
+      const e = h.blocks[key - c.firstBlock]!;
+      bytes += e.rawSize;
+      windowEnd = c.offset + e.payloadOffset + e.storedSize;
       if (this.planner.has(key)) continue;
       ahead.push(key);
+    }
+    // Warm first: the loads below read synchronously from sources that can.
+    if (windowEnd >= 0 && !this.warming) {
+      const from = Math.max(windowEnd, this.warmedTo);
+      const to = windowEnd + WARM_AHEAD_BYTES;
+      // In steps of at least a quarter of the distance, so a scan makes few warm requests.
+      if (to - from >= WARM_AHEAD_BYTES / 4) {
+        const done = this.planner.warm(from, to - from);
+        this.warmedTo = to;
+        if (done !== undefined) {
+          this.warming = true;
+          void done.then(() => {
+            this.warming = false;
+          });
+        }
+      }
     }
     for (const p of this.planner.load(ahead).values()) p.catch(noop);
   }

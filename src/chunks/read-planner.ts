@@ -114,6 +114,16 @@ export class ReadPlanner {
     await Promise.allSettled([...this.loading.values()]);
   }
 
+  /**
+   * Hint that the bytes [offset, offset + length) will be read soon: a source
+   * that can warm them in the background (a local file: see
+   * FileBacking.prefetch) starts now; any other ignores it.
+   */
+  warm(offset: number, length: number): Promise<void> | undefined {
+    const s = this.source as ByteSource & { prefetch?: (offset: number, length: number) => Promise<void> };
+    return typeof s.prefetch === "function" ? s.prefetch(offset, length).catch(noop) : undefined;
+  }
+
   /** Block `key` (a written chunk's), decoded. */
   block(key: number): Promise<Uint8Array> {
     return this.load([key]).get(key)!;

@@ -13,7 +13,7 @@
  * this process is dead (src/chunks/leftovers.ts). After the rename the new
  * file holds every name as of the barrier.
  */
-import { rm } from "node:fs/promises";
+import { rm } from "./node-env.js";
 import { renameDurable } from "../chunks/fsync-dir.js";
 import { ChunkStore, type ChunkStoreOptions } from "../chunks/index.js";
 import { ownerTag } from "../chunks/process-identity.js";

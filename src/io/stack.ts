@@ -81,13 +81,15 @@ export async function stackFrames(depot: Depot<AtomicFrame>, select: FrameSelect
           masses: new Float32Array(n * sites),
           step: new Float64Array(n),
           time: new Float64Array(n),
-          box: new Float32Array(9 * n),
-          energy: new Float64Array(n),
-          virial: new Float64Array(9 * n),
-          stress: new Float64Array(9 * n),
-          velocities: new Float32Array(n * sites * 3),
-          charges: new Float32Array(n * sites),
         };
+        // Optional fields only when the first frame has them: a field that some frame lacks is dropped anyway,
+        // and a [frames, sites, 3] array allocated for nothing costs as much as positions.
+        if (f.box) out.box = new Float32Array(9 * n);
+        if (f.energy !== undefined) out.energy = new Float64Array(n);
+        if (f.virial) out.virial = new Float64Array(9 * n);
+        if (f.stress) out.stress = new Float64Array(9 * n);
+        if (f.velocities) out.velocities = new Float32Array(n * sites * 3);
+        if (f.charges) out.charges = new Float32Array(n * sites);
       }
       if (f.nSites !== sites) {
         throw new InvalidArgumentError(
@@ -102,17 +104,17 @@ export async function stackFrames(depot: Depot<AtomicFrame>, select: FrameSelect
       o.masses.set(f.masses, at * sites);
       o.step[at] = f.step;
       o.time[at] = f.time;
-      if (f.box) o.box!.set(f.box, 9 * at);
+      if (f.box && o.box) o.box.set(f.box, 9 * at);
       else has.box = false;
-      if (f.energy !== undefined) o.energy![at] = f.energy;
+      if (f.energy !== undefined && o.energy) o.energy[at] = f.energy;
       else has.energy = false;
-      if (f.virial) o.virial!.set(f.virial, 9 * at);
+      if (f.virial && o.virial) o.virial.set(f.virial, 9 * at);
       else has.virial = false;
-      if (f.stress) o.stress!.set(f.stress, 9 * at);
+      if (f.stress && o.stress) o.stress.set(f.stress, 9 * at);
       else has.stress = false;
-      if (f.velocities) o.velocities!.set(f.velocities, at * sites * 3);
+      if (f.velocities && o.velocities) o.velocities.set(f.velocities, at * sites * 3);
       else has.velocities = false;
-      if (f.charges) o.charges!.set(f.charges, at * sites);
+      if (f.charges && o.charges) o.charges.set(f.charges, at * sites);
       else has.charges = false;
     }
   }

@@ -6,7 +6,7 @@ import { compressBlock, decompressBlock, decompressRun } from "../../src/chunks/
 import { ChunkStore } from "../../src/chunks/index.js";
 import { atomicFrameCodec, embeddingCodec } from "../../src/codecs/index.js";
 import { shuffle, unshuffle } from "../../src/chunks/shuffle.js";
-import { unXorPrev, xorPrev, type BlockRecords } from "../../src/chunks/temporal.js";
+import { unshuffle4UnXorPrev, unXorPrev, xorPrev, type BlockRecords } from "../../src/chunks/temporal.js";
 import { isVlstoreError } from "../../src/errors.js";
 import {
   BLOCK_SHUFFLED,
@@ -62,6 +62,28 @@ test("xor-prev: seeded property, undone exactly, also after the 4-byte shuffle",
     const two = shuffle(x, 4);
     assert.ok(equalBytes(unXorPrev(unshuffle(two, 4), recs), original));
   }
+});
+
+test("xor-prev: the fused unshuffle + un-XOR equals the two passes, over strips and odd lengths", () => {
+  const rng = new Rng(23);
+  for (let trial = 0; trial < 120; trial++) {
+    // Up to ~80 KiB blocks, so records cross the 16 KiB strips of the fused loop.
+    const values = 1 + rng.int(trial % 3 === 0 ? 6000 : 64);
+    const { raw, recs } = block(frames(rng, 1 + rng.int(12), values, trial % 2 === 1));
+    const stored = shuffle(xorPrev(raw, recs), 4);
+    const out = new Uint8Array(raw.length);
+    assert.equal(unshuffle4UnXorPrev(stored, out, recs), true, `trial ${trial}: fused path taken`);
+    assert.ok(equalBytes(out, raw), `trial ${trial}: fused round trip`);
+    assert.ok(equalBytes(unXorPrev(unshuffle(stored, 4), recs), raw), `trial ${trial}: two passes`);
+  }
+  // A reused output buffer is fully overwritten.
+  const { raw, recs } = block(frames(rng, 5, 100, false));
+  const out = new Uint8Array(raw.length).fill(0xaa);
+  assert.ok(unshuffle4UnXorPrev(shuffle(xorPrev(raw, recs, new Uint8Array(raw.length).fill(7)), 4), out, recs));
+  assert.ok(equalBytes(out, raw));
+  // A length that is not whole tiles falls back (the caller then runs the two passes).
+  const odd = new Uint8Array(24);
+  assert.equal(unshuffle4UnXorPrev(odd, new Uint8Array(24), { lengths: [20], offsets: [0], from: 0, to: 1 }), false);
 });
 
 test("xor-prev: the first record of each length is stored as is, later ones as XOR with the latest of their length", () => {

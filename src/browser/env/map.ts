@@ -21,4 +21,5 @@ export const BROWSER_SWAPS: Readonly<Record<string, string>> = {
   "chunks/process-identity.ts": "browser/env/process-identity.ts",
   "depot/atomic-file.ts": "browser/env/atomic-file.ts",
   "depot/node-env.ts": "browser/env/depot-env.ts",
+  "depot/follow-file.ts": "browser/env/follow-file.ts",
 };

@@ -10,6 +10,7 @@
  *
  * See docs/BENCHMARKS.md for the method and the latest figures.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -196,6 +197,15 @@ async function main(): Promise<number> {
     if (args.write || args.renderOnly) writeOutputs(result);
   }
   if (args.write || args.renderOnly) writeFigures();
+  // The remote-read figures (nginx on loopback: open requests, cold getMany, scan vs curl, open vs LMDB)
+  // come from their own script and results file; a full run includes them.
+  if (!args.renderOnly && args.workloads.length === WORKLOADS.length) {
+    const script = join(REPO, "bench", "remote.ts");
+    const remote = spawnSync(process.execPath, ["--import", "tsx", script, ...(args.write ? [] : ["--no-write"])], {
+      stdio: "inherit",
+    });
+    failed ||= remote.status !== 0;
+  }
   return failed ? 1 : 0;
 }
 

@@ -13,9 +13,14 @@ import type { ByteSource, ReadOptions, SourceStats } from "../sources/byte-sourc
 import { checkRange, readAsPromise } from "./backing.js";
 import { noSuchDirectory } from "./missing-dir.js";
 
+/** Bytes per background read of {@link FileReaderSource.prefetch}: one thread-pool slot at a time. */
+const PREFETCH_PIECE = 1 << 20;
+
 export class FileReaderSource implements ByteSource {
   private length: number;
   private fd: number | undefined;
+  /** The background warm-up in flight, if any: close() waits for it before the descriptor goes. */
+  private warming: Promise<void> | undefined;
   private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   private constructor(
@@ -67,6 +72,33 @@ export class FileReaderSource implements ByteSource {
     return readAsPromise(this, offset, length, options);
   }
 
+  /**
+   * Read [offset, offset + length) in the background, 1 MiB at a time on the
+   * thread pool, only so that the OS page cache holds it when a scan gets
+   * there (ReadPlanner.warm). A hint: errors are ignored, nothing is counted.
+   */
+  prefetch(offset: number, length: number): Promise<void> {
+    const end = Math.min(this.length, offset + length);
+    if (this.fd === undefined || end <= offset) return Promise.resolve();
+    const fd = this.fd;
+    const scratch = new Uint8Array(Math.min(PREFETCH_PIECE, end - offset));
+    const piece = (at: number): Promise<number> =>
+      new Promise((resolve, reject) =>
+        fs.read(fd, scratch, 0, Math.min(PREFETCH_PIECE, end - at), at, (e, n) => (e ? reject(e) : resolve(n))),
+      );
+    const run = async (): Promise<void> => {
+      await this.warming;
+      try {
+        for (let at = offset; at < end && this.fd === fd; at += PREFETCH_PIECE) await piece(at);
+      } catch {
+        // only a hint: the real read reports any error
+      }
+    };
+    const done = run();
+    this.warming = done;
+    return done;
+  }
+
   /** Adopt the file's current size (a reader following a writer). Resolves true when it changed. */
   async refresh(options?: ReadOptions): Promise<boolean> {
     if (this.fd === undefined) throw new ClosedError(this.location);
@@ -86,6 +118,7 @@ export class FileReaderSource implements ByteSource {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
+    await this.warming; // stops at its next piece; the descriptor must outlive the read in flight
     fs.closeSync(fd);
   }
 }

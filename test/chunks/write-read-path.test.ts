@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { BufferPool } from "../../src/chunks/buffer-pool.js";
 import { FileBacking } from "../../src/chunks/file-backing.js";
+import { FileReaderSource } from "../../src/chunks/file-reader.js";
 import { ChunkStore } from "../../src/chunks/index.js";
 import { OpenChunk } from "../../src/chunks/open-chunk.js";
 import { equalBytes, recordFor, tempDir } from "./helpers.js";
@@ -62,6 +63,22 @@ test("FileBacking.prefetch reads in the background, counts nothing and is harmle
   await backing.prefetch(0, 100);
 });
 
+test("FileReaderSource.prefetch reads in the background, counts nothing, and close waits for it", async () => {
+  const path = join(dir, "prefetch-sync.vlc");
+  const store = await ChunkStore.open(path, { chunkSize: 64 << 10, blockSize: 16 << 10 });
+  for (let i = 0; i < 200; i++) await store.put(recordFor(i, 3000));
+  await store.close();
+  const source = await FileReaderSource.open(path);
+  const before = source.stats();
+  await source.prefetch(0, source.size);
+  await source.prefetch(source.size - 10, 1 << 20); // clamped to the file
+  assert.deepEqual(source.stats(), before, "a hint is not a request");
+  const pending = source.prefetch(0, source.size);
+  await source.close(); // waits for the piece in flight, then closes the descriptor
+  await pending;
+  await source.prefetch(0, 100); // after close: nothing, no error
+});
+
 test("a sequential scan of a file warms ahead of its decode window and returns every record", async () => {
   const path = join(dir, "warm.vlc");
   const store = await ChunkStore.open(path, { chunkSize: 256 << 10, blockSize: 16 << 10 });
@@ -69,8 +86,9 @@ test("a sequential scan of a file warms ahead of its decode window and returns e
   for (let i = 0; i < n; i++) await store.put(recordFor(i, 4000));
   await store.close();
   const calls: [number, number][] = [];
-  const original = FileBacking.prototype.prefetch;
-  FileBacking.prototype.prefetch = function (this: FileBacking, offset: number, length: number) {
+  // A read-only open of a local file reads through FileReaderSource (store-open.ts).
+  const original = FileReaderSource.prototype.prefetch;
+  FileReaderSource.prototype.prefetch = function (this: FileReaderSource, offset: number, length: number) {
     calls.push([offset, length]);
     return original.call(this, offset, length);
   };
@@ -83,7 +101,7 @@ test("a sequential scan of a file warms ahead of its decode window and returns e
     }
     await reader.close();
   } finally {
-    FileBacking.prototype.prefetch = original;
+    FileReaderSource.prototype.prefetch = original;
   }
   assert.ok(calls.length >= 1, "the scan asked the file to warm ahead");
   for (let k = 1; k < calls.length; k++) assert.ok(calls[k]![0] >= calls[k - 1]![0], "warm requests move forward");

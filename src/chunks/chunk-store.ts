@@ -21,7 +21,7 @@ import { ChunkTable } from "./chunk-table.js";
 import { checkRecord, ChunkWriter } from "./chunk-writer.js";
 import { CommitPlanner, type CommitJournal } from "./commit-planner.js";
 import { reloadSnapshot } from "./refresh.js";
-import type { FileLock } from "./lock.js";
+import type { FileLock } from "../sources/node/lock.js";
 import type { ChunkStoreOptions, OpenOptions } from "./options.js";
 import { ReadAhead } from "./read-ahead.js";
 import { ReadPlanner } from "./read-planner.js";

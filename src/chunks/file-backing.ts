@@ -18,8 +18,8 @@ import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { ReadOptions, SourceStats } from "../sources/byte-source.js";
 import { checkRange, readAsPromise, type Backing } from "./backing.js";
 import { renameDurable } from "./fsync-dir.js";
-import { noSuchDirectory } from "./missing-dir.js";
-import { ownerTag } from "./process-identity.js";
+import { noSuchDirectory } from "../sources/node/missing-dir.js";
+import { ownerTag } from "../sources/node/process-identity.js";
 
 /** Bytes per background read of {@link FileBacking.prefetch}: one thread-pool slot at a time. */
 const PREFETCH_PIECE = 1 << 20;

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { ByteSource, ReadOptions, SourceStats } from "../sources/byte-source.js";
 import { checkRange, readAsPromise } from "./backing.js";
-import { noSuchDirectory } from "./missing-dir.js";
+import { noSuchDirectory } from "../sources/node/missing-dir.js";
 
 /** Bytes per background read of {@link FileReaderSource.prefetch}: one thread-pool slot at a time. */
 const PREFETCH_PIECE = 1 << 20;

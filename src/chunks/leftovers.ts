@@ -17,8 +17,8 @@
  */
 import * as fs from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { readHolder } from "./lock.js";
-import { hostHash, isRunning, parseOwnerTag, selfIdentity } from "./process-identity.js";
+import { readHolder } from "../sources/node/lock.js";
+import { hostHash, isRunning, parseOwnerTag, selfIdentity } from "../sources/node/process-identity.js";
 
 export interface Leftover {
   /** Full path of the file. */

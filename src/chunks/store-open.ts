@@ -15,7 +15,7 @@ import { createFileAtomic, FileBacking } from "./file-backing.js";
 import { FileReaderSource } from "./file-reader.js";
 import { inflateJournal, loadState, type LoadedState } from "./load.js";
 import { removeLeftovers } from "./leftovers.js";
-import { FileLock } from "./lock.js";
+import { FileLock } from "../sources/node/lock.js";
 import { stat } from "./node-fs.js";
 import {
   checkReopen,

@@ -16,7 +16,7 @@
 import { rm } from "./node-env.js";
 import { renameDurable } from "../chunks/fsync-dir.js";
 import { ChunkStore, type ChunkStoreOptions } from "../chunks/index.js";
-import { ownerTag } from "../chunks/process-identity.js";
+import { ownerTag } from "../sources/node/process-identity.js";
 import type { Codec } from "../codecs/codec.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Entry } from "./entry.js";

@@ -8,7 +8,7 @@
  * call order, and a flush commits exactly the calls made before it.
  */
 import { renameDurable } from "../chunks/fsync-dir.js";
-import { ownerTag } from "../chunks/process-identity.js";
+import { ownerTag } from "../sources/node/process-identity.js";
 import {
   ChunkStore,
   type ChunkStoreOptions,

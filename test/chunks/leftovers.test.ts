@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ChunkStore } from "../../src/chunks/index.js";
 import { findLeftovers } from "../../src/chunks/leftovers.js";
-import { hostHash, startTimeOf } from "../../src/chunks/process-identity.js";
+import { hostHash, startTimeOf } from "../../src/sources/node/process-identity.js";
 import { embeddingCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/depot.js";
 import { tempDir } from "./helpers.js";

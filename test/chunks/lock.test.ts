@@ -5,8 +5,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { FileLock, isAlive, readHolder } from "../../src/chunks/lock.js";
-import { selfIdentity, startTimeOf } from "../../src/chunks/process-identity.js";
+import { FileLock, isAlive, readHolder } from "../../src/sources/node/lock.js";
+import { selfIdentity, startTimeOf } from "../../src/sources/node/process-identity.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { tempDir } from "./helpers.js";
 

@@ -1,4 +1,4 @@
-/** Browser counterpart of src/chunks/lock.ts: there is no local file to lock. */
+/** Browser counterpart of src/sources/node/lock.ts: there is no local file to lock. */
 import { localOnly } from "./local-only.js";
 
 export class FileLock {

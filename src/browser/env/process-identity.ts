@@ -1,5 +1,5 @@
 /**
- * Browser counterpart of src/chunks/process-identity.ts. Owner tags name
+ * Browser counterpart of src/sources/node/process-identity.ts. Owner tags name
  * temporary files of local writers; a page writes no files, so these only
  * answer "not a running local process".
  */

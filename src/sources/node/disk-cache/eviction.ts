@@ -4,15 +4,15 @@
  * claims, locks), and, when the sum passes the budget, removes the least recently used pages
  * (oldest mtime: set when a page is written and whenever it is read) down to a low-water mark.
  *
- * Any process may run it; an `.evict` lock (src/chunks/lock.ts) keeps two from scanning at once,
+ * Any process may run it; an `.evict` lock (src/sources/node/lock.ts) keeps two from scanning at once,
  * and a process that finds it held skips its pass (the holder is doing the work). Removing a page
  * a reader has open is harmless (POSIX keeps the inode until it closes); a page removed before a
  * reader opens it is a miss and is downloaded again.
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { readHolder } from "../../../chunks/lock.js";
-import { hostHash, isRunning, parseOwnerTag, selfIdentity } from "../../../chunks/process-identity.js";
+import { readHolder } from "../lock.js";
+import { hostHash, isRunning, parseOwnerTag, selfIdentity } from "../process-identity.js";
 import { parsePageFileName } from "./object-key.js";
 import { tryLockPage } from "./page-lock.js";
 

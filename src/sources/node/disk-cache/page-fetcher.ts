@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { isVlstoreError } from "../../../errors.js";
-import { type FileLock, readHolder } from "../../../chunks/lock.js";
+import { type FileLock, readHolder } from "../lock.js";
 import { type ObjectKey, pageFileName, pageLength } from "./object-key.js";
 import { readPage, removeCorrupt, writePage } from "./page-file.js";
 import { tryLockPage } from "./page-lock.js";

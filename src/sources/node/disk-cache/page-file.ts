@@ -19,7 +19,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { crc32 } from "../../../format/checksum.js";
-import { ownerTag } from "../../../chunks/process-identity.js";
+import { ownerTag } from "../process-identity.js";
 
 export const PAGE_HEADER_BYTES = 32;
 const MAGIC = new TextEncoder().encode("vlscpage");

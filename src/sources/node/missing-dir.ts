@@ -1,7 +1,7 @@
 /** Turn an ENOENT caused by a missing parent directory into a typed error naming the path. */
 import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { NoSuchDirectoryError } from "../errors.js";
+import { NoSuchDirectoryError } from "../../errors.js";
 
 /** NoSuchDirectoryError when the directory of `path` is missing (or not a directory), else `cause` itself. */
 export async function noSuchDirectory(path: string, cause: unknown): Promise<unknown> {

@@ -29,7 +29,7 @@
  */
 import { randomBytes, createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { LockedError } from "../errors.js";
+import { LockedError } from "../../errors.js";
 import { noSuchDirectory } from "./missing-dir.js";
 import { isAlive, isRunning, ownerTag, selfIdentity, type ProcessIdentity } from "./process-identity.js";
 

@@ -8,6 +8,7 @@
  * Opening costs one request: a suffix range GET (`Range: bytes=-N`) that learns the size and
  * version and keeps those N tail bytes; reads inside them are served without a request.
  */
+import { onAbort } from "./abort-fanout.js";
 import {
   ClosedError,
   InvalidArgumentError,
@@ -278,9 +279,7 @@ function linkedController(parents: readonly (AbortSignal | undefined)[]): Linked
       controller.abort(p.reason);
       break;
     }
-    const onAbort = (): void => controller.abort(p.reason);
-    p.addEventListener("abort", onAbort, { once: true });
-    unlinks.push(() => p.removeEventListener("abort", onAbort));
+    unlinks.push(onAbort(p, () => controller.abort(p.reason)));
   }
   return { controller, signal: controller.signal, unlink: () => unlinks.forEach((u) => u()) };
 }

@@ -2,6 +2,7 @@
  * Bounded exponential backoff with jitter for remote requests. Portable (timers and
  * AbortSignal only).
  */
+import { onAbort } from "./abort-fanout.js";
 
 /** Retry settings, resolved (every field present). */
 export interface RetryPolicy {
@@ -48,14 +49,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
       return;
     }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      off();
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const off = onAbort(signal, () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
   });
 }

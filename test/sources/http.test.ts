@@ -80,13 +80,25 @@ test("HttpSource over nginx: a rewrite is SourceChangedError; refresh adopts it 
   assert.equal(await src.refresh(), false);
 });
 
-test("HttpSource over nginx: 64 concurrent reads each get their own bytes, one request each", { skip }, async () => {
+test("HttpSource over nginx: 64 concurrent reads each get their own bytes, one request each, no listener leak warning", {
+  skip,
+}, async () => {
   put("c.vls", bytes);
   const src = await HttpSource.open(nginx!.urlOf("c.vls"), { prefetchTail: 1024 });
   const ranges = Array.from({ length: 64 }, (_, i) => [i * 5000 + (i % 7), 3000 + i] as const);
-  const got = await Promise.all(ranges.map(([o, l]) => src.read(o, l)));
+  // Every read waits on the source's close signal and on the caller's: one listener each, not 64.
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    if (w.name === "MaxListenersExceededWarning") warnings.push(w.message);
+  };
+  process.on("warning", onWarning);
+  const caller = new AbortController();
+  const got = await Promise.all(ranges.map(([o, l]) => src.read(o, l, { signal: caller.signal })));
+  await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+  process.off("warning", onWarning);
   ranges.forEach(([o, l], i) => assert.ok(Buffer.from(got[i]!).equals(bytes.subarray(o, o + l)), `read ${i}`));
   assert.equal(src.stats().requests, 65);
+  assert.deepEqual(warnings, []);
 });
 
 test("HttpSource over nginx: a missing object is RemoteError 404 naming the URL, not retried", { skip }, async () => {

@@ -9,6 +9,7 @@
  * when the object is replaced, pages it finds are that version's, and a page it must download
  * rejects SourceChangedError, as without a cache, until refresh() moves it to the new version.
  */
+import { onAbort } from "../../abort-fanout.js";
 import { ClosedError, isVlstoreError } from "../../../errors.js";
 import type { ByteSource, ReadOptions } from "../../byte-source.js";
 import { checkRange } from "../../range.js";
@@ -138,8 +139,7 @@ export class CachedSource implements ByteSource {
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return p;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    const off = onAbort(signal, () => reject(signal.reason));
+    p.then(resolve, reject).finally(off);
   });
 }

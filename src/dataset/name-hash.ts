@@ -4,6 +4,7 @@
  * specified in docs/FORMAT.md ("Datasets"), so any reader can route a name.
  */
 import { textEncoder } from "../format/bytes.js";
+import { fmix32 } from "../format/mix.js";
 
 const SEED_HI = 0x9747b28c;
 const SEED_LO = 0x5bd1e995;
@@ -31,13 +32,7 @@ function murmur32(bytes: Uint8Array, n: number, seed: number): number {
     k = Math.imul(k, 0x1b873593);
     h ^= k;
   }
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ n);
 }
 
 /** Reused UTF-8 buffer: lookups hash without allocating (a name's UTF-8 is at most 3 bytes per UTF-16 unit). */

@@ -8,6 +8,7 @@
  * integer hashing, so the same inputs give the same order on every machine
  * and Node version.
  */
+import { fmix32 } from "../format/mix.js";
 import { Rng } from "../random.js";
 
 /** How an epoch's records are ordered. */
@@ -44,16 +45,6 @@ export interface OrderParams {
 const STREAM_FULL = 1;
 const STREAM_BLOCKS = 2;
 const STREAM_WINDOW = 3;
-
-/** murmur3's 32-bit finaliser: a bijection that spreads every input bit. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A uint32 seed for one shuffle of one epoch. Epochs above 2^32 keep their

@@ -67,10 +67,18 @@ function shuffle4(src: Uint8Array, out: Uint8Array, n: number): void {
 
 /** The inverse tile transpose: one word from each plane gives four elements. */
 function unshuffle4(src: Uint8Array, out: Uint8Array, n: number): void {
-  const s = new Uint32Array(src.buffer, src.byteOffset, n);
-  const o = new Uint32Array(out.buffer, out.byteOffset, n);
-  const q = n >>> 2;
-  for (let j = 0; j < q; j++) {
+  const s = new Int32Array(src.buffer, src.byteOffset, n);
+  const o = new Int32Array(out.buffer, out.byteOffset, n);
+  unshuffleTiles(s, o, n >>> 2, 0, n >>> 2);
+}
+
+/**
+ * The inverse 4x4 tile transpose for tiles [j0, j1) of a block of q tiles
+ * (words j of the four planes give elements 4j..4j+3). Also run in strips
+ * by temporal.ts's fused unshuffle + un-XOR sweep.
+ */
+export function unshuffleTiles(s: Int32Array, o: Int32Array, q: number, j0: number, j1: number): void {
+  for (let j = j0; j < j1; j++) {
     const a = s[j]!;
     const b = s[q + j]!;
     const c = s[2 * q + j]!;

@@ -7,6 +7,7 @@
  * the block, so a random read still decodes one block. Padding between and
  * after records is left untouched (it is zero in every block a writer seals).
  */
+import { unshuffleTiles } from "./shuffle.js";
 
 /** The records of one block: indices [from, to) into chunk-wide lengths and in-block offsets. */
 export interface BlockRecords {
@@ -169,19 +170,4 @@ export function unshuffle4UnXorPrev(src: Uint8Array, out: Uint8Array, r: BlockRe
     }
   }
   return true;
-}
-
-/** The inverse 4x4 tile transpose (see shuffle.ts) for tiles [j0, j1) of a block of q tiles. */
-function unshuffleTiles(s: Int32Array, o: Int32Array, q: number, j0: number, j1: number): void {
-  for (let j = j0; j < j1; j++) {
-    const a = s[j]!;
-    const b = s[q + j]!;
-    const c = s[2 * q + j]!;
-    const d = s[3 * q + j]!;
-    const k = j << 2;
-    o[k] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
-    o[k + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
-    o[k + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
-    o[k + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
-  }
 }

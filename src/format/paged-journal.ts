@@ -93,6 +93,30 @@ export function decodePagedHead(bytes: Uint8Array, storedSize: number, fileOffse
   return { pageSize, pageCount, payloadLength, headSize };
 }
 
+/** A page index outside the page table is damage, not a checksum mismatch. */
+function checkPageIndex(k: number, layout: PagedLayout, fileOffset: number): void {
+  if (k < 0 || k >= layout.pageCount) {
+    throw new CorruptError("paged journal", `page ${k} of ${layout.pageCount} read`, fileOffset);
+  }
+}
+
+/** Page `k`'s bytes against its CRC in the page table: ChecksumError naming the page and its file offset. */
+function checkPage(
+  k: number,
+  bytes: Uint8Array,
+  crcs: Uint32Array,
+  layout: PagedLayout,
+  fileOffset: number,
+  path: string | undefined,
+): void {
+  const actual = crc32(bytes);
+  const expected = crcs[k]!;
+  if (actual !== expected) {
+    const where = fileOffset + k * layout.pageSize;
+    throw new ChecksumError(`journal page ${k} of ${layout.pageCount}`, where, expected, actual, path);
+  }
+}
+
 /**
  * Checks a paged payload's pages on first use. `check(start, end)` verifies
  * every page overlapping `[start, end)` of the payload that has not been
@@ -142,23 +166,11 @@ export class PageChecker {
   }
 
   private verify(k: number): void {
-    if (k >= this.layout.pageCount) {
-      throw new CorruptError("paged journal", `page ${k} of ${this.layout.pageCount} read`, this.fileOffset);
-    }
+    checkPageIndex(k, this.layout, this.fileOffset);
     const p = this.layout.pageSize;
     const page = this.payload.subarray(k * p, Math.min(this.payload.length, (k + 1) * p));
     this.fill?.(k * p, page);
-    const actual = crc32(page);
-    const expected = this.crcs[k]!;
-    if (actual !== expected) {
-      throw new ChecksumError(
-        `journal page ${k} of ${this.layout.pageCount}`,
-        this.fileOffset + k * p,
-        expected,
-        actual,
-        this.path,
-      );
-    }
+    checkPage(k, page, this.crcs, this.layout, this.fileOffset, this.path);
     this.ok[k] = 1;
     this.unchecked--;
   }
@@ -227,22 +239,10 @@ export class LazyPayload implements PagedPayload {
   page(k: number): DataView {
     const have = this.pages[k];
     if (have !== undefined) return have;
-    if (k < 0 || k >= this.layout.pageCount) {
-      throw new CorruptError("paged journal", `page ${k} of ${this.layout.pageCount} read`, this.fileOffset);
-    }
+    checkPageIndex(k, this.layout, this.fileOffset);
     const p = this.layout.pageSize;
     const bytes = this.read(this.fileOffset + k * p, Math.min(p, this.layout.payloadLength - k * p));
-    const actual = crc32(bytes);
-    const expected = this.crcs[k]!;
-    if (actual !== expected) {
-      throw new ChecksumError(
-        `journal page ${k} of ${this.layout.pageCount}`,
-        this.fileOffset + k * p,
-        expected,
-        actual,
-        this.path,
-      );
-    }
+    checkPage(k, bytes, this.crcs, this.layout, this.fileOffset, this.path);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pages[k] = dv;
     return dv;

@@ -13,9 +13,10 @@
  * this process is dead (src/chunks/leftovers.ts). After the rename the new
  * file holds every name as of the barrier.
  */
+import { compactedStoreOptions } from "./compact-options.js";
 import { rm } from "./node-env.js";
 import { renameDurable } from "../chunks/fsync-dir.js";
-import { ChunkStore, type ChunkStoreOptions } from "../chunks/index.js";
+import { ChunkStore } from "../chunks/index.js";
 import { ownerTag } from "../sources/node/process-identity.js";
 import type { Codec } from "../codecs/codec.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -259,17 +260,7 @@ export class AutoCompactor {
     const old = host.store();
     const oldIndex = host.index();
     const { cacheBytes, blockRecords, durable } = old.openOptions;
-    const settings = old.settings;
-    const storeOptions: ChunkStoreOptions = {
-      cacheBytes,
-      blockRecords,
-      durable,
-      chunkSize: settings.chunkSize,
-      blockSize: settings.blockSize,
-      level: settings.level,
-      shuffle: settings.shuffle,
-      codec: host.codec,
-    };
+    const storeOptions = compactedStoreOptions(old, host.codec);
     const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${ownerTag()}.auto`;
     if (tmpPath) await rm(tmpPath, { force: true });
     const fresh = tmpPath ? await ChunkStore.open(tmpPath, storeOptions) : ChunkStore.memory(storeOptions);

@@ -54,6 +54,7 @@ import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
 import { AutoCompactor, resolveAutoCompact, type AutoCompactOptions, type CompactHost } from "./auto-compact.js";
 import { fileIdentity } from "./follow-file.js";
+import { compactedStoreOptions } from "./compact-options.js";
 import { reconcileGarbage } from "./garbage.js";
 import { isSourceLocation } from "../chunks/store-open.js";
 
@@ -735,18 +736,8 @@ export class Depot<T> implements AsyncDisposable {
       await old.flush();
       const bytesBefore = old.stats().fileBytes;
       const now = this.clock();
-      const settings = old.settings;
       const { cacheBytes, blockRecords, durable } = old.openOptions;
-      const storeOptions: ChunkStoreOptions = {
-        cacheBytes,
-        blockRecords,
-        durable,
-        chunkSize: settings.chunkSize,
-        blockSize: settings.blockSize,
-        level: settings.level,
-        shuffle: settings.shuffle,
-        codec: this.codec,
-      };
+      const storeOptions = compactedStoreOptions(old, this.codec);
       // Named after this process (pid, start time) so a later writer open removes it if we die (leftovers.ts).
       const tmpPath = old.path === undefined ? undefined : `${old.path}.compact-${ownerTag()}`;
       if (tmpPath) await rm(tmpPath, { force: true });

@@ -296,6 +296,27 @@ describe("Depot on disk", () => {
     assert.deepEqual(await again.get("after"), { ok: true });
     await again.close();
   });
+
+  it("compact keeps every stored setting, the block filter included", async () => {
+    const path = join(tempDir(), "settings.vls");
+    const options = { chunkSize: 256 << 10, blockSize: 32 << 10, level: 5, shuffle: 4, filter: "xor-prev" } as const;
+    const d = await Depot.open(path, bytesCodec, options);
+    const rng = new Rng(17);
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < 200; i++)
+        await d.put(
+          `r${i}`,
+          Uint8Array.from({ length: 256 }, (_, k) => (k + i + rng.int(3)) & 255),
+        );
+    const settings = { ...d.chunkStore.settings };
+    await d.compact();
+    assert.deepEqual({ ...d.chunkStore.settings }, settings);
+    assert.equal(d.chunkStore.settings.filter, "xor-prev");
+    await d.close();
+    const again = await Depot.open(path, bytesCodec, { readOnly: true });
+    assert.deepEqual({ ...again.chunkStore.settings }, settings);
+    await again.close();
+  });
 });
 
 describe("Depot TTL", () => {

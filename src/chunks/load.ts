@@ -467,8 +467,12 @@ function firstGroup(payload: GroupedPayload): Uint8Array {
   return payload.bytes(0, Math.min(payload.layout.groupSize, payload.length));
 }
 
-/** Commits at least this large, with a paged journal, are read without their payload (it is read on use). */
-const LAZY_COMMIT_MIN = 1 << 20;
+/**
+ * Commits at least this large, with a paged journal, are read without their payload (it is read on use). A
+ * grouped snapshot is ~5x smaller than its raw pages, so the bound is 256 KiB: above it, reading the whole
+ * commit costs more than the few group reads an open makes.
+ */
+const LAZY_COMMIT_MIN = 256 << 10;
 
 /**
  * A large paged commit from a source with synchronous reads (a local file):

@@ -18,7 +18,7 @@ import {
   metaBytes,
   type IndexEntry,
 } from "../format/commit.js";
-import { encodeGroupedJournal } from "../format/paged-groups.js";
+import { encodeGroupedJournal, GROUP_LEVEL } from "../format/paged-groups.js";
 import { SETTINGS_META_KEY, settingsMetaValue } from "../format/settings-meta.js";
 import { compressJournal, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
 import type { ChunkTable } from "./chunk-table.js";
@@ -183,8 +183,7 @@ export class CommitPlanner {
       let journal = payload;
       let stored = 0;
       if (paged) {
-        // Level 3, as whole journals (compressJournal): written once per commit, read on every open.
-        journal = await encodeGroupedJournal(payload, (raw) => zstdCompress(raw, 3));
+        journal = await encodeGroupedJournal(payload, (raw) => zstdCompress(raw, GROUP_LEVEL));
         stored = COMMIT_JOURNAL_PAGED | COMMIT_JOURNAL_GROUPED;
       } else if (payload.length >= JOURNAL_COMPRESS_MIN) {
         const packed = await compressJournal(payload);

@@ -509,8 +509,8 @@ function readPagedCommitLazily(
   if (commit.grouped !== undefined) {
     const { layout, groupsAt } = commit.grouped;
     const payload = new GroupedPayload(read, layout, groupsAt, path);
-    // As for a whole commit read with pages "ends": the first and last group are checked and decoded at open.
-    if (layout.groupCount > 0) payload.group(layout.groupCount - 1);
+    // As for a whole commit read with pages "ends": the first and last group are checked at open.
+    payload.checkEnds();
     lazyPayloads.set(commit, { payload, first: layout.groupCount > 0 ? firstGroup(payload) : new Uint8Array(0) });
     return commit;
   }

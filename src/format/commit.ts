@@ -324,10 +324,7 @@ export function decodeCommit(
           groupsAt,
           path,
         );
-        if (layout.groupCount > 0) {
-          payload.group(layout.groupCount - 1);
-          payload.group(0);
-        }
+        payload.checkEnds();
         grouped = { layout, table, groupsAt, groups, payload };
       } else {
         for (let k = 0; k < layout.groupCount; k++) {

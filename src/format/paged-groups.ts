@@ -32,6 +32,11 @@ import type { PagedPayload } from "./paged-journal.js";
  * cheapest at no cost in size. docs/FORMAT.md "Paged journal".
  */
 export const GROUP_SIZE = 16 << 10;
+/**
+ * zstd level of the groups. Level 1 stores this snapshot as small as level 3 (0.75 vs 0.77 MB at 50,000
+ * names) and fzstd decodes it ~3x faster: level 3 finds many more short matches, each one a call in fzstd.
+ */
+export const GROUP_LEVEL = 1;
 export const GROUP_MIN = 512;
 export const GROUP_MAX = 1 << 24;
 /** 4 group size + 4 group count + 8 payload length */
@@ -45,8 +50,9 @@ export function groupedHeadSize(groupCount: number): number {
 }
 
 /**
- * Encode `payload` as a grouped paged journal: each group compressed by `compress` (the writer's zstd,
- * level 3) and kept raw when that does not make it smaller.
+ * Encode `payload` as a grouped paged journal: group 0 raw (every open reads the snapshot's head from it,
+ * so an open decodes nothing), every other group compressed by `compress` (the writer's zstd, level
+ * GROUP_LEVEL) and kept raw when that does not make it smaller.
  */
 export async function encodeGroupedJournal(
   payload: Uint8Array,
@@ -56,7 +62,7 @@ export async function encodeGroupedJournal(
   const count = Math.ceil(payload.length / groupSize);
   const raws: Uint8Array[] = [];
   for (let k = 0; k < count; k++) raws.push(payload.subarray(k * groupSize, (k + 1) * groupSize));
-  const packed = await Promise.all(raws.map((raw) => compress(raw)));
+  const packed = await Promise.all(raws.map((raw, k) => (k === 0 ? raw : compress(raw))));
   const stored = packed.map((p, k) => (p.length < raws[k]!.length ? p : raws[k]!));
   const head = groupedHeadSize(count);
   const out = new Uint8Array(head + stored.reduce((n, s) => n + s.length, 0));
@@ -185,7 +191,9 @@ export function inflateGroup(
   if (stored.length === raw) return stored;
   let out: Uint8Array;
   try {
-    out = decode(stored);
+    // A plain Uint8Array view: fzstd slices its input, and slicing a Node Buffer goes through its species
+    // constructor, which made a first-touch decode ~10x slower (measured: 10.8 ms vs 1.6 ms a 16 KiB group).
+    out = decode(new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength));
   } catch (e) {
     throw undecodable(layout, k, groupsAt, e);
   }
@@ -266,6 +274,26 @@ export class GroupedPayload implements PagedPayload {
   get length(): number {
     return this.layout.payloadLength;
   }
+  /**
+   * The checks of a read-only open: group 0 is read, checked and decoded (the upper layer reads its head
+   * from it; this writer stores it raw), the last group's stored bytes only checked against their CRC, so
+   * damage to either is refused at open while an open decodes nothing. The last group decodes on first use.
+   */
+  checkEnds(): void {
+    const { layout } = this;
+    if (layout.groupCount === 0) return;
+    const k = layout.groupCount - 1;
+    if (k > 0)
+      checkGroup(
+        layout,
+        k,
+        this.read(this.groupsAt + layout.starts[k]!, layout.storedSizes[k]!),
+        this.groupsAt,
+        this.path,
+      );
+    this.group(0);
+  }
+
   /** Group `k`, read, checked and decoded on first use. */
   group(k: number): DataView {
     if (k === this.lastIndex) return this.last;

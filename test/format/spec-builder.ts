@@ -329,14 +329,15 @@ export function pagedJournal(payload: Uint8Array, pageSize = 4096): Uint8Array {
 /**
  * "Paged journal", grouped (JOURNAL_PAGED | JOURNAL_GROUPED): u32 group size P, u32 group count K, u64 payload
  * length L, then per group (P raw bytes, the last one shorter) u32 stored size and u32 CRC-32 of the stored
- * bytes, then the groups back to back: each one zstd frame at level 3, or raw when the frame is not smaller.
+ * bytes, then the groups back to back: group 0 raw, every other one a zstd frame at level 1, or raw when the
+ * frame is not smaller.
  */
 export async function groupedJournal(payload: Uint8Array, groupSize = 16384): Promise<Uint8Array> {
   const count = Math.ceil(payload.length / groupSize);
   const stored: Uint8Array[] = [];
   for (let k = 0; k < count; k++) {
     const raw = payload.subarray(k * groupSize, (k + 1) * groupSize);
-    const frame = new Uint8Array(await zstd.compress(Buffer.from(raw), 3));
+    const frame = k === 0 ? raw : new Uint8Array(await zstd.compress(Buffer.from(raw), 1));
     stored.push(frame.length < raw.length ? frame : raw);
   }
   const b = new Bytes().u32(groupSize).u32(count).u64(payload.length);

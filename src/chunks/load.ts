@@ -54,7 +54,7 @@ import {
   inflateAllGroups,
 } from "../format/paged-groups.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
-import { zstdDecompress } from "./zstd.js";
+import { zstdDecompress, zstdDecompressSync } from "./zstd.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
 export const TAIL_BYTES = 64 << 10; // 64 KiB
@@ -243,7 +243,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   // In place, or in the tail window: checked first, so that a file that is not an archive says so.
   let header = backing.inWindow(0, headerLength) ? await readHeader() : undefined;
   let settings = header === undefined ? undefined : decodeFileHeader(header, path);
-  const decode: DecodeCommitOptions = { pages: options.lazyPages === true ? "ends" : "all" };
+  const decode: DecodeCommitOptions =
+    options.lazyPages === true ? { pages: "ends", decodeGroup: zstdDecompressSync } : { pages: "all" };
   let tail = await tailCommit(backing, path, decode);
   if (tail === undefined && settings === undefined) {
     // Not a clean tail (unusual): check the header before searching for a commit.
@@ -508,7 +509,7 @@ function readPagedCommitLazily(
   const commit = decodeCommit(bytes, offset, path, { pages: "ends", omittedPayload: payloadEnd - payloadAt });
   if (commit.grouped !== undefined) {
     const { layout, groupsAt } = commit.grouped;
-    const payload = new GroupedPayload(read, layout, groupsAt, path);
+    const payload = new GroupedPayload(read, layout, groupsAt, path, zstdDecompressSync);
     // As for a whole commit read with pages "ends": the first and last group are checked at open.
     payload.checkEnds();
     lazyPayloads.set(commit, { payload, first: layout.groupCount > 0 ? firstGroup(payload) : new Uint8Array(0) });

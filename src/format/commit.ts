@@ -41,7 +41,14 @@ import { ChecksumError, CorruptError } from "../errors.js";
 import { alignUp, ByteReader, ByteWriter, firstNonZero, textEncoder } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 import { FORMAT_VERSION } from "./header.js";
-import { checkGroup, decodeGroupedHead, GroupedPayload, type GroupedLayout, groupedHeadSize } from "./paged-groups.js";
+import {
+  checkGroup,
+  decodeGroupedHead,
+  GroupedPayload,
+  type GroupedLayout,
+  groupedHeadSize,
+  type SyncZstdDecoder,
+} from "./paged-groups.js";
 import { decodePagedHead, PageChecker, pagedHeadSize, type PagedLayout } from "./paged-journal.js";
 
 /** "VLCM" read as a little-endian u32. */
@@ -133,6 +140,8 @@ export interface DecodeCommitOptions {
    * and what follows it): the caller reads the payload's pages itself. Default 0: the whole frame.
    */
   omittedPayload?: number;
+  /** Decodes the groups of a grouped journal read with pages "ends" on their first use. Default fzstd. */
+  decodeGroup?: SyncZstdDecoder;
 }
 
 /** Encoded size of the meta section (before padding). */
@@ -318,12 +327,8 @@ export function decodeCommit(
     } else {
       const groups = journal.subarray(layout.headSize);
       if (options.pages === "ends") {
-        const payload = new GroupedPayload(
-          (o, n) => groups.subarray(o - groupsAt, o - groupsAt + n),
-          layout,
-          groupsAt,
-          path,
-        );
+        const read = (o: number, n: number): Uint8Array => groups.subarray(o - groupsAt, o - groupsAt + n);
+        const payload = new GroupedPayload(read, layout, groupsAt, path, options.decodeGroup);
         payload.checkEnds();
         grouped = { layout, table, groupsAt, groups, payload };
       } else {

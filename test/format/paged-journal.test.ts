@@ -14,6 +14,10 @@ import { ChunkStore } from "../../src/chunks/index.js";
 import { bytesCodec } from "../../src/codecs/index.js";
 import { Depot } from "../../src/depot/index.js";
 import { isVlstoreError } from "../../src/errors.js";
+import { ZSTDDecoder } from "zstddec";
+import { zstdDecompress, zstdDecompressSync } from "../../src/chunks/zstd.js";
+import { decodeCommit, decodeTrailer, TRAILER_SIZE } from "../../src/format/commit.js";
+import { fzstdDecoder, inflateAllGroups, inflateGroup } from "../../src/format/paged-groups.js";
 import { Rng } from "../../src/random.js";
 import { BlobSource } from "../../src/sources/blob-source.js";
 import { tempDir } from "../support/tmp.js";
@@ -346,6 +350,37 @@ describe("grouped paged journal: archives built from FORMAT.md read", () => {
         `readOnly ${readOnly}`,
       );
     }
+  });
+});
+
+describe("grouped paged journal: the synchronous decoders", () => {
+  it("fzstd and zstddec (once compiled) decode every group of a writer's snapshot exactly as the native decoder", async () => {
+    const path = join(dir, "lib-decoders.vls");
+    const all = names(20_000, 5);
+    const d = await Depot.open(path, bytesCodec, { durable: false });
+    await d.putMany(all.map((n) => [n, utf8(n)]));
+    await d.close();
+    const bytes = new Uint8Array(readFileSync(path));
+    const t = decodeTrailer(bytes.subarray(bytes.length - TRAILER_SIZE))!;
+    const g = decodeCommit(bytes.subarray(t.commitOffset), t.commitOffset).grouped!;
+    assert.ok(g.layout.groupCount > 20, `${g.layout.groupCount} groups`);
+    const whole = await inflateAllGroups(g.layout, g.groups!, g.groupsAt, zstdDecompress);
+    zstdDecompressSync(new Uint8Array(0), 0 /* starts zstddec's compilation */);
+    const wasm = new ZSTDDecoder();
+    await wasm.init();
+    for (const [label, decode] of [
+      ["fzstd", fzstdDecoder],
+      ["zstddec", (f: Uint8Array, n: number) => wasm.decode(f, n)],
+      ["zstdDecompressSync", zstdDecompressSync],
+    ] as const) {
+      for (let k = 0; k < g.layout.groupCount; k++) {
+        const stored = g.groups!.subarray(g.layout.starts[k]!, g.layout.starts[k + 1]!);
+        const got = inflateGroup(g.layout, k, stored, g.groupsAt, decode);
+        const want = whole.subarray(k * g.layout.groupSize, k * g.layout.groupSize + got.length);
+        assert.ok(Buffer.from(got).equals(Buffer.from(want)), `${label}: group ${k}`);
+      }
+    }
+    assert.equal(g.layout.storedSizes[0], g.layout.groupSize, "group 0 is stored raw");
   });
 });
 

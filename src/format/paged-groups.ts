@@ -6,10 +6,10 @@
  *
  * Why: the raw pages of a plain paged journal (paged-journal.ts) keep opens
  * cheap but store a Depot's snapshot uncompressed (~3 MB more at 50,000
- * names, ~12 MB at 200,000); groups of 16 KiB compress as well as 1 MiB
- * parts do (the snapshot is hash slots and random names) and decode
- * synchronously (fzstd, pure JS) in a fraction of a millisecond on first use.
- * docs/FORMAT.md "Paged journal".
+ * names, ~12 MB at 200,000); groups of 16 KiB compress within 2% of 1 MiB
+ * parts (the snapshot is hash slots and random names) and decode
+ * synchronously where a lookup reads them (a decoder passed in: zstddec or
+ * fzstd, src/chunks/zstd.ts). docs/FORMAT.md "Paged journal".
  *
  * Layout (little-endian), at the start of the commit's journal section:
  *
@@ -26,10 +26,10 @@ import { crc32 } from "./checksum.js";
 import type { PagedPayload } from "./paged-journal.js";
 
 /**
- * Raw bytes per group this writer uses. Measured on a 50,000-name Depot snapshot (3.9 MB raw): 16, 32, 64
- * and 128 KiB groups all store it in 0.77-0.78 MB, while a first touch decodes one group with fzstd in
- * time roughly proportional to its size; the smallest keeps a cold lookup and the open's two group checks
- * cheapest at no cost in size. docs/FORMAT.md "Paged journal".
+ * Raw bytes per group this writer uses (4 pages). Measured with bench/paged-groups.ts on 50,000 names: 4 to
+ * 128 KiB groups store the file in 1.05-1.15 MB (4 pages the smallest: group 0 is raw), and the first
+ * lookups after an open cost about the same up to 16 KiB, more above (200,000 names: 258 us a name with 4
+ * pages, 731 us with 16). docs/FORMAT.md "Paged journal".
  */
 export const GROUP_SIZE = 16 << 10;
 /**

@@ -10,6 +10,7 @@ import { InvalidArgumentError } from "../errors.js";
 import {
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_GROUPED,
   COMMIT_JOURNAL_PAGED,
   COMMIT_JOURNAL_ZSTD,
   encodeCommit,
@@ -17,12 +18,13 @@ import {
   metaBytes,
   type IndexEntry,
 } from "../format/commit.js";
-import { encodePagedJournal } from "../format/paged-journal.js";
+import { encodeGroupedJournal, GROUP_LEVEL } from "../format/paged-groups.js";
 import { SETTINGS_META_KEY, settingsMetaValue } from "../format/settings-meta.js";
 import { compressJournal, JOURNAL_COMPRESS_MIN } from "./block-codec.js";
 import type { ChunkTable } from "./chunk-table.js";
 import type { ChunkWriter } from "./chunk-writer.js";
 import type { Accounting, LoadedState, TailState } from "./load.js";
+import { zstdCompress } from "./zstd.js";
 
 /** The upper layer's index state, carried in commits. */
 export interface CommitJournal {
@@ -36,16 +38,16 @@ export interface CommitJournal {
   prefersFull?(): boolean;
   /**
    * Optional: true when the upper layer uses its full snapshot in place (as the Depot's hash table), so a
-   * large one is stored paged (raw, a CRC per page; docs/FORMAT.md "Paged journal") rather than compressed,
-   * and a read-only open hands it over without reading it. Default false: compressed when that is smaller.
+   * large one is stored paged (in compressed groups, a CRC each; docs/FORMAT.md "Paged journal") rather than
+   * compressed whole, and a read-only open hands it over without reading it: groups decode on first use. Default false: compressed when that is smaller.
    */
   fullUsedInPlace?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
 /**
- * Full journal snapshots this large or larger are stored paged (raw, a CRC per page) instead of compressed,
- * so a reader uses them in place: an open then costs no decompression and no pass over the snapshot. Below
+ * Full journal snapshots this large or larger are stored paged (compressed groups, a CRC each) instead of
+ * compressed whole, so a reader uses them in place: an open then decodes two groups, not the snapshot. Below
  * it, decompressing costs well under a millisecond and the compressed form keeps small archives small.
  */
 export const JOURNAL_PAGED_MIN = 256 << 10;
@@ -181,8 +183,8 @@ export class CommitPlanner {
       let journal = payload;
       let stored = 0;
       if (paged) {
-        journal = encodePagedJournal(payload);
-        stored = COMMIT_JOURNAL_PAGED;
+        journal = await encodeGroupedJournal(payload, (raw) => zstdCompress(raw, GROUP_LEVEL));
+        stored = COMMIT_JOURNAL_PAGED | COMMIT_JOURNAL_GROUPED;
       } else if (payload.length >= JOURNAL_COMPRESS_MIN) {
         const packed = await compressJournal(payload);
         if (packed.length < payload.length) {

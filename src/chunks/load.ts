@@ -21,6 +21,7 @@ import {
   COMMIT_FIXED_SIZE,
   COMMIT_INDEX_FULL,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_GROUPED,
   COMMIT_JOURNAL_PAGED,
   COMMIT_JOURNAL_ZSTD,
   decodeCommit,
@@ -45,7 +46,15 @@ import {
   type PagedPayload,
   pagedHeadSize,
 } from "../format/paged-journal.js";
+import {
+  GroupedPayload,
+  type GroupedLayout,
+  groupCountOf,
+  groupedHeadSize,
+  inflateAllGroups,
+} from "../format/paged-groups.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
+import { zstdDecompress, zstdDecompressSync } from "./zstd.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
 export const TAIL_BYTES = 64 << 10; // 64 KiB
@@ -175,6 +184,11 @@ export interface JournalPiece {
    * it, or only its first page when the rest is read from the file on use), pages checked on first use.
    */
   paged?: PagedPayload;
+  /**
+   * Stored in compressed groups (JOURNAL_GROUPED) and read whole (writer opens): `bytes` are the stored
+   * groups, every CRC already checked, decoded by inflateJournal with the native decoder.
+   */
+  grouped?: { layout: GroupedLayout; groupsAt: number };
 }
 
 /**
@@ -187,9 +201,12 @@ export async function inflateJournal(
 ): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const piece of state.journal) {
-    const bytes = piece.compressed
-      ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
-      : piece.bytes;
+    const bytes =
+      piece.grouped !== undefined
+        ? await inflateAllGroups(piece.grouped.layout, piece.bytes, piece.grouped.groupsAt, zstdDecompress)
+        : piece.compressed
+          ? await inflate(piece.bytes, { what: "commit journal", offset: piece.offset })
+          : piece.bytes;
     if (piece.paged !== undefined) attachPagedPayload(bytes, piece.paged);
     if (piece.full) state.accounting.lastJournalFullBytes = piece.paged?.length ?? bytes.length;
     else state.accounting.journalDeltaBytes += bytes.length;
@@ -226,7 +243,8 @@ export async function loadState(source: ByteSource, path?: string, options: Load
   // In place, or in the tail window: checked first, so that a file that is not an archive says so.
   let header = backing.inWindow(0, headerLength) ? await readHeader() : undefined;
   let settings = header === undefined ? undefined : decodeFileHeader(header, path);
-  const decode: DecodeCommitOptions = { pages: options.lazyPages === true ? "ends" : "all" };
+  const decode: DecodeCommitOptions =
+    options.lazyPages === true ? { pages: "ends", decodeGroup: zstdDecompressSync } : { pages: "all" };
   let tail = await tailCommit(backing, path, decode);
   if (tail === undefined && settings === undefined) {
     // Not a clean tail (unusual): check the header before searching for a commit.
@@ -331,6 +349,22 @@ export async function loadState(source: ByteSource, path?: string, options: Load
       const c = chain[i]!;
       const full = i === from && (c.flags & COMMIT_JOURNAL_FULL) !== 0;
       const compressed = (c.flags & COMMIT_JOURNAL_ZSTD) !== 0;
+      if (c.grouped !== undefined) {
+        const lazy = lazyPayloads.get(c);
+        const g = c.grouped;
+        let piece: JournalPiece;
+        if (lazy !== undefined)
+          piece = { bytes: lazy.first, compressed: false, full, offset: c.offset, paged: lazy.payload };
+        else if (g.payload !== undefined)
+          piece = { bytes: firstGroup(g.payload), compressed: false, full, offset: c.offset, paged: g.payload };
+        else {
+          // Decoded into a buffer of its own: the stored groups are a view of the commit's bytes.
+          const grouped = { layout: g.layout, groupsAt: g.groupsAt };
+          piece = { bytes: g.groups!, compressed: false, full, offset: c.offset, grouped };
+        }
+        journal.push(piece);
+        continue;
+      }
       if (c.paged !== undefined) {
         // Used in place (no copy, no decode): that is the point of paging. A view keeps its buffer alive.
         const lazy = lazyPayloads.get(c);
@@ -427,10 +461,19 @@ async function readCommit(
 }
 
 /** Payloads of commits read without them (readPagedCommitLazily). */
-const lazyPayloads = new WeakMap<CommitAt, { payload: LazyPayload; first: Uint8Array }>();
+const lazyPayloads = new WeakMap<CommitAt, { payload: PagedPayload; first: Uint8Array }>();
 
-/** Commits at least this large, with a paged journal, are read without their payload (it is read on use). */
-const LAZY_COMMIT_MIN = 1 << 20;
+/** The view an upper layer is handed for a grouped payload: its first group's bytes (decoded at open). */
+function firstGroup(payload: GroupedPayload): Uint8Array {
+  return payload.bytes(0, Math.min(payload.layout.groupSize, payload.length));
+}
+
+/**
+ * Commits at least this large, with a paged journal, are read without their payload (it is read on use). A
+ * grouped snapshot is ~5x smaller than its raw pages, so the bound is 256 KiB: above it, reading the whole
+ * commit costs more than the few group reads an open makes.
+ */
+const LAZY_COMMIT_MIN = 256 << 10;
 
 /**
  * A large paged commit from a source with synchronous reads (a local file):
@@ -454,8 +497,9 @@ function readPagedCommitLazily(
   const start = bodySize - alignUp(Number(journalSize), 8);
   if (start < COMMIT_FIXED_SIZE || Number(journalSize) < PAGED_HEAD) return undefined;
   const head = read(offset + start, PAGED_HEAD);
-  const pages = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true);
-  const payloadAt = start + pagedHeadSize(pages);
+  const grouped = (dv.getUint32(4, true) & COMMIT_JOURNAL_GROUPED) !== 0;
+  const count = groupCountOf(head);
+  const payloadAt = start + (grouped ? groupedHeadSize(count) : pagedHeadSize(count));
   const payloadEnd = start + Number(journalSize);
   if (payloadAt > payloadEnd) return undefined;
   // The frame without its payload: everything up to the payload, then what follows it (padding, trailer).
@@ -463,6 +507,14 @@ function readPagedCommitLazily(
   bytes.set(read(offset, payloadAt));
   bytes.set(read(offset + payloadEnd, frameSize - payloadEnd), payloadAt);
   const commit = decodeCommit(bytes, offset, path, { pages: "ends", omittedPayload: payloadEnd - payloadAt });
+  if (commit.grouped !== undefined) {
+    const { layout, groupsAt } = commit.grouped;
+    const payload = new GroupedPayload(read, layout, groupsAt, path, zstdDecompressSync);
+    // As for a whole commit read with pages "ends": the first and last group are checked at open.
+    payload.checkEnds();
+    lazyPayloads.set(commit, { payload, first: layout.groupCount > 0 ? firstGroup(payload) : new Uint8Array(0) });
+    return commit;
+  }
   const { layout, table } = commit.paged!;
   const crcs = new Uint32Array(layout.pageCount);
   const tv = new DataView(table.buffer, table.byteOffset, table.byteLength);

@@ -9,6 +9,8 @@
  * which exports the same functions (see src/browser/env/map.ts).
  */
 import { createRequire } from "node:module";
+import { decompress as fzstdDecompress } from "fzstd";
+import { ZSTDDecoder } from "zstddec";
 
 interface ZstdBinding {
   compress(data: Buffer, level?: number): Promise<Buffer>;
@@ -34,4 +36,28 @@ export function zstdCompress(data: Uint8Array, level: number): Promise<Uint8Arra
  */
 export function zstdDecompress(data: Uint8Array, _rawSize?: number): Promise<Uint8Array> {
   return binding.decompress(asBuffer(data));
+}
+
+let wasm: ZSTDDecoder | undefined;
+let wasmStarted = false;
+
+/**
+ * Decode one zstd frame of `rawSize` bytes synchronously (a grouped snapshot's group, decoded where a lookup
+ * reads it). zstddec (zstd compiled to WebAssembly) once it is ready, fzstd (pure JavaScript) until then:
+ * on 16 KiB groups zstddec is ~5-10x faster, but compiling it takes milliseconds, more than the few groups a
+ * short-lived process decodes, so the first call starts it in the background instead of waiting for it.
+ */
+export function zstdDecompressSync(frame: Uint8Array, rawSize: number): Uint8Array {
+  if (wasm !== undefined) return wasm.decode(frame, rawSize);
+  if (!wasmStarted) {
+    wasmStarted = true;
+    const d = new ZSTDDecoder();
+    d.init().then(
+      () => {
+        wasm = d;
+      },
+      () => undefined, // stays on fzstd
+    );
+  }
+  return fzstdDecompress(frame);
 }

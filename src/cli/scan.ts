@@ -18,6 +18,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { decompressJournal } from "../chunks/block-codec.js";
+import { zstdDecompress } from "../chunks/zstd.js";
 import { decodeStoredBlock } from "../chunks/block-reader.js";
 import type { Codec } from "../codecs/codec.js";
 import { namesFromJournals, type NameEntry } from "./names.js";
@@ -28,10 +29,12 @@ import type { ChunkFrameHeader } from "../format/chunk-frame.js";
 import {
   COMMIT_FIXED_SIZE,
   COMMIT_JOURNAL_FULL,
+  COMMIT_JOURNAL_GROUPED,
   COMMIT_JOURNAL_PAGED,
   COMMIT_JOURNAL_ZSTD,
   type CommitAt,
 } from "../format/commit.js";
+import { decodeGroupedHead, inflateAllGroups } from "../format/paged-groups.js";
 import { decodePagedHead, PageChecker } from "../format/paged-journal.js";
 import { SETTINGS_META_KEY } from "../format/settings-meta.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, FILE_MAGIC, type FileSettings } from "../format/header.js";
@@ -303,6 +306,11 @@ async function damagedJournal(reader: FileReader, offset: number): Promise<Uint8
   if (journalSize <= 0 || at + journalSize > reader.size) return undefined;
   try {
     const stored = reader.read(at, journalSize);
+    if ((flags & COMMIT_JOURNAL_GROUPED) !== 0) {
+      // Trusted when every group matches its CRC in the group table and decodes to its size.
+      const layout = decodeGroupedHead(stored, stored.length, at);
+      return await inflateAllGroups(layout, stored.subarray(layout.headSize), at + layout.headSize, zstdDecompress);
+    }
     if ((flags & COMMIT_JOURNAL_PAGED) !== 0) {
       // Trusted when every page matches its CRC in the page table (a damaged table would not match).
       const layout = decodePagedHead(stored, stored.length, at);
@@ -434,7 +442,18 @@ async function replayNames(r: ScanResult): Promise<void> {
   for (const c of r.chunks) if (c.recordCount > 0) maxRecords = Math.max(maxRecords, c.firstRecord + c.recordCount);
   const payloads: Uint8Array[] = [];
   for (const c of used) {
-    if (c.paged !== undefined)
+    const g = c.grouped;
+    if (g?.groups !== undefined) {
+      // Every group's CRC was checked by the walk; this also decodes each one (a frame that does not is damage).
+      try {
+        payloads.push(await inflateAllGroups(g.layout, g.groups, g.groupsAt, zstdDecompress));
+      } catch (e) {
+        r.journalProblems.push(
+          `the name journal of commit ${c.sequence} at offset ${c.offset} does not decompress (${(e as Error).message})`,
+        );
+        payloads.push(new Uint8Array(0));
+      }
+    } else if (c.paged !== undefined)
       payloads.push(c.paged.payload ?? new Uint8Array(0)); // every page verified by the walk
     else if ((c.flags & COMMIT_JOURNAL_ZSTD) === 0) payloads.push(c.journal);
     else {

@@ -8,7 +8,8 @@
  * Body layout (little-endian), see docs/FORMAT.md:
  *
  *   0  magic        u32 "VLCM"
- *   4  flags        u32  bit0 INDEX_FULL, bit1 JOURNAL_FULL, bit2 JOURNAL_ZSTD, bit3 JOURNAL_PAGED
+ *   4  flags        u32  bit0 INDEX_FULL, bit1 JOURNAL_FULL, bit2 JOURNAL_ZSTD, bit3 JOURNAL_PAGED,
+ *                        bit4 JOURNAL_GROUPED (with bit3 only)
  *   8  frameSize    u64  body + trailer, multiple of 8
  *  16  sequence     u64  0 for the first commit, +1 each
  *  24  recordCount  u64  records in the store after this commit
@@ -40,6 +41,14 @@ import { ChecksumError, CorruptError } from "../errors.js";
 import { alignUp, ByteReader, ByteWriter, firstNonZero, textEncoder } from "./bytes.js";
 import { crc32 } from "./checksum.js";
 import { FORMAT_VERSION } from "./header.js";
+import {
+  checkGroup,
+  decodeGroupedHead,
+  GroupedPayload,
+  type GroupedLayout,
+  groupedHeadSize,
+  type SyncZstdDecoder,
+} from "./paged-groups.js";
 import { decodePagedHead, PageChecker, pagedHeadSize, type PagedLayout } from "./paged-journal.js";
 
 /** "VLCM" read as a little-endian u32. */
@@ -53,7 +62,14 @@ export const COMMIT_JOURNAL_ZSTD = 4;
  * table, so a reader can use the payload in place and check pages as it touches them.
  */
 export const COMMIT_JOURNAL_PAGED = 8;
-const KNOWN_FLAGS = COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD | COMMIT_JOURNAL_PAGED;
+/**
+ * With JOURNAL_PAGED: the pages are grouped and each group stored zstd-compressed under its own CRC
+ * (paged-groups.ts), so the snapshot costs its compressed size on disk. A reader that predates the bit
+ * refuses the commit (unknown flag) instead of misreading the groups as raw pages.
+ */
+export const COMMIT_JOURNAL_GROUPED = 16;
+const KNOWN_FLAGS =
+  COMMIT_INDEX_FULL | COMMIT_JOURNAL_FULL | COMMIT_JOURNAL_ZSTD | COMMIT_JOURNAL_PAGED | COMMIT_JOURNAL_GROUPED;
 /** 4 magic + 4 flags + 8 frameSize + 8 sequence + 8 recordCount + 8 chunkCount + 8 prev + 8 fullIndexAt + 8 journalFrom + 4 indexCount + 4 metaCount + 8 journalSize + 4 crc + 4 reserved */
 export const COMMIT_FIXED_SIZE = 88;
 /** 8 offset + 8 frameSize + 8 recordBytes + 4 recordCount + 4 blockCount */
@@ -97,6 +113,18 @@ export interface CommitAt extends Commit {
    * omitted (decodeCommit's `omittedPayload`), the payload (a view of the commit's bytes) and its checker.
    */
   paged?: { layout: PagedLayout; table: Uint8Array; payload?: Uint8Array; checker?: PageChecker };
+  /**
+   * Under JOURNAL_PAGED | JOURNAL_GROUPED: the layout, the stored head and group table (`table`), and, unless
+   * the groups were omitted, their stored bytes (`groups`, every CRC checked with pages "all") and a payload
+   * reading them on use (`payload`, its first and last group checked and decoded with pages "ends").
+   */
+  grouped?: {
+    layout: GroupedLayout;
+    table: Uint8Array;
+    groupsAt: number;
+    groups?: Uint8Array;
+    payload?: GroupedPayload;
+  };
 }
 
 /** How much of a paged journal decodeCommit verifies. */
@@ -112,6 +140,8 @@ export interface DecodeCommitOptions {
    * and what follows it): the caller reads the payload's pages itself. Default 0: the whole frame.
    */
   omittedPayload?: number;
+  /** Decodes the groups of a grouped journal read with pages "ends" on their first use. Default fzstd. */
+  decodeGroup?: SyncZstdDecoder;
 }
 
 /** Encoded size of the meta section (before padding). */
@@ -142,8 +172,11 @@ export function encodeCommit(c: Commit, offset: number): Uint8Array {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   dv.setBigUint64(8, BigInt(frameSize), true);
   // A paged journal's pages carry their own CRCs; the body CRC ends after its page table.
+  const count = (c.flags & COMMIT_JOURNAL_PAGED) !== 0 ? dv.getUint32(journalAt + 4, true) : 0;
   const crcEnd =
-    (c.flags & COMMIT_JOURNAL_PAGED) !== 0 ? journalAt + pagedHeadSize(dv.getUint32(journalAt + 4, true)) : bodySize;
+    (c.flags & COMMIT_JOURNAL_PAGED) === 0
+      ? bodySize
+      : journalAt + ((c.flags & COMMIT_JOURNAL_GROUPED) !== 0 ? groupedHeadSize(count) : pagedHeadSize(count));
   dv.setUint32(CRC_AT, bodyCrc(body.subarray(0, crcEnd)), true);
   w.u64(offset).u64(frameSize).u16(FORMAT_VERSION).u16(0);
   w.u32(crc32(w.finish().subarray(bodySize, bodySize + 20)));
@@ -207,8 +240,10 @@ export function decodeCommit(
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const stored = dv.getUint32(CRC_AT, true);
   const isPaged = (dv.getUint32(4, true) & COMMIT_JOURNAL_PAGED) !== 0;
+  const isGrouped = (dv.getUint32(4, true) & COMMIT_JOURNAL_GROUPED) !== 0;
+  if (isGrouped && !isPaged) throw corrupt("journal flagged grouped but not paged");
   if (omitted > 0 && !isPaged) throw corrupt("a payload was left out of a commit whose journal is not paged");
-  const pagedAt = isPaged ? pagedJournalAt(body, offset, omitted) : undefined;
+  const pagedAt = isPaged ? pagedJournalAt(body, offset, omitted, isGrouped) : undefined;
   const actual = bodyCrc(pagedAt === undefined ? body : body.subarray(0, pagedAt.start + pagedAt.layout.headSize));
   if (stored !== actual) throw new ChecksumError("commit frame", offset, stored, actual, path);
   const trailer = decodeTrailer(bytes.subarray(bodySize));
@@ -278,7 +313,32 @@ export function decodeCommit(
   zero(alignUp(end, 8) - end, "journal padding");
   if (r.remaining !== 0) throw corrupt(`${r.remaining} unexplained bytes at the end of the body`);
   let paged: CommitAt["paged"];
-  if (pagedAt !== undefined) {
+  let grouped: CommitAt["grouped"];
+  if (pagedAt?.grouped !== undefined) {
+    if (pagedAt.start !== journalStart)
+      throw corrupt(`paged journal at ${pagedAt.start}, the body puts it at ${journalStart}`);
+    const layout = pagedAt.grouped;
+    const groupsAt = offset + journalStart + layout.headSize;
+    const table = journal.subarray(0, layout.headSize);
+    const stored = journalSize - layout.headSize;
+    if (omitted > 0) {
+      if (omitted !== stored) throw corrupt(`${omitted} bytes left out of ${stored} bytes of groups`);
+      grouped = { layout, table, groupsAt };
+    } else {
+      const groups = journal.subarray(layout.headSize);
+      if (options.pages === "ends") {
+        const read = (o: number, n: number): Uint8Array => groups.subarray(o - groupsAt, o - groupsAt + n);
+        const payload = new GroupedPayload(read, layout, groupsAt, path, options.decodeGroup);
+        payload.checkEnds();
+        grouped = { layout, table, groupsAt, groups, payload };
+      } else {
+        for (let k = 0; k < layout.groupCount; k++) {
+          checkGroup(layout, k, groups.subarray(layout.starts[k]!, layout.starts[k + 1]!), groupsAt, path);
+        }
+        grouped = { layout, table, groupsAt, groups };
+      }
+    }
+  } else if (pagedAt !== undefined) {
     if (pagedAt.start !== journalStart)
       throw corrupt(`paged journal at ${pagedAt.start}, the body puts it at ${journalStart}`);
     const { layout } = pagedAt;
@@ -313,11 +373,17 @@ export function decodeCommit(
     meta,
     journal,
     ...(paged === undefined ? {} : { paged }),
+    ...(grouped === undefined ? {} : { grouped }),
   };
 }
 
 /** Where a paged journal starts in a commit body (it ends the body), with its checked head. */
-function pagedJournalAt(body: Uint8Array, offset: number, omitted: number): { start: number; layout: PagedLayout } {
+function pagedJournalAt(
+  body: Uint8Array,
+  offset: number,
+  omitted: number,
+  isGrouped: boolean,
+): { start: number; layout: PagedLayout; grouped?: GroupedLayout } {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const size = dv.getBigUint64(72, true);
   const whole = body.length + omitted; // the body's size in the file
@@ -326,5 +392,16 @@ function pagedJournalAt(body: Uint8Array, offset: number, omitted: number): { st
     throw new CorruptError("commit frame", `journal of ${size} bytes does not fit in a body of ${whole}`, offset);
   }
   const stored = body.subarray(start, start + Number(size) - omitted);
+  if (isGrouped) {
+    const grouped = decodeGroupedHead(stored, Number(size), offset + start);
+    // The body CRC ends after the group table: `layout.headSize` is where that is.
+    const layout = {
+      pageSize: grouped.groupSize,
+      pageCount: grouped.groupCount,
+      payloadLength: grouped.payloadLength,
+      headSize: grouped.headSize,
+    };
+    return { start, layout, grouped };
+  }
   return { start, layout: decodePagedHead(stored, Number(size), offset + start) };
 }

@@ -7,7 +7,9 @@
  * Why: a Depot's full snapshot is a hash table meant to be used in place;
  * storing it compressed, or under one CRC, makes every open decompress or
  * checksum all of it (13.8 MB for 200,000 names: 30-45 ms), which is most of
- * an open. docs/FORMAT.md "Paged journal".
+ * an open. docs/FORMAT.md "Paged journal". Writers now store the pages in
+ * compressed groups (JOURNAL_GROUPED, paged-groups.ts); raw pages are what
+ * older files hold, and are read as before.
  *
  * Layout (little-endian), at the start of the commit's journal section:
  *

@@ -93,15 +93,26 @@ test("an unclosed archive (delta commits) opens remotely in at most 3 requests",
   await s.close();
 });
 
-/** A closed Depot of 6,000 names: its last commit (index + snapshot) is larger than the 64 KiB tail read. */
+/**
+ * A closed Depot of 20,000 names: its last commit (index + snapshot, stored in compressed groups: ~125 KB)
+ * is larger than the 64 KiB tail read.
+ */
 async function bigCommitDepot(name: string): Promise<Uint8Array> {
   const path = join(dir, name);
   const d = await Depot.open(path, bytesCodec, { durable: false });
-  for (let i = 0; i < 6000; i++) await d.put(`record-name-${i.toString().padStart(6, "0")}`, wave(i, 4));
+  for (let at = 0; at < BIG; at += 1000) {
+    const pairs: [string, Uint8Array][] = [];
+    for (let i = at; i < at + 1000; i++) pairs.push([`record-name-${i.toString().padStart(6, "0")}`, wave(i, 4)]);
+    await d.putMany(pairs);
+  }
   await d.close();
   const { readFileSync } = await import("node:fs");
-  return new Uint8Array(readFileSync(path));
+  const bytes = new Uint8Array(readFileSync(path));
+  const t = decodeTrailer(bytes.subarray(bytes.length - TRAILER_SIZE))!;
+  assert.ok(t.frameSize > 64 << 10, `last commit of ${t.frameSize} bytes, larger than the tail read`);
+  return bytes;
 }
+const BIG = 20_000;
 
 /** The same file as an older writer left it: the last commit re-encoded without `vlstore.settings`. */
 function withoutSettingsMeta(bytes: Uint8Array, replace?: string): Uint8Array {
@@ -131,7 +142,7 @@ test("a last commit larger than the tail read: 2 requests (the full index repeat
     "no read of the header",
   );
   assert.ok(equalBytes((await r.get("record-name-004321"))!, wave(4321, 4)));
-  assert.equal(r.size, 6000);
+  assert.equal(r.size, BIG);
   assert.equal(r.chunkStore.meta.has(SETTINGS_META_KEY), false, "not user meta");
   await r.close();
 });
@@ -142,7 +153,7 @@ test("an older file (no vlstore.settings) still opens remotely, reading the head
   const src = CountingSource.of(old);
   const r = await Depot.open(src, bytesCodec);
   assert.equal(src.requests, 3, JSON.stringify(src.log));
-  assert.equal(r.size, 6000);
+  assert.equal(r.size, BIG);
   assert.ok(equalBytes((await r.get("record-name-000007"))!, wave(7, 4)));
   await r.close();
   // A copy of the header that disagrees with it (another level) is refused locally, where both are read.

@@ -424,23 +424,24 @@ describe("a damaged commit whose compressed journal still decodes", () => {
   });
 });
 
-describe('a Depot whose snapshot is paged (docs/FORMAT.md "Paged journal")', () => {
-  test("verify checks every page; a damaged commit whose pages all verify keeps its names on recover", async () => {
+describe('a Depot whose snapshot is paged in compressed groups (docs/FORMAT.md "Paged journal")', () => {
+  test("verify checks every group; a damaged commit whose groups all verify keeps its names on recover", async () => {
     const path = join(dir, "paged.live.vls");
     const depot = await Depot.open(path, bytesCodec, { durable: false });
     const name = (i: number): string => `doc/${String(i).padStart(6, "0")}/a-name-long-enough-to-fill-pages`;
     const value = (i: number): Uint8Array => Uint8Array.from({ length: 20 + (i % 30) }, (_, k) => (i + k) & 0xff);
     for (let i = 0; i < 6000; i++) await depot.put(name(i), value(i));
-    await depot.close(); // one commit: the chunks' index and a paged snapshot of 6,000 names
+    await depot.close(); // one commit: the chunks' index and a grouped snapshot of 6,000 names
     const bytes = readFileSync(path);
     const clean = await vlstore(["verify", path]);
     assert.equal(clean.code, 0, clean.stdout);
     const last = (await scanArchive(path)).commits.at(-1)!;
-    assert.ok(last.paged !== undefined, "the last commit's journal is paged");
+    const grouped = last.grouped;
+    assert.ok(grouped !== undefined && grouped.layout.groupCount >= 3, "the last commit's journal is grouped");
 
     const copy = join(dir, "paged.vls");
     const seq = Buffer.from(bytes);
-    seq[last.offset + 16]! ^= 0x01; // its sequence: the body CRC fails, every page still verifies
+    seq[last.offset + 16]! ^= 0x01; // its sequence: the body CRC fails, every group still verifies
     writeFileSync(copy, seq);
     const scan = await scanArchive(copy);
     assert.equal(scan.damage?.offset, last.offset);
@@ -453,9 +454,10 @@ describe('a Depot whose snapshot is paged (docs/FORMAT.md "Paged journal")', () 
     for (let i = 0; i < 6000; i += 397) assert.deepEqual(await d.get(name(i)), value(i), name(i));
     await d.close();
 
-    // A byte of a middle page: verify reports the commit; its names are not trusted.
+    // A byte of a middle group: verify reports the commit; its names are not trusted.
     const page = Buffer.from(bytes);
-    page[last.offset + Math.floor(last.frameSize / 2)]! ^= 0x01;
+    const mid = grouped.layout.groupCount >> 1;
+    page[grouped.groupsAt + grouped.layout.starts[mid]! + 3]! ^= 0x01;
     writeFileSync(copy, page);
     const v = await vlstore(["verify", copy]);
     assert.equal(v.code, 1, v.stdout);

@@ -243,6 +243,7 @@ export const INDEX_FULL = 1;
 export const JOURNAL_FULL = 2;
 export const JOURNAL_ZSTD = 4;
 export const JOURNAL_PAGED = 8;
+export const JOURNAL_GROUPED = 16;
 
 export interface SpecIndexEntry {
   offset: number;
@@ -278,10 +279,12 @@ export function commitFrame(c: CommitFields, at: number): Uint8Array {
   b.raw(c.journal).pad(8);
   const frameSize = b.length + 32;
   b.setU64(8, frameSize);
-  // "Paged journal": the body CRC stops after the page table (u32 page count at +4; head = align8(16 + 4K)).
+  // "Paged journal": the body CRC stops after the page table (u32 page count at +4; head = align8(16 + 4K)),
+  // or, grouped, after the group table (u32 group count at +4; head = 16 + 8K).
   const paged = (c.flags & JOURNAL_PAGED) !== 0;
   const pages = paged ? new DataView(c.journal.buffer, c.journal.byteOffset).getUint32(4, true) : 0;
-  const crcEnd = paged ? journalAt + Math.ceil((16 + 4 * pages) / 8) * 8 : b.length;
+  const head = (c.flags & JOURNAL_GROUPED) !== 0 ? 16 + 8 * pages : Math.ceil((16 + 4 * pages) / 8) * 8;
+  const crcEnd = paged ? journalAt + head : b.length;
   b.setU32(80, crc(b.done().subarray(0, crcEnd)));
   const t = new Bytes().u64(at).u64(frameSize).u16(1).u16(0);
   const t20 = t.done();
@@ -321,6 +324,25 @@ export function pagedJournal(payload: Uint8Array, pageSize = 4096): Uint8Array {
   const b = new Bytes().u32(pageSize).u32(pages).u64(payload.length);
   for (let k = 0; k < pages; k++) b.u32(crc(payload.subarray(k * pageSize, (k + 1) * pageSize)));
   return b.pad(8).raw(payload).done();
+}
+
+/**
+ * "Paged journal", grouped (JOURNAL_PAGED | JOURNAL_GROUPED): u32 group size P, u32 group count K, u64 payload
+ * length L, then per group (P raw bytes, the last one shorter) u32 stored size and u32 CRC-32 of the stored
+ * bytes, then the groups back to back: group 0 raw, every other one a zstd frame at level 1, or raw when the
+ * frame is not smaller.
+ */
+export async function groupedJournal(payload: Uint8Array, groupSize = 16384): Promise<Uint8Array> {
+  const count = Math.ceil(payload.length / groupSize);
+  const stored: Uint8Array[] = [];
+  for (let k = 0; k < count; k++) {
+    const raw = payload.subarray(k * groupSize, (k + 1) * groupSize);
+    const frame = k === 0 ? raw : new Uint8Array(await zstd.compress(Buffer.from(raw), 1));
+    stored.push(frame.length < raw.length ? frame : raw);
+  }
+  const b = new Bytes().u32(groupSize).u32(count).u64(payload.length);
+  for (const g of stored) b.u32(g.length).u32(crc(g));
+  return concat([b.done(), ...stored]);
 }
 
 /** Lays frames out one after another from offset 64 and remembers where each went. */

@@ -30,9 +30,10 @@ import {
   framed,
   INDEX_FULL,
   JOURNAL_FULL,
+  JOURNAL_GROUPED,
   JOURNAL_PAGED,
   JOURNAL_ZSTD,
-  pagedJournal,
+  groupedJournal,
   rawBlock,
   settingsMeta,
   SHUFFLED,
@@ -337,16 +338,20 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         ),
         s,
       );
-      // "What the writer commits": a full snapshot of 256 KiB or more is paged, one of 4 KiB or more compressed.
+      // "What the writer commits": a full snapshot of 256 KiB or more is paged (in compressed groups), one of
+      // 4 KiB or more compressed.
       const paged = snapshot.length >= 256 << 10;
       const journal = paged
-        ? pagedJournal(snapshot)
+        ? await groupedJournal(snapshot)
         : snapshot.length >= 4096
           ? await compressedJournal(snapshot)
           : snapshot;
       const at = a.size;
       a.commit({
-        flags: INDEX_FULL | JOURNAL_FULL | (paged ? JOURNAL_PAGED : journal !== snapshot ? JOURNAL_ZSTD : 0),
+        flags:
+          INDEX_FULL |
+          JOURNAL_FULL |
+          (paged ? JOURNAL_PAGED | JOURNAL_GROUPED : journal !== snapshot ? JOURNAL_ZSTD : 0),
         sequence: 1,
         recordCount: writes.length,
         chunkCount: index.length,

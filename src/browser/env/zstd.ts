@@ -34,3 +34,8 @@ export function zstdCompress(_data: Uint8Array, level: number): Promise<Uint8Arr
 export async function zstdDecompress(data: Uint8Array, rawSize?: number): Promise<Uint8Array> {
   return decoder(data, rawSize);
 }
+
+/** Decode one zstd frame of `rawSize` bytes synchronously (a grouped snapshot's group): fzstd. */
+export function zstdDecompressSync(frame: Uint8Array, _rawSize: number): Uint8Array {
+  return decompress(frame);
+}

@@ -85,6 +85,26 @@ export class FileBacking implements Backing {
   }
 
   /**
+   * readSync's bytes, read on the thread pool (see FileReaderSource.readOffThread:
+   * the planner's way to keep several reads of a cold file waiting on the disk at
+   * once). The FileHandle's close waits for reads in flight.
+   */
+  async readOffThread(offset: number, length: number): Promise<Uint8Array> {
+    if (this.closed) throw new ClosedError(this.path);
+    checkRange(offset, length, this.length, this.path);
+    this.counters.requests++;
+    this.counters.bytesFetched += length;
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);
+      if (bytesRead === 0)
+        throw new InvalidArgumentError("file", `${this.path} shrank while open (read ${offset}+${length})`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  /**
    * Bring [offset, offset + length) into the OS page cache in the background
    * (reads on the libuv thread pool into a scratch buffer that is dropped),
    * one 1 MiB piece at a time, so the synchronous preads of a cold scan that

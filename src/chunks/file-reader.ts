@@ -21,6 +21,8 @@ export class FileReaderSource implements ByteSource {
   private fd: number | undefined;
   /** The background warm-up in flight, if any: close() waits for it before the descriptor goes. */
   private warming: Promise<void> | undefined;
+  /** Reads of {@link readOffThread} in flight: close() waits for them, so a reused descriptor is never read. */
+  private readonly offThread = new Set<Promise<unknown>>();
   private readonly counters: SourceStats = { requests: 0, bytesFetched: 0, retries: 0 };
 
   private constructor(
@@ -73,6 +75,45 @@ export class FileReaderSource implements ByteSource {
   }
 
   /**
+   * The same bytes as readSync, read on the thread pool. The read planner uses
+   * it when a batch needs several block runs that are not cached, so that on a
+   * cold file several reads wait on the disk at once (the disk serves them in
+   * parallel) instead of one after another on the main thread.
+   */
+  readOffThread(offset: number, length: number): Promise<Uint8Array> {
+    const fd = this.fd;
+    if (fd === undefined) return Promise.reject(new ClosedError(this.location));
+    try {
+      checkRange(offset, length, this.length, this.location);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.counters.requests++;
+    this.counters.bytesFetched += length;
+    const out = new Uint8Array(length);
+    const piece = (done: number): Promise<number> =>
+      new Promise((resolve, reject) =>
+        fs.read(fd, out, done, length - done, offset + done, (e, n) => (e ? reject(e) : resolve(n))),
+      );
+    const run = async (): Promise<Uint8Array> => {
+      for (let done = 0; done < length; ) {
+        const n = await piece(done);
+        if (n === 0)
+          throw new InvalidArgumentError("file", `${this.location} shrank while open (read ${offset}+${length})`);
+        done += n;
+      }
+      return out;
+    };
+    const p = run();
+    const tracked: Promise<unknown> = p.then(
+      (): boolean => this.offThread.delete(tracked),
+      (): boolean => this.offThread.delete(tracked),
+    );
+    this.offThread.add(tracked);
+    return p;
+  }
+
+  /**
    * Read [offset, offset + length) in the background, 1 MiB at a time on the
    * thread pool, only so that the OS page cache holds it when a scan gets
    * there (ReadPlanner.warm). A hint: errors are ignored, nothing is counted.
@@ -119,6 +160,7 @@ export class FileReaderSource implements ByteSource {
     const fd = this.fd;
     this.fd = undefined;
     await this.warming; // stops at its next piece; the descriptor must outlive the read in flight
+    await Promise.all(this.offThread);
     fs.closeSync(fd);
   }
 }

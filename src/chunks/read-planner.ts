@@ -40,6 +40,12 @@ export const DEFAULT_CONCURRENCY = 6;
 const RUN_BYTES = 1 << 20;
 const noop = (): void => undefined;
 
+/** A local file's reads on the thread pool (FileReaderSource, FileBacking: `readOffThread`), if it has them. */
+function offThreadReads(source: ByteSource): ((offset: number, length: number) => Promise<Uint8Array>) | undefined {
+  const s = source as ByteSource & { readOffThread?: (offset: number, length: number) => Promise<Uint8Array> };
+  return typeof s.readOffThread === "function" ? s.readOffThread.bind(s) : undefined;
+}
+
 export function resolveReadPlan(o: ReadPlanOptions): Required<ReadPlanOptions> {
   const r = {
     gapBytes: o.gapBytes ?? DEFAULT_GAP_BYTES,
@@ -236,6 +242,13 @@ export class ReadPlanner {
       units.push(cur);
     }
     const sync = this.source.readSync;
+    const offThread = units.length > 1 ? offThreadReads(this.source) : undefined;
+    if (offThread !== undefined) {
+      // Several runs to read from a local file: on the thread pool, so a cold file has them all waiting on
+      // the disk at once (the disk serves them in parallel); one run stays a synchronous read.
+      for (const u of units) void this.fetchUnit(u, offThread);
+      return;
+    }
     if (sync !== undefined) {
       for (const u of units) {
         let stored: Uint8Array;
@@ -283,6 +296,17 @@ export class ReadPlanner {
       // Raw blocks are served as views: a copy, so a cached block never pins a whole merged request.
       void this.decode(u, u.zstd || r.units.length === 1 ? part : part.slice());
     }
+  }
+
+  private async fetchUnit(u: Unit, read: (offset: number, length: number) => Promise<Uint8Array>): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.limiter.run(() => read(u.start, u.end - u.start));
+    } catch (e) {
+      for (const d of u.waiting) d.reject(e);
+      return;
+    }
+    await this.decode(u, bytes);
   }
 
   /** Decode one unit; a damaged block fails only itself (the others of its run are decoded one by one). */

@@ -56,6 +56,14 @@ export function readAsPromise(
   }
 }
 
+/** A local file's reads on the thread pool (FileReaderSource, FileBacking: `readOffThread`), if it has them. */
+export function offThreadReads(
+  source: ByteSource,
+): ((offset: number, length: number) => Promise<Uint8Array>) | undefined {
+  const s = source as ByteSource & { readOffThread?: (offset: number, length: number) => Promise<Uint8Array> };
+  return typeof s.readOffThread === "function" ? s.readOffThread.bind(s) : undefined;
+}
+
 /**
  * Bytes in memory. Grows by doubling; a grown buffer replaces the old one,
  * but views handed out keep the old one alive and stay valid, since bytes

@@ -55,6 +55,7 @@ import {
 } from "../format/paged-groups.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
 import { zstdDecompress, zstdDecompressSync } from "./zstd.js";
+import { offThreadReads } from "./backing.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
 export const TAIL_BYTES = 64 << 10; // 64 KiB
@@ -454,7 +455,8 @@ async function readCommit(
   const frameSize = peekCommitSize(await backing.read(offset, 16), offset);
   const sync = backing.source.readSync;
   if (decode.pages === "ends" && sync !== undefined && frameSize >= LAZY_COMMIT_MIN) {
-    const lazy = readPagedCommitLazily((o, n) => sync.call(backing.source, o, n), offset, frameSize, path);
+    const read = (o: number, n: number): Uint8Array => sync.call(backing.source, o, n);
+    const lazy = readPagedCommitLazily(read, offThreadReads(backing.source), offset, frameSize, path);
     if (lazy !== undefined) return lazy;
   }
   return decodeCommit(await backing.read(offset, frameSize), offset, path, decode);
@@ -484,6 +486,7 @@ const LAZY_COMMIT_MIN = 256 << 10;
  */
 function readPagedCommitLazily(
   read: (offset: number, length: number) => Uint8Array,
+  readOffThread: ((offset: number, length: number) => Promise<Uint8Array>) | undefined,
   offset: number,
   frameSize: number,
   path: string | undefined,
@@ -512,6 +515,8 @@ function readPagedCommitLazily(
     const payload = new GroupedPayload(read, layout, groupsAt, path, zstdDecompressSync);
     // As for a whole commit read with pages "ends": the first and last group are checked at open.
     payload.checkEnds();
+    // Armed after the open's own checks: the first lookup that needs a group starts decoding the rest.
+    if (readOffThread !== undefined) payload.fillOnFirstMiss({ read: readOffThread, decode: zstdDecompress });
     lazyPayloads.set(commit, { payload, first: layout.groupCount > 0 ? firstGroup(payload) : new Uint8Array(0) });
     return commit;
   }

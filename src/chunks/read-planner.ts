@@ -18,6 +18,7 @@ import { decodeBlock, decodeRun, type DecodeCounters } from "./block-reader.js";
 import type { ChunkInfo } from "./chunk-info.js";
 import type { ChunkTable } from "./chunk-table.js";
 import { Limiter } from "./limiter.js";
+import { offThreadReads } from "./backing.js";
 
 /** How remote reads are grouped; memory and mmap sources ignore these. */
 export interface ReadPlanOptions {
@@ -39,12 +40,6 @@ export const DEFAULT_CONCURRENCY = 6;
 /** Raw bytes decoded per zstd call when adjacent blocks are loaded together (see decompressRun). */
 const RUN_BYTES = 1 << 20;
 const noop = (): void => undefined;
-
-/** A local file's reads on the thread pool (FileReaderSource, FileBacking: `readOffThread`), if it has them. */
-function offThreadReads(source: ByteSource): ((offset: number, length: number) => Promise<Uint8Array>) | undefined {
-  const s = source as ByteSource & { readOffThread?: (offset: number, length: number) => Promise<Uint8Array> };
-  return typeof s.readOffThread === "function" ? s.readOffThread.bind(s) : undefined;
-}
 
 export function resolveReadPlan(o: ReadPlanOptions): Required<ReadPlanOptions> {
   const r = {

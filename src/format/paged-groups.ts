@@ -254,6 +254,20 @@ export async function inflateAllGroups(
 }
 
 /**
+ * How a grouped payload read from a local file decodes its other groups in the background once a lookup
+ * first needs one (GroupedPayload.fillOnFirstMiss): stored bytes read off the main thread, concatenated
+ * zstd frames decoded in one call by the native decoder (both on the thread pool).
+ */
+export interface BackgroundFill {
+  read(offset: number, length: number): Promise<Uint8Array>;
+  decode(frames: Uint8Array, rawSize: number): Promise<Uint8Array>;
+}
+
+/** Stored bytes the background fill reads and decodes per step. */
+const FILL_BYTES = 1 << 20;
+const noop = (): void => undefined;
+
+/**
  * Random access to a grouped payload: each group is read (`read`, a synchronous positioned read of stored
  * bytes by file offset: the file, or the commit's bytes in memory), checked against its CRC and decoded
  * the first time it is used, then kept. Memory: the decoded groups used so far, at most the payload's raw
@@ -266,6 +280,9 @@ export class GroupedPayload implements PagedPayload {
   /** The last group used: a lookup reads a few words from the same group in a row. */
   private lastIndex = -1;
   private last: DataView = new DataView(new ArrayBuffer(0));
+  private fill: BackgroundFill | undefined;
+  /** The background fill started by the first group decoded on demand, if any (tests await it). */
+  filling: Promise<void> | undefined;
   constructor(
     private readonly read: (offset: number, length: number) => Uint8Array,
     readonly layout: GroupedLayout,
@@ -307,6 +324,7 @@ export class GroupedPayload implements PagedPayload {
     if (k === this.lastIndex) return this.last;
     let dv = this.groups[k];
     if (dv === undefined) {
+      if (this.fill !== undefined) this.startFill();
       const { layout } = this;
       if (k < 0 || k >= layout.groupCount) checkGroup(layout, k, new Uint8Array(0), this.groupsAt, this.path);
       const stored = this.read(this.groupsAt + layout.starts[k]!, layout.storedSizes[k]!);
@@ -319,6 +337,89 @@ export class GroupedPayload implements PagedPayload {
     this.last = dv;
     return dv;
   }
+  /**
+   * Arm the background fill: the first group a lookup needs that is not decoded yet starts reading and
+   * decoding every other one in the background, 1 MiB of stored bytes at a time, so a batch of lookups
+   * after a cold open waits on one sequential read and native decodes instead of a random read and a
+   * JavaScript decode per group. Memory: the decoded payload, what using every group costs anyway. A group
+   * whose CRC or frame fails is left for its use to report (the typed error, as without the fill).
+   */
+  fillOnFirstMiss(fill: BackgroundFill): void {
+    this.fill = fill;
+  }
+
+  private startFill(): void {
+    const fill = this.fill!;
+    this.fill = undefined;
+    this.filling = this.fillFrom(fill).catch(noop); // a failed read (the store closed) just ends it
+  }
+
+  private async fillFrom(fill: BackgroundFill): Promise<void> {
+    const { layout } = this;
+    const { starts, groupCount } = layout;
+    for (let k = 0; k < groupCount; ) {
+      let end = k + 1;
+      while (end < groupCount && starts[end + 1]! - starts[k]! <= FILL_BYTES) end++;
+      if (!this.missingIn(k, end)) {
+        k = end;
+        continue;
+      }
+      const stored = await fill.read(this.groupsAt + starts[k]!, starts[end]! - starts[k]!);
+      // Runs of adjacent compressed groups, still missing, whose stored bytes check: one decode call each.
+      let run: number[] = [];
+      const flush = async (): Promise<void> => {
+        if (run.length > 0) await this.decodeRun(fill, stored, starts[k]!, run);
+        run = [];
+      };
+      for (let j = k; j < end; j++) {
+        const piece = stored.subarray(starts[j]! - starts[k]!, starts[j + 1]! - starts[k]!);
+        let ok = this.groups[j] === undefined;
+        if (ok) {
+          try {
+            checkGroup(layout, j, piece, this.groupsAt, this.path);
+          } catch {
+            ok = false; // damaged: its use reports it
+          }
+        }
+        if (ok && piece.length === rawSizeOf(layout, j)) {
+          this.groups[j] = new DataView(piece.buffer, piece.byteOffset, piece.byteLength);
+          ok = false;
+        }
+        if (ok) run.push(j);
+        else await flush();
+      }
+      await flush();
+      k = end;
+    }
+  }
+
+  /** Is any of groups k..end-1 not decoded yet? (A loop: the group array is sparse, and every() skips holes.) */
+  private missingIn(k: number, end: number): boolean {
+    for (let j = k; j < end; j++) if (this.groups[j] === undefined) return true;
+    return false;
+  }
+
+  /** Decode groups `run` (adjacent) from `stored` (read from the payload's stored offset `base`) in one call. */
+  private async decodeRun(fill: BackgroundFill, stored: Uint8Array, base: number, run: number[]): Promise<void> {
+    const { layout } = this;
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    const sizes = run.map((j) => rawSizeOf(layout, j));
+    const total = sizes.reduce((n, x) => n + x, 0);
+    let out: Uint8Array;
+    try {
+      out = await fill.decode(stored.subarray(layout.starts[first]! - base, layout.starts[last + 1]! - base), total);
+    } catch {
+      return; // left for each group's use to decode and report
+    }
+    if (out.length !== total) return;
+    let at = 0;
+    run.forEach((j, i) => {
+      if (this.groups[j] === undefined) this.groups[j] = new DataView(out.buffer, out.byteOffset + at, sizes[i]!);
+      at += sizes[i]!;
+    });
+  }
+
   u32(at: number): number {
     return this.group(at >>> this.shift).getUint32(at & this.mask, true);
   }

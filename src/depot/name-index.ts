@@ -1,9 +1,9 @@
 /**
  * The Depot's name -> Entry index: a read-only snapshot table used in place
- * (no per-name work at open), plus an overlay Map of everything changed since
- * the snapshot. Opening a million-name Depot therefore costs a hash-table
- * header check, not a million Map insertions; names are decoded only when
- * looked up or iterated.
+ * (no per-name work at open), plus an overlay of everything changed since
+ * the snapshot (typed-array rows, see NameIndex). Opening a million-name
+ * Depot therefore costs a hash-table header check, not a million Map
+ * insertions; names are decoded only when looked up or iterated.
  *
  * Snapshot layout (inside a journal payload; docs/FORMAT.md):
  *

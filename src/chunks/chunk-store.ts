@@ -192,15 +192,14 @@ export class ChunkStore implements AsyncDisposable {
    * many sealed chunks are still compressing or being written.
    */
   put(bytes: Uint8Array): Promise<number> {
-    let w: ChunkWriter;
+    let id: number;
     try {
-      w = this.writable("put");
-      checkRecord(bytes);
+      id = this.append(bytes);
     } catch (e) {
       return Promise.reject(e);
     }
-    const id = w.append(bytes);
-    return w.congested ? w.whenWritable().then(() => id) : Promise.resolve(id);
+    const wait = this.whenWritable();
+    return wait === undefined ? Promise.resolve(id) : wait.then(() => id);
   }
 
   /**
@@ -210,16 +209,45 @@ export class ChunkStore implements AsyncDisposable {
    * record: the fast path for bulk loads.
    */
   putMany(records: readonly Uint8Array[]): Promise<number> {
-    let w: ChunkWriter;
+    let first: number;
     try {
-      w = this.writable("putMany");
-      records.forEach(checkRecord);
+      first = this.appendMany(records);
     } catch (e) {
       return Promise.reject(e);
     }
+    const wait = this.whenWritable();
+    return wait === undefined ? Promise.resolve(first) : wait.then(() => first);
+  }
+
+  /**
+   * put() without a promise, for layers above that make their own (the
+   * Depot): append a copy of `bytes` and return its id, or throw (closed,
+   * read-only, failed, not a Uint8Array, too large) having stored nothing.
+   * Follow with whenWritable() to honour back-pressure.
+   */
+  append(bytes: Uint8Array): number {
+    const w = this.writable("put");
+    checkRecord(bytes);
+    return w.append(bytes);
+  }
+
+  /** putMany() without a promise: every record checked first, then all appended; returns the first id. */
+  appendMany(records: readonly Uint8Array[]): number {
+    const w = this.writable("putMany");
+    for (let i = 0; i < records.length; i++) checkRecord(records[i]!);
     const first = w.nextId;
-    for (const r of records) w.append(r);
-    return w.congested ? w.whenWritable().then(() => first) : Promise.resolve(first);
+    for (let i = 0; i < records.length; i++) w.append(records[i]!);
+    return first;
+  }
+
+  /**
+   * Back-pressure after append(): undefined when writes may go on at once
+   * (no promise made), otherwise a promise that resolves once the writer has
+   * room again (and rejects with a background write failure).
+   */
+  whenWritable(): Promise<void> | undefined {
+    const w = this.writer;
+    return w?.congested ? w.whenWritable() : undefined;
   }
 
   /**

@@ -63,6 +63,8 @@ const TTL_META = "depot.ttlSeconds";
 /** Records fetched per getMany call when streaming (entries, dump, checkpoint, compact). */
 const STREAM_BATCH = 256;
 const DAY_MS = 86_400_000;
+/** What a write returns when it need not wait: one settled promise shared by every such call (none made per put). */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export interface DepotOptions {
   /**
@@ -324,7 +326,7 @@ export class Depot<T> implements AsyncDisposable {
    * still being compressed: back-pressure).
    */
   put(name: string, value: T): Promise<void> {
-    // Not async: the common path returns the store's promise without wrapping it twice.
+    // Not async: the common path returns one shared settled promise, making none.
     try {
       this.checkOpen();
       validateName(name);
@@ -355,14 +357,23 @@ export class Depot<T> implements AsyncDisposable {
       const records: Uint8Array[] = [];
       const total = Array.isArray(entries) ? entries.length : undefined;
       const progress = options && new ProgressReporter("putMany", options, { records: total });
-      for (const [name, value] of entries) {
+      const codec = this.codec;
+      const add = (name: string, value: T): void => {
         validateName(name);
         names.push(name);
-        const bytes = this.codec.encode(value);
-        checkIdentity(this.codec.name, name, value);
+        const bytes = codec.encode(value);
+        checkIdentity(codec.name, name, value);
         records.push(bytes);
         progress?.step(1, bytes.length);
-      }
+      };
+      if (Array.isArray(entries)) {
+        // Indexed, not iterated: no iterator object per pair in the common case (an array of pairs).
+        const list = entries as readonly (readonly [string, T])[];
+        for (let i = 0; i < list.length; i++) {
+          const pair = list[i]!;
+          add(pair[0], pair[1]);
+        }
+      } else for (const [name, value] of entries) add(name, value);
       progress?.done();
       if (this.barrier) return this.deferWrite(names, records);
       return this.putManyEncoded(names, records);
@@ -784,19 +795,21 @@ export class Depot<T> implements AsyncDisposable {
 
   // ---- internals ----
 
-  /** Append already-encoded bytes under `name` and update the index synchronously. */
+  /**
+   * Append already-encoded bytes under `name` and update the index
+   * synchronously. The store refuses synchronously (closed, too large) by
+   * throwing before it takes an id: the index stays untouched. No promise is
+   * made unless the store is congested or a compaction paces writes.
+   */
   private putEncoded(name: string, bytes: Uint8Array): Promise<void> {
-    const id = this.store.recordCount;
-    const written = this.store.put(bytes);
-    // The store refuses synchronously (closed, too large) by not taking an id: the index stays untouched.
-    if (this.store.recordCount !== id + 1)
-      return written.then(() => Promise.reject(new Error(`ChunkStore.put did not assign id ${id}`)));
-    const now = this.clock();
-    this.index.upsert(name, (old) => this.nextEntry(old, id, bytes.length, now));
+    const store = this.store;
+    const id = store.append(bytes);
+    this.index.put(name, id, bytes.length, this.clock(), this.ttlMs);
     this.dirty.push(name);
-    if (this.auto === undefined) return written as Promise<unknown> as Promise<void>;
+    const written = store.whenWritable() ?? RESOLVED;
+    if (this.auto === undefined) return written;
     this.auto.poke();
-    return this.auto.pace(written as Promise<unknown> as Promise<void>, bytes.length);
+    return this.auto.pace(written, bytes.length);
   }
 
   /** Append already-encoded records under `names` (in order) and update the index synchronously. */
@@ -805,26 +818,34 @@ export class Depot<T> implements AsyncDisposable {
     records: Uint8Array[],
     planned?: { entry: Entry | undefined }[],
   ): Promise<void> {
-    const first = this.store.recordCount;
-    const written = this.store.putMany(records);
-    if (this.store.recordCount !== first + records.length) {
-      return written.then(() => Promise.reject(new Error("ChunkStore.putMany took no ids")));
+    const store = this.store;
+    let first: number;
+    try {
+      first = store.appendMany(records);
+    } catch (e) {
+      return Promise.reject(e);
     }
     const now = this.clock();
-    names.forEach((name, i) => {
+    const index = this.index;
+    const dirty = this.dirty;
+    const ttlMs = this.ttlMs;
+    let bytes = 0;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const length = records[i]!.length;
+      bytes += length;
       const p = planned?.[i];
       const e = p?.entry;
       // A write predicted while a compaction was pending lands exactly as has()/stat() reported it.
-      if (e) this.index.upsert(name, () => ({ ...e, id: first + i }));
-      else this.index.upsert(name, (old) => this.nextEntry(old, first + i, records[i]!.length, now));
+      if (e) index.set(name, { ...e, id: first + i });
+      else index.put(name, first + i, length, now, ttlMs);
       if (p && this.ahead?.get(name) === p) this.ahead.delete(name);
-    });
-    for (const name of names) this.dirty.push(name);
-    if (this.auto === undefined) return written as Promise<unknown> as Promise<void>;
+      dirty.push(name);
+    }
+    const written = store.whenWritable() ?? RESOLVED;
+    if (this.auto === undefined) return written;
     this.auto.poke();
-    let bytes = 0;
-    for (const r of records) bytes += r.length;
-    return this.auto.pace(written as Promise<unknown> as Promise<void>, bytes);
+    return this.auto.pace(written, bytes);
   }
 
   /**

@@ -1,9 +1,9 @@
 /**
  * The Depot's name -> Entry index: a read-only snapshot table used in place
- * (no per-name work at open), plus an overlay Map of everything changed since
- * the snapshot. Opening a million-name Depot therefore costs a hash-table
- * header check, not a million Map insertions; names are decoded only when
- * looked up or iterated.
+ * (no per-name work at open), plus an overlay of everything changed since
+ * the snapshot (typed-array rows, see NameIndex). Opening a million-name
+ * Depot therefore costs a hash-table header check, not a million Map
+ * insertions; names are decoded only when looked up or iterated.
  *
  * Snapshot layout (inside a journal payload; docs/FORMAT.md):
  *
@@ -167,10 +167,26 @@ class Snapshot {
   }
 }
 
+/** `rowOf` value of a name deleted from the snapshot: the tombstone hides its snapshot row from get(). */
+const DELETED = -1;
+/** Overlay rows allocated at first (doubled as needed). */
+const INITIAL_ROWS = 1024;
+
 export class NameIndex {
   private snapshot: Snapshot | undefined;
-  /** Changes since the snapshot: the current entry, or null for a name deleted from the snapshot. Insertion order is storage order. */
-  private readonly overlay = new Map<string, Entry | null>();
+  /**
+   * Changes since the snapshot, as a struct of arrays: one row per write, in
+   * storage order; a name's current row is `rowOf.get(name)` (DELETED for a
+   * tombstone). A write appends a row and retires the name's previous one, so
+   * the put path allocates no Entry object and moves nothing in the Map.
+   */
+  private readonly rowOf = new Map<string, number>();
+  /** Name of each row; undefined once the row is retired (overwritten or deleted). */
+  private rowName: (string | undefined)[] = [];
+  /** FIELDS doubles per row: id, bytes, updateCount, createdAt, updatedAt (as in the snapshot). */
+  private fields = new Float64Array(INITIAL_ROWS * FIELDS);
+  private rows = 0;
+  private retiredRows = 0;
   /** Snapshot rows whose name the overlay has taken over (changed or deleted): skipped when iterating. */
   private readonly shadowed = new Set<number>();
   private count = 0;
@@ -187,7 +203,7 @@ export class NameIndex {
   get entryBytes(): number {
     if (this.entryTotal === undefined) {
       let n = this.snapshot ? this.snapshot.bytesSum(this.shadowed) : 0;
-      for (const e of this.overlay.values()) if (e) n += e.bytes;
+      for (let r = 0; r < this.rows; r++) if (this.rowName[r] !== undefined) n += this.fields[r * FIELDS + 1]!;
       this.entryTotal = n;
     }
     return this.entryTotal;
@@ -199,40 +215,131 @@ export class NameIndex {
   }
 
   get(name: string): Entry | undefined {
-    const o = this.overlay.get(name);
-    if (o !== undefined) return o ?? undefined;
+    const r = this.rowOf.get(name);
+    if (r !== undefined) return r === DELETED ? undefined : this.rowEntry(r);
     const i = this.snapshot ? this.snapshot.find(name) : -1;
     return i < 0 ? undefined : this.snapshot!.entry(i);
   }
 
   /** Point `name` at `entry` (moving it to the end of storage order). The replaced entry's bytes become garbage. */
-  set(name: string, entry: Entry): Entry | undefined {
-    return this.upsert(name, () => entry);
+  set(name: string, entry: Entry): void {
+    this.take(name, false, 0, 0);
+    this.append(name, entry.id, entry.bytes, entry.updateCount, entry.createdAt, entry.updatedAt);
   }
 
   /**
-   * Point `name` at `make(current entry)`, with one lookup. The name moves to
-   * the end of storage order; the replaced entry's bytes become garbage.
+   * Point `name` at record `id` of `bytes` bytes, written at `now` (the put
+   * path: no Entry is made). A live earlier entry (`ttlMs` 0, or updated less
+   * than `ttlMs` before `now`) passes on its creation time and its update
+   * count plus one; otherwise the count starts at 1. The name moves to the end
+   * of storage order; the replaced entry's bytes become garbage.
    */
-  upsert(name: string, make: (old: Entry | undefined) => Entry): Entry | undefined {
-    const o = this.overlay.get(name);
-    let old: Entry | undefined;
-    if (o !== undefined) {
-      old = o ?? undefined;
-      this.overlay.delete(name); // re-inserted below, at the end: storage order follows the latest write
-    } else if (this.snapshot) {
-      const i = this.snapshot.find(name);
-      if (i >= 0) {
-        old = this.snapshot.entry(i);
-        this.shadowed.add(i);
+  put(name: string, id: number, bytes: number, now: number, ttlMs: number): void {
+    const live = this.take(name, true, now, ttlMs);
+    this.append(name, id, bytes, live ? this.carriedCount + 1 : 1, live ? this.carriedCreated : now, now);
+  }
+
+  /** Set by take() when it returns true: what the live replaced entry passes on (fields, not an object: no allocation). */
+  private carriedCount = 0;
+  private carriedCreated = 0;
+
+  /**
+   * Retire `name`'s current entry (garbage, shadowed snapshot row) ahead of
+   * appending its new row; returns whether a live one (see put) carried over.
+   * Without `carry` (set()) nothing is carried.
+   */
+  private take(name: string, carry: boolean, now: number, ttlMs: number): boolean {
+    const r = this.rowOf.get(name);
+    let oldBytes: number;
+    let updateCount: number;
+    let createdAt: number;
+    let updatedAt: number;
+    if (r !== undefined && r !== DELETED) {
+      const f = this.fields;
+      const o = r * FIELDS;
+      oldBytes = f[o + 1]!;
+      updateCount = f[o + 2]!;
+      createdAt = f[o + 3]!;
+      updatedAt = f[o + 4]!;
+      this.rowName[r] = undefined;
+      this.retiredRows++;
+    } else {
+      const i = r === undefined && this.snapshot ? this.snapshot.find(name) : -1;
+      if (i < 0) {
+        this.count++;
+        return false;
       }
+      const old = this.snapshot!.entry(i);
+      this.shadowed.add(i);
+      oldBytes = old.bytes;
+      updateCount = old.updateCount;
+      createdAt = old.createdAt;
+      updatedAt = old.updatedAt;
     }
-    if (old) this.garbageBytes += old.bytes;
-    else this.count++;
-    const next = make(old);
-    if (this.entryTotal !== undefined) this.entryTotal += next.bytes - (old?.bytes ?? 0);
-    this.overlay.set(name, next);
-    return old;
+    this.garbageBytes += oldBytes;
+    if (this.entryTotal !== undefined) this.entryTotal -= oldBytes;
+    if (!carry || (ttlMs !== 0 && now - updatedAt >= ttlMs)) return false;
+    this.carriedCount = updateCount;
+    this.carriedCreated = createdAt;
+    return true;
+  }
+
+  private append(
+    name: string,
+    id: number,
+    bytes: number,
+    updateCount: number,
+    createdAt: number,
+    updatedAt: number,
+  ): void {
+    if (this.retiredRows > INITIAL_ROWS && this.retiredRows > this.rows >>> 1) this.compactRows();
+    const r = this.rows;
+    if ((r + 1) * FIELDS > this.fields.length) {
+      const grown = new Float64Array(this.fields.length * 2);
+      grown.set(this.fields);
+      this.fields = grown;
+    }
+    const f = this.fields;
+    const o = r * FIELDS;
+    f[o] = id;
+    f[o + 1] = bytes;
+    f[o + 2] = updateCount;
+    f[o + 3] = createdAt;
+    f[o + 4] = updatedAt;
+    this.rowName[r] = name;
+    this.rows = r + 1;
+    this.rowOf.set(name, r);
+    if (this.entryTotal !== undefined) this.entryTotal += bytes;
+  }
+
+  /**
+   * Drop retired rows once they outnumber the live ones (amortised: each
+   * compaction follows as many writes as it moves). Into fresh arrays, so an
+   * iteration already running keeps a consistent view.
+   */
+  private compactRows(): void {
+    const live = this.rows - this.retiredRows;
+    const names: (string | undefined)[] = new Array<string | undefined>(live);
+    const fields = new Float64Array(Math.max(INITIAL_ROWS, 2 * live) * FIELDS);
+    let w = 0;
+    for (let r = 0; r < this.rows; r++) {
+      const name = this.rowName[r];
+      if (name === undefined) continue;
+      names[w] = name;
+      fields.set(this.fields.subarray(r * FIELDS, r * FIELDS + FIELDS), w * FIELDS);
+      this.rowOf.set(name, w);
+      w++;
+    }
+    this.rowName = names;
+    this.fields = fields;
+    this.rows = w;
+    this.retiredRows = 0;
+  }
+
+  private rowEntry(r: number): Entry {
+    const f = this.fields;
+    const o = r * FIELDS;
+    return { id: f[o]!, bytes: f[o + 1]!, updateCount: f[o + 2]!, createdAt: f[o + 3]!, updatedAt: f[o + 4]! };
   }
 
   /** Remove `name`; its bytes become garbage. Returns the removed entry. */
@@ -242,18 +349,27 @@ export class NameIndex {
     this.garbageBytes += old.bytes;
     if (this.entryTotal !== undefined) this.entryTotal -= old.bytes;
     this.count--;
+    const r = this.rowOf.get(name);
+    if (r !== undefined) {
+      this.rowName[r] = undefined;
+      this.retiredRows++;
+    }
     const i = this.snapshot ? this.snapshot.find(name) : -1;
     if (i >= 0) {
       this.shadowed.add(i);
-      this.overlay.set(name, null); // the tombstone hides the snapshot row from get()
-    } else this.overlay.delete(name);
+      this.rowOf.set(name, DELETED); // the tombstone hides the snapshot row from get()
+    } else this.rowOf.delete(name);
     return old;
   }
 
   /** Forget every name; `garbageBytes` becomes the given total. */
   clear(garbageBytes: number): void {
     this.snapshot = undefined;
-    this.overlay.clear();
+    this.rowOf.clear();
+    this.rowName = [];
+    this.fields = new Float64Array(INITIAL_ROWS * FIELDS);
+    this.rows = 0;
+    this.retiredRows = 0;
     this.shadowed.clear();
     this.count = 0;
     this.entryTotal = 0;
@@ -266,7 +382,10 @@ export class NameIndex {
     if (s) {
       for (let i = 0; i < s.count; i++) if (!this.shadowed.has(i)) yield [s.name(i), s.entry(i)];
     }
-    for (const [name, e] of this.overlay) if (e) yield [name, e];
+    for (let r = 0; r < this.rows; r++) {
+      const name = this.rowName[r];
+      if (name !== undefined) yield [name, this.rowEntry(r)];
+    }
   }
 
   /** Replace the whole index with a snapshot payload (see the layout above); the bytes are used in place. */
@@ -278,42 +397,48 @@ export class NameIndex {
     this.entryTotal = undefined;
   }
 
-  /** Encode the current index as a snapshot payload with the given journal version byte. */
+  /**
+   * Encode the current index as a snapshot payload with the given journal
+   * version byte. One pass sizes it, a second writes every row straight into
+   * place: kept snapshot rows copied as bytes (no name decoding), overlay rows
+   * from their arrays, each name hashed into the table as it is written. The
+   * size first assumes ASCII overlay names (their UTF-8 length is their
+   * length, read without a scan); a name that is not is met while writing,
+   * and the payload is then sized again with exact UTF-8 lengths.
+   */
   encodeSnapshot(version: number): Uint8Array {
-    // Rows kept from the current snapshot are copied as bytes (no name decoding); overlay entries are encoded.
+    return this.encodeSized(version, false) ?? this.encodeSized(version, true)!;
+  }
+
+  /** encodeSnapshot() sized from UTF-8 lengths (`exact`) or assuming ASCII; undefined when the guess was wrong. */
+  private encodeSized(version: number, exact: boolean): Uint8Array | undefined {
     const s = this.snapshot;
-    const kept: number[] = [];
-    if (s) for (let i = 0; i < s.count; i++) if (!this.shadowed.has(i)) kept.push(i);
-    const added: [string, Entry][] = [];
-    for (const [name, e] of this.overlay) if (e) added.push([name, e]);
-    const count = kept.length + added.length;
-    let bound = 0;
-    for (const i of kept) bound += s!.nameLength(i);
-    for (const [name] of added) bound += name.length * 3; // at most 3 UTF-8 bytes per UTF-16 unit
-    const scratch = new Uint8Array(bound);
-    const nameAt = new Uint32Array(count + 1);
-    const fieldsIn = new Float64Array(count * FIELDS);
-    let used = 0;
-    kept.forEach((row, i) => {
-      nameAt[i] = used;
-      used += s!.copyRow(row, scratch, used, fieldsIn, i * FIELDS);
-    });
-    added.forEach(([name, e], k) => {
-      const i = kept.length + k;
-      nameAt[i] = used;
-      used += textEncoder.encodeInto(name, scratch.subarray(used)).written;
-      fieldsIn.set([e.id, e.bytes, e.updateCount, e.createdAt, e.updatedAt], i * FIELDS);
-    });
-    nameAt[count] = used;
+    const shadowed = this.shadowed;
+    const rowName = this.rowName;
+    let count = 0;
+    let nameBytes = 0;
+    if (s) {
+      for (let i = 0; i < s.count; i++) {
+        if (shadowed.has(i)) continue;
+        count++;
+        nameBytes += s.nameLength(i);
+      }
+    }
+    for (let r = 0; r < this.rows; r++) {
+      const name = rowName[r];
+      if (name === undefined) continue;
+      count++;
+      nameBytes += exact ? utf8Length(name) : name.length;
+    }
     const slots = count === 0 ? 0 : 2 ** Math.ceil(Math.log2(count * 2));
-    const out = new Uint8Array(HEAD + count * (8 * FIELDS + 8) + slots * 4 + used);
+    const out = new Uint8Array(HEAD + count * (8 * FIELDS + 8) + slots * 4 + nameBytes);
     const view = new DataView(out.buffer);
     view.setUint8(0, version);
     view.setUint8(1, OP_SNAPSHOT);
     view.setUint32(4, count, true);
     view.setBigUint64(8, BigInt(this.garbageBytes), true);
     view.setUint32(16, slots, true);
-    view.setUint32(20, used, true);
+    view.setUint32(20, nameBytes, true);
     let at = HEAD;
     const fields = new Float64Array(out.buffer, at, count * FIELDS);
     at += count * FIELDS * 8;
@@ -322,20 +447,70 @@ export class NameIndex {
     const table = new Uint32Array(out.buffer, at, slots);
     at += slots * 4;
     const blob = out.subarray(at);
-    blob.set(scratch.subarray(0, used));
     const mask = slots - 1;
-    fields.set(fieldsIn);
-    for (let i = 0; i < count; i++) {
-      const off = nameAt[i]!;
-      const len = nameAt[i + 1]! - off;
-      names[2 * i] = off;
+    let i = 0;
+    let used = 0;
+    const place = (len: number, hash: number): void => {
+      names[2 * i] = used;
       names[2 * i + 1] = len;
-      let slot = fnv1a(blob, off, len) & mask;
+      let slot = hash & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = i + 1;
+      table[slot] = ++i;
+      used += len;
+    };
+    if (s) {
+      for (let row = 0; row < s.count; row++) {
+        if (shadowed.has(row)) continue;
+        const len = s.copyRow(row, blob, used, fields, i * FIELDS);
+        place(len, fnv1a(blob, used, len));
+      }
+    }
+    const from = this.fields;
+    for (let r = 0; r < this.rows; r++) {
+      const name = rowName[r];
+      if (name === undefined) continue;
+      const o = r * FIELDS;
+      const d = i * FIELDS;
+      fields[d] = from[o]!;
+      fields[d + 1] = from[o + 1]!;
+      fields[d + 2] = from[o + 2]!;
+      fields[d + 3] = from[o + 3]!;
+      fields[d + 4] = from[o + 4]!;
+      // ASCII (the common case) is copied and hashed in one loop; other names go through TextEncoder.
+      const n = name.length;
+      let h = 0x811c9dc5;
+      let k = 0;
+      for (; k < n; k++) {
+        const c = name.charCodeAt(k);
+        if (c >= 0x80) break;
+        blob[used + k] = c;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      if (k === n) place(n, h >>> 0);
+      else if (!exact) return undefined;
+      else {
+        const len = textEncoder.encodeInto(name, blob.subarray(used)).written;
+        place(len, fnv1a(blob, used, len));
+      }
     }
     return out;
   }
+}
+
+/** UTF-8 length of `s` as TextEncoder writes it (a lone surrogate becomes the 3-byte U+FFFD). */
+function utf8Length(s: string): number {
+  const n = s.length;
+  let bytes = n;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && k + 1 < n && (s.charCodeAt(k + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 units
+      k++;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /** 32-bit FNV-1a over `length` bytes of `bytes` from `start`. */

@@ -12,6 +12,7 @@ import { FileBacking } from "../../src/chunks/file-backing.js";
 import { FileReaderSource } from "../../src/chunks/file-reader.js";
 import { ChunkStore } from "../../src/chunks/index.js";
 import { OpenChunk } from "../../src/chunks/open-chunk.js";
+import { Rng } from "../../src/random.js";
 import { equalBytes, recordFor, tempDir } from "./helpers.js";
 
 const dir = tempDir("vlstore-write-read-path-");
@@ -105,4 +106,79 @@ test("a sequential scan of a file warms ahead of its decode window and returns e
   }
   assert.ok(calls.length >= 1, "the scan asked the file to warm ahead");
   for (let k = 1; k < calls.length; k++) assert.ok(calls[k]![0] >= calls[k - 1]![0], "warm requests move forward");
+});
+
+/** Blocks packed from the rules alone: records at 8-byte boundaries, a block closed at blockSize or blockRecords. */
+function referenceBlocks(records: Uint8Array[], blockSize: number, blockRecords: number): Uint8Array[] {
+  const blocks: { parts: [number, Uint8Array][]; used: number; n: number }[] = [];
+  for (const r of records) {
+    let cur = blocks.at(-1);
+    const at = cur ? Math.ceil(cur.used / 8) * 8 : 0;
+    if (!cur || at + r.length > blockSize || cur.n === blockRecords) {
+      cur = { parts: [], used: 0, n: 0 };
+      blocks.push(cur);
+    }
+    const start = Math.ceil(cur.used / 8) * 8;
+    cur.parts.push([start, r]);
+    cur.used = start + r.length;
+    cur.n++;
+  }
+  return blocks.map((b) => {
+    const out = new Uint8Array(Math.ceil(b.used / 16) * 16);
+    for (const [start, r] of b.parts) out.set(r, start);
+    return out;
+  });
+}
+
+test("a block's buffer is sized from its first record: 128 small records fill it exactly, no copy at seal", () => {
+  const open = new OpenChunk(0, 0, 256 << 10, 128);
+  for (let i = 0; i < 256; i++) open.add(recordFor(i, 304));
+  const early = open.view(5);
+  const sealed = open.seal();
+  assert.equal(sealed.blocks.length, 2);
+  assert.equal(sealed.blocks[0]!.buffer.byteLength, 128 * 304, "not a zeroed 256 KiB buffer per 38 KiB block");
+  assert.equal(sealed.blocks[0]!.buffer, early.buffer, "sealed without a copy");
+  assert.deepEqual(
+    sealed.blocks,
+    referenceBlocks(
+      [...Array(256).keys()].map((i) => recordFor(i, 304)),
+      256 << 10,
+      128,
+    ),
+  );
+});
+
+test("a block grows when a longer record comes: bytes and layout as the packing rules say, earlier views intact", () => {
+  const rng = new Rng(15);
+  for (const [blockSize, blockRecords] of [
+    [4096, 16],
+    [4096, 0],
+    [1000, 3],
+    [256 << 10, 128],
+  ] as const) {
+    const open = new OpenChunk(0, 0, blockSize, blockRecords);
+    const records: Uint8Array[] = [];
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < 400; i++) {
+      // Mostly small records, now and then one far longer (some longer than blockSize).
+      const len = rng.u32() % 8 === 0 ? rng.u32() % (2 * blockSize) : 1 + (rng.u32() % 40);
+      const r = recordFor(i, len);
+      records.push(r);
+      open.add(r);
+      views.push(open.view(i));
+    }
+    views.forEach((v, i) => assert.ok(equalBytes(v, records[i]!), `view ${i} still shows record ${i}`));
+    const sealed = open.seal();
+    const expected = referenceBlocks(records, blockSize, blockRecords);
+    assert.equal(sealed.blocks.length, expected.length);
+    sealed.blocks.forEach((b, k) =>
+      assert.ok(equalBytes(b, expected[k]!), `block ${k} of ${blockSize}/${blockRecords}`),
+    );
+    assert.equal(sealed.layout.lengths.length, 400);
+    records.forEach((r, i) => {
+      const b = sealed.blocks[sealed.layout.blockOf[i]!]!;
+      const at = sealed.layout.offsets[i]!;
+      assert.ok(equalBytes(b.subarray(at, at + sealed.layout.lengths[i]!), r), `record ${i} in its sealed block`);
+    });
+  }
 });

@@ -168,6 +168,36 @@ describe("Depot basics (memory)", () => {
     await d.close();
   });
 
+  it("a write the store refuses stores nothing; writes that go through resolve with undefined", async () => {
+    // A codec whose encode returns no Uint8Array for "bad": the ChunkStore refuses it synchronously.
+    const picky = {
+      ...bytesCodec,
+      encode: (v: Uint8Array) => (dec(v) === "bad" ? ("bad" as unknown as Uint8Array) : bytesCodec.encode(v)),
+    };
+    const d = Depot.memory(picky, { chunkSize: 4096, blockSize: 1024 });
+    assert.equal(await d.put("a", enc("1")), undefined, "put resolves with undefined, not a record id");
+    assert.equal(await d.putMany([["b", enc("2")]]), undefined);
+    const before = { records: d.chunkStore.recordCount, size: d.size, garbage: d.stats().garbageBytes };
+    await assert.rejects(d.put("a", enc("bad")), (e) => isVlstoreError(e, "InvalidArgument"));
+    await assert.rejects(
+      d.putMany([
+        ["c", enc("3")],
+        ["a", enc("bad")],
+      ]),
+      (e) => isVlstoreError(e, "InvalidArgument"),
+    );
+    assert.deepEqual({ records: d.chunkStore.recordCount, size: d.size, garbage: d.stats().garbageBytes }, before);
+    assert.equal(dec(await d.get("a")), "1");
+    assert.equal(d.stat("a")!.updateCount, 1);
+    assert.equal(d.has("c"), false);
+    // Many un-awaited puts through tiny chunks: back-pressure makes some wait; every one resolves with undefined.
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 2000; i++) pending.push(d.put(`k${i}`, enc(`value ${i}`.repeat(20))));
+    assert.deepEqual(new Set(await Promise.all(pending)), new Set([undefined]));
+    assert.equal(d.size, 2002);
+    await d.close();
+  });
+
   it("closes idempotently; later calls throw ClosedError", async () => {
     const d = Depot.memory(bytesCodec);
     await d.close();

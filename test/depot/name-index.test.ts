@@ -4,6 +4,7 @@ import { NameIndex } from "../../src/depot/name-index.js";
 import type { Entry } from "../../src/depot/entry.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
+import { snapshotPayload } from "../format/spec-builder.js";
 
 const entry = (id: number): Entry => ({
   id,
@@ -103,5 +104,83 @@ describe("NameIndex", () => {
       () => new NameIndex().loadSnapshot(wrongSlots),
       (e) => isVlstoreError(e, "Corrupt"),
     );
+  });
+  it("encodes snapshots byte for byte as the format spec builds them, after overwrites, deletes and re-adds", () => {
+    const rng = new Rng(15);
+    // ASCII ids as the put path sees them, and names needing 2, 3 and 4 UTF-8 bytes a character.
+    const names = Array.from({ length: 500 }, (_, i) =>
+      i % 50 === 1 ? `é-${i}` : i % 50 === 2 ? `名前${i}` : i % 50 === 3 ? `🙂${i}` : String(1e15 + i * 7919),
+    );
+    const ops: [string, number | null][] = [];
+    const index = new NameIndex();
+    let id = 0;
+    const step = (into: NameIndex[], count: number, deleteShare: number): void => {
+      for (let k = 0; k < count; k++) {
+        const name = names[rng.int(names.length)]!;
+        if (rng.float() < deleteShare) {
+          for (const x of into) x.delete(name);
+          ops.push([name, null]);
+        } else {
+          for (const x of into) x.set(name, entry(id));
+          ops.push([name, id++]);
+        }
+      }
+    };
+    const check = (x: NameIndex, what: string): void => {
+      const want = reference(ops);
+      assert.deepEqual([...x.entries()], [...want], what);
+      assert.equal(x.size, want.size, what);
+      assert.deepEqual(x.encodeSnapshot(1), snapshotPayload([...want], x.garbageBytes), what);
+    };
+    // 5,000 writes to 500 names: thousands of retired rows, so the overlay compacts its rows several times.
+    step([index], 5000, 0.1);
+    check(index, "overlay only");
+    const reloaded = new NameIndex();
+    reloaded.loadSnapshot(index.encodeSnapshot(1));
+    check(reloaded, "snapshot only");
+    step([index, reloaded], 3000, 0.3);
+    check(reloaded, "snapshot and overlay");
+    check(index, "overlay after more writes");
+    let bytes = 0;
+    for (const [, e] of reference(ops)) bytes += e.bytes;
+    assert.equal(reloaded.entryBytes, bytes);
+    assert.equal(index.entryBytes, bytes);
+    assert.equal(reloaded.garbageBytes, index.garbageBytes);
+  });
+
+  it("put() carries a live entry's count and creation time, restarts an expired or deleted one, counts garbage", () => {
+    const ttl = 1000;
+    for (const fromSnapshot of [false, true]) {
+      let index = new NameIndex();
+      index.put("a", 0, 10, 5000, ttl);
+      index.put("b", 1, 20, 5000, ttl);
+      index.put("c", 2, 30, 5000, ttl);
+      if (fromSnapshot) {
+        const again = new NameIndex();
+        again.loadSnapshot(index.encodeSnapshot(1));
+        index = again;
+      }
+      index.put("a", 3, 11, 5999, ttl); // live: 999 ms old
+      index.put("b", 4, 21, 6000, ttl); // expired: exactly the TTL
+      index.delete("c");
+      index.put("c", 5, 31, 6000, ttl);
+      index.put("a", 6, 12, 6500, 0); // no TTL: always live
+      const what = fromSnapshot ? "over a snapshot" : "in the overlay";
+      assert.deepEqual(index.get("a"), { id: 6, bytes: 12, updateCount: 3, createdAt: 5000, updatedAt: 6500 }, what);
+      assert.deepEqual(index.get("b"), { id: 4, bytes: 21, updateCount: 1, createdAt: 6000, updatedAt: 6000 }, what);
+      assert.deepEqual(index.get("c"), { id: 5, bytes: 31, updateCount: 1, createdAt: 6000, updatedAt: 6000 }, what);
+      assert.equal(index.size, 3, what);
+      assert.equal(index.garbageBytes, 10 + 11 + 20 + 30, what);
+      assert.equal(index.entryBytes, 12 + 21 + 31, what);
+      assert.deepEqual(
+        [...index.entries()].map(([n, e]) => [n, e.id]),
+        [
+          ["b", 4],
+          ["c", 5],
+          ["a", 6],
+        ],
+        `${what}: storage order follows the latest write`,
+      );
+    }
   });
 });

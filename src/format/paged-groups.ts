@@ -348,6 +348,18 @@ export class GroupedPayload implements PagedPayload {
     this.fill = fill;
   }
 
+  /**
+   * The background fill to await before `touches` lookups (each reads up to 4 groups): started now if
+   * armed, when those lookups would decode at least an eighth of the groups one by one in JavaScript;
+   * natively in the background the whole payload costs less than that. Undefined when not worth it.
+   */
+  prepare(touches: number): Promise<void> | undefined {
+    if (this.fill === undefined && this.filling === undefined) return undefined;
+    if (this.filling === undefined && 4 * touches * 8 < this.layout.groupCount) return undefined;
+    if (this.fill !== undefined) this.startFill();
+    return this.filling;
+  }
+
   private startFill(): void {
     const fill = this.fill!;
     this.fill = undefined;

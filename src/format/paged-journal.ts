@@ -188,6 +188,12 @@ export interface PagedPayload {
   f64(at: number): number;
   /** `length` bytes at `at`: a view, or a copy when they straddle pages. */
   bytes(at: number, length: number): Uint8Array;
+  /**
+   * Before `touches` reads spread over the payload: a promise to await first when decoding it all in the
+   * background is cheaper than decoding the parts those reads need one by one (a grouped payload with its
+   * background fill armed); undefined when there is nothing worth waiting for.
+   */
+  prepare?(touches: number): Promise<void> | undefined;
 }
 
 /** A payload held whole in memory, its pages checked on first use by `checker` (none: all checked). */

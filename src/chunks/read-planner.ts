@@ -132,15 +132,18 @@ export class ReadPlanner {
   /**
    * Blocks `keys` (global indices of blocks in written chunks, ascending,
    * distinct), each from the cache, joined to a load in progress, or loaded.
+   * With `cached`, blocks found in the cache go there instead (no promise
+   * for them: a warm scan then waits on nothing).
    */
-  load(keys: readonly number[]): Map<number, Promise<Uint8Array>> {
+  load(keys: readonly number[], cached?: Map<number, Uint8Array>): Map<number, Promise<Uint8Array>> {
     const out = new Map<number, Promise<Uint8Array>>();
     const todo: { c: ChunkInfo; b: number; d: Deferred }[] = [];
     for (const key of keys) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {
         this.hits++;
-        out.set(key, Promise.resolve(hit));
+        if (cached !== undefined) cached.set(key, hit);
+        else out.set(key, Promise.resolve(hit));
         continue;
       }
       const inProgress = this.loading.get(key);

@@ -149,6 +149,37 @@ class Snapshot {
     return name.length;
   }
 
+  /**
+   * Append the name and record id of every row not in `skip` whose
+   * `updatedAt` passes `live` (every row when undefined), in storage order.
+   * An all-ASCII name blob is decoded once and names are cut from it (byte
+   * offsets are then string offsets): no view, no decode call per name.
+   */
+  listInto(
+    skip: ReadonlySet<number>,
+    live: ((updatedAt: number) => boolean) | undefined,
+    names: string[],
+    ids: number[],
+  ): void {
+    const b = this.bytes;
+    const blob = this.count === 0 ? null : asciiText(b.bytes(this.blobAt, this.nameBytes));
+    const skipping = skip.size > 0;
+    for (let i = 0; i < this.count; i++) {
+      if (skipping && skip.has(i)) continue;
+      const o = HEAD + 8 * FIELDS * i;
+      if (live !== undefined && !live(b.f64(o + 32))) continue;
+      ids.push(b.f64(o));
+      if (blob === null) {
+        names.push(this.name(i));
+        continue;
+      }
+      const off = b.u32(this.namesAt + 8 * i);
+      const end = off + b.u32(this.namesAt + 8 * i + 4);
+      if (end > this.nameBytes) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+      names.push(blob.slice(off, end));
+    }
+  }
+
   name(i: number): string {
     const bytes = this.nameBytesOf(i);
     const len = bytes.length;
@@ -269,6 +300,24 @@ export class NameIndex {
     for (const [name, e] of this.overlay) if (e) yield [name, e];
   }
 
+  /**
+   * Names and record ids of every entry whose `updatedAt` passes `live`
+   * (every entry when undefined), in storage order, as two parallel arrays:
+   * no Entry object or pair per name (what a scan needs).
+   */
+  listLive(live?: (updatedAt: number) => boolean): { names: string[]; ids: number[] } {
+    const names: string[] = [];
+    const ids: number[] = [];
+    this.snapshot?.listInto(this.shadowed, live, names, ids);
+    for (const [name, e] of this.overlay) {
+      if (e && (live === undefined || live(e.updatedAt))) {
+        names.push(name);
+        ids.push(e.id);
+      }
+    }
+    return { names, ids };
+  }
+
   /** Replace the whole index with a snapshot payload (see the layout above); the bytes are used in place. */
   loadSnapshot(payload: Uint8Array): void {
     const s = new Snapshot(payload);
@@ -336,6 +385,12 @@ export class NameIndex {
     }
     return out;
   }
+}
+
+/** `bytes` as a string when every byte is ASCII (one char per byte), else null. */
+function asciiText(bytes: Uint8Array): string | null {
+  for (let k = 0; k < bytes.length; k++) if (bytes[k]! >= 0x80) return null;
+  return textDecoder.decode(bytes);
 }
 
 /** 32-bit FNV-1a over `length` bytes of `bytes` from `start`. */

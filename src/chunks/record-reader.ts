@@ -82,14 +82,19 @@ export class RecordReader {
    */
   async getMany(ids: readonly number[]): Promise<Uint8Array[]> {
     const n = ids.length;
-    for (let i = 0; i < n; i++) this.checkId(ids[i]!);
+    const count = this.recordCount();
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      if (!Number.isSafeInteger(id) || id < 0 || id >= count) throw new NotFoundError(id);
+    }
     const out = new Array<Uint8Array>(n);
     const open = this.openChunk();
     const openFirst = open === undefined ? Number.POSITIVE_INFINITY : open.firstRecord;
-    // Per request: global block key (-1 once served), offsets in the block. Parallel arrays, no object per record.
-    const keyOf = new Float64Array(n).fill(-1);
-    const startOf = new Float64Array(n);
-    const endOf = new Float64Array(n);
+    // Per request: global block key (-1 once served), offsets in the block. Parallel plain arrays (a small
+    // typed array costs about a microsecond to allocate), no object per record.
+    const keyOf = new Array<number>(n).fill(-1);
+    const startOf = new Array<number>(n).fill(0);
+    const endOf = new Array<number>(n).fill(0);
     const remote: number[] = [];
     // Scans ask for runs of ids of one chunk: its lookup and layout are reused until the id leaves it.
     let c: ChunkInfo | undefined;
@@ -149,7 +154,9 @@ export class RecordReader {
         key = k;
         block = blocks.get(k)!;
       }
-      out[i] = block!.subarray(startOf[i]!, endOf[i]!);
+      // The constructor makes the same view as subarray(), about twice as fast (no species lookup).
+      const start = startOf[i]!;
+      out[i] = new Uint8Array(block!.buffer, block!.byteOffset + start, endOf[i]! - start);
     }
     return out;
   }
@@ -162,9 +169,9 @@ export class RecordReader {
     start: number,
     end: number,
     out: Uint8Array[],
-    keyOf: Float64Array,
-    startOf: Float64Array,
-    endOf: Float64Array,
+    keyOf: number[],
+    startOf: number[],
+    endOf: number[],
   ): void {
     if (c.raw !== undefined) out[i] = c.raw[b]!.subarray(start, end);
     else {

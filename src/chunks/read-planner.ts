@@ -124,6 +124,13 @@ export class ReadPlanner {
     return typeof s.prefetch === "function" ? s.prefetch(offset, length).catch(noop) : undefined;
   }
 
+  /** Block `key` when it is cached (counted as a hit, marked most recently used), else undefined. */
+  cached(key: number): Uint8Array | undefined {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) this.hits++;
+    return hit;
+  }
+
   /** Block `key` (a written chunk's), decoded. */
   block(key: number): Promise<Uint8Array> {
     return this.load([key]).get(key)!;

@@ -66,12 +66,15 @@ export class RecordReader {
     this.checkId(id);
     const open = this.openChunk();
     if (open !== undefined && id >= open.firstRecord) return open.view(id - open.firstRecord);
-    const s = await this.slot(id);
-    if (s.c.raw !== undefined) return s.c.raw[s.b]!.subarray(s.start, s.end);
-    const key = s.c.firstBlock + s.b;
+    // Synchronous where it can be (header known or readable in place, block cached): a warm get awaits nothing.
+    const c = this.table.chunkOf(id);
+    const lay = c.layout ?? (this.table.headerReady(c) ? this.table.headerSync(c) : await this.table.header(c));
+    const s = slotIn(c, lay, id);
+    if (c.raw !== undefined) return c.raw[s.b]!.subarray(s.start, s.end);
+    const key = c.firstBlock + s.b;
     this.ahead.note(key, key);
-    const block = await this.planner.block(key);
-    return block.subarray(s.start, s.end);
+    const block = this.planner.cached(key) ?? (await this.planner.block(key));
+    return new Uint8Array(block.buffer, block.byteOffset + s.start, s.end - s.start);
   }
 
   /**

@@ -28,6 +28,10 @@ export class ReadAhead {
   /** One warm request at a time, so background reads hold at most one thread-pool slot beside zstd. */
   private warming = false;
 
+  /** First block past the window examined in this streak (-1: none), and the raw bytes of that window. */
+  private windowKey = -1;
+  private windowBytes = 0;
+
   constructor(
     private readonly table: ChunkTable,
     private readonly planner: ReadPlanner,
@@ -42,13 +46,24 @@ export class ReadAhead {
       this.streak = 0;
       this.warmedTo = 0;
     }
+    const prev = this.lastKey;
     this.lastKey = hi;
-    if (this.streak < 2) return;
+    if (this.streak < 2) {
+      this.windowKey = -1;
+      return;
+    }
+    // The window hi+1.. of this streak was examined up to windowKey by earlier calls: drop the blocks read
+    // since, then examine only the blocks past it (a scan would otherwise walk the whole window per block).
+    if (this.windowKey <= hi || prev < 0) {
+      this.windowKey = hi + 1;
+      this.windowBytes = 0;
+    } else for (let key = prev + 1; key <= hi; key++) this.windowBytes -= this.rawSize(key);
     const budget = Math.min(READ_AHEAD_BYTES, this.planner.cache.budget / 4, this.blockSize * 2 ** this.streak);
-    let bytes = 0;
-    let windowEnd = -1; // file offset just past the last block of the decode window
+    let bytes = this.windowBytes;
+    let windowEnd = -1; // file offset just past the last block of the decode window, when it grew
     const ahead: number[] = [];
-    for (let key = hi + 1; bytes < budget; key++) {
+    let key = this.windowKey;
+    for (; bytes < budget; key++) {
       const c = this.table.chunkOfBlock(key);
       if (c === undefined || c.raw !== undefined || c.offset < 0) break;
       if (!this.table.headerReady(c)) {
@@ -68,6 +83,8 @@ export class ReadAhead {
       if (this.planner.has(key)) continue;
       ahead.push(key);
     }
+    this.windowKey = key;
+    this.windowBytes = bytes;
     // Warm first: the loads below read synchronously from sources that can.
     if (windowEnd >= 0 && !this.warming) {
       const from = Math.max(windowEnd, this.warmedTo);
@@ -85,5 +102,12 @@ export class ReadAhead {
       }
     }
     for (const p of this.planner.load(ahead).values()) p.catch(noop);
+  }
+
+  /** Raw size of block `key` when its header is at hand, else 0. */
+  private rawSize(key: number): number {
+    const c = this.table.chunkOfBlock(key);
+    const h = c?.header;
+    return c === undefined || h === undefined ? 0 : h.blocks[key - c.firstBlock]!.rawSize;
   }
 }

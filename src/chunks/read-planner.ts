@@ -125,6 +125,13 @@ export class ReadPlanner {
     return typeof s.prefetch === "function" ? s.prefetch(offset, length).catch(noop) : undefined;
   }
 
+  /** Block `key` when it is cached (counted as a hit, marked most recently used), else undefined. */
+  cached(key: number): Uint8Array | undefined {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) this.hits++;
+    return hit;
+  }
+
   /** Block `key` (a written chunk's), decoded. */
   block(key: number): Promise<Uint8Array> {
     return this.load([key]).get(key)!;
@@ -133,15 +140,18 @@ export class ReadPlanner {
   /**
    * Blocks `keys` (global indices of blocks in written chunks, ascending,
    * distinct), each from the cache, joined to a load in progress, or loaded.
+   * With `cached`, blocks found in the cache go there instead (no promise
+   * for them: a warm scan then waits on nothing).
    */
-  load(keys: readonly number[]): Map<number, Promise<Uint8Array>> {
+  load(keys: readonly number[], cached?: Map<number, Uint8Array>): Map<number, Promise<Uint8Array>> {
     const out = new Map<number, Promise<Uint8Array>>();
     const todo: { c: ChunkInfo; b: number; d: Deferred }[] = [];
     for (const key of keys) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {
         this.hits++;
-        out.set(key, Promise.resolve(hit));
+        if (cached !== undefined) cached.set(key, hit);
+        else out.set(key, Promise.resolve(hit));
         continue;
       }
       const inProgress = this.loading.get(key);

@@ -66,65 +66,122 @@ export class RecordReader {
     this.checkId(id);
     const open = this.openChunk();
     if (open !== undefined && id >= open.firstRecord) return open.view(id - open.firstRecord);
-    const s = await this.slot(id);
-    if (s.c.raw !== undefined) return s.c.raw[s.b]!.subarray(s.start, s.end);
-    const key = s.c.firstBlock + s.b;
+    // Synchronous where it can be (header known or readable in place, block cached): a warm get awaits nothing.
+    const c = this.table.chunkOf(id);
+    const lay = c.layout ?? (this.table.headerReady(c) ? this.table.headerSync(c) : await this.table.header(c));
+    const s = slotIn(c, lay, id);
+    if (c.raw !== undefined) return c.raw[s.b]!.subarray(s.start, s.end);
+    const key = c.firstBlock + s.b;
     this.ahead.note(key, key);
-    const block = await this.planner.block(key);
-    return block.subarray(s.start, s.end);
+    const block = this.planner.cached(key) ?? (await this.planner.block(key));
+    return new Uint8Array(block.buffer, block.byteOffset + s.start, s.end - s.start);
   }
 
   /**
    * Many records, in request order. Each distinct block is loaded once;
    * blocks near each other are fetched together (remote sources) and
-   * different blocks decompress concurrently.
+   * different blocks decompress concurrently. Records are views into their
+   * decompressed blocks; when every block is cached nothing waits on a load.
    */
   async getMany(ids: readonly number[]): Promise<Uint8Array[]> {
-    for (const id of ids) this.checkId(id);
-    const out = new Array<Uint8Array>(ids.length);
-    const open = this.openChunk();
-    const slots: (Slot | undefined)[] = new Array<Slot | undefined>(ids.length);
-    const remote: number[] = [];
-    for (let i = 0; i < ids.length; i++) {
+    const n = ids.length;
+    const count = this.recordCount();
+    for (let i = 0; i < n; i++) {
       const id = ids[i]!;
-      if (open !== undefined && id >= open.firstRecord) {
-        out[i] = open.view(id - open.firstRecord);
+      if (!Number.isSafeInteger(id) || id < 0 || id >= count) throw new NotFoundError(id);
+    }
+    const out = new Array<Uint8Array>(n);
+    const open = this.openChunk();
+    const openFirst = open === undefined ? Number.POSITIVE_INFINITY : open.firstRecord;
+    // Per request: global block key (-1 once served), offsets in the block. Parallel plain arrays (a small
+    // typed array costs about a microsecond to allocate), no object per record.
+    const keyOf = new Array<number>(n).fill(-1);
+    const startOf = new Array<number>(n).fill(0);
+    const endOf = new Array<number>(n).fill(0);
+    const remote: number[] = [];
+    // Scans ask for runs of ids of one chunk: its lookup and layout are reused until the id leaves it.
+    let c: ChunkInfo | undefined;
+    let lay: RecordLayout | undefined;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      if (id >= openFirst) {
+        out[i] = open!.view(id - openFirst);
         continue;
       }
-      const c = this.table.chunkOf(id);
-      if (c.layout === undefined && !this.table.headerReady(c)) remote.push(i);
-      else slots[i] = this.slotSync(id);
+      if (c === undefined || id < c.firstRecord || id >= c.firstRecord + c.recordCount) {
+        c = this.table.chunkOf(id);
+        lay = c.layout ?? (this.table.headerReady(c) ? this.table.headerSync(c) : undefined);
+      }
+      if (lay === undefined) {
+        remote.push(i);
+        continue;
+      }
+      const r = id - c.firstRecord;
+      const start = lay.offsets[r]!;
+      this.place(i, c, lay.blockOf[r]!, start, start + lay.lengths[r]!, out, keyOf, startOf, endOf);
     }
     if (remote.length > 0) {
       // Headers not yet read from a remote source: all of them concurrently, then plan as usual.
       const resolved = await Promise.all(remote.map((i) => this.slot(ids[i]!)));
-      remote.forEach((i, k) => (slots[i] = resolved[k]));
+      remote.forEach((i, k) => {
+        const s = resolved[k]!;
+        this.place(i, s.c, s.b, s.start, s.end, out, keyOf, startOf, endOf);
+      });
     }
-    const keys = new Set<number>();
-    let lo = Infinity;
+    const keys: number[] = [];
+    let lo = Number.POSITIVE_INFINITY;
     let hi = -1;
-    for (let i = 0; i < ids.length; i++) {
-      const s = slots[i];
-      if (s === undefined) continue;
-      if (s.c.raw !== undefined) {
-        out[i] = s.c.raw[s.b]!.subarray(s.start, s.end);
-        slots[i] = undefined;
-        continue;
-      }
-      const key = s.c.firstBlock + s.b;
-      keys.add(key);
-      lo = Math.min(lo, key);
-      hi = Math.max(hi, key);
+    let last = -1;
+    let sorted = true;
+    for (let i = 0; i < n; i++) {
+      const key = keyOf[i]!;
+      if (key < 0 || key === last) continue;
+      if (key < last) sorted = false;
+      keys.push(key);
+      last = key;
+      if (key < lo) lo = key;
+      if (key > hi) hi = key;
     }
-    const loads = this.planner.load([...keys].sort((x, y) => x - y));
-    if (hi >= 0 && hi - lo + 1 <= loads.size * 2) this.ahead.note(lo, hi);
+    if (keys.length === 0) return out;
+    const distinct = sorted ? keys : [...new Set(keys)].sort((x, y) => x - y);
     const blocks = new Map<number, Uint8Array>();
-    await Promise.all([...loads].map(async ([key, p]) => blocks.set(key, await p)));
-    for (let i = 0; i < ids.length; i++) {
-      const s = slots[i];
-      if (s !== undefined) out[i] = blocks.get(s.c.firstBlock + s.b)!.subarray(s.start, s.end);
+    const loads = this.planner.load(distinct, blocks);
+    if (hi - lo + 1 <= distinct.length * 2) this.ahead.note(lo, hi);
+    if (loads.size > 0) await Promise.all([...loads].map(async ([key, p]) => blocks.set(key, await p)));
+    let key = -1;
+    let block: Uint8Array | undefined;
+    for (let i = 0; i < n; i++) {
+      const k = keyOf[i]!;
+      if (k < 0) continue;
+      if (k !== key) {
+        key = k;
+        block = blocks.get(k)!;
+      }
+      // The constructor makes the same view as subarray(), about twice as fast (no species lookup).
+      const start = startOf[i]!;
+      out[i] = new Uint8Array(block!.buffer, block!.byteOffset + start, endOf[i]! - start);
     }
     return out;
+  }
+
+  /** Request `i`, bytes [start, end) of block `b` of sealed chunk `c`: served from its raw blocks, or noted. */
+  private place(
+    i: number,
+    c: ChunkInfo,
+    b: number,
+    start: number,
+    end: number,
+    out: Uint8Array[],
+    keyOf: number[],
+    startOf: number[],
+    endOf: number[],
+  ): void {
+    if (c.raw !== undefined) out[i] = c.raw[b]!.subarray(start, end);
+    else {
+      keyOf[i] = c.firstBlock + b;
+      startOf[i] = start;
+      endOf[i] = end;
+    }
   }
 
   private checkId(id: number): void {

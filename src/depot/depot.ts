@@ -50,6 +50,7 @@ import {
 } from "./dump-format.js";
 import type { Entry, RecordStat } from "./entry.js";
 import { JOURNAL_VERSION, JournalWriter, replayJournal } from "./journal.js";
+import { EntryCursor } from "./entry-cursor.js";
 import { NameIndex } from "./name-index.js";
 import { validateName } from "./names.js";
 import { AutoCompactor, resolveAutoCompact, type AutoCompactOptions, type CompactHost } from "./auto-compact.js";
@@ -62,6 +63,8 @@ import { isSourceLocation } from "../chunks/store-open.js";
 const TTL_META = "depot.ttlSeconds";
 /** Records fetched per getMany call when streaming (entries, dump, checkpoint, compact). */
 const STREAM_BATCH = 256;
+/** Records read per await by entries(): one await per batch, not per record. */
+const ENTRIES_BATCH = 1024;
 const DAY_MS = 86_400_000;
 /** What a write returns when it need not wait: one settled promise shared by every such call (none made per put). */
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -485,18 +488,29 @@ export class Depot<T> implements AsyncDisposable {
    */
   records(): { name: string; id: number }[] {
     this.checkOpen();
-    const now = this.clock();
-    const out: { name: string; id: number }[] = [];
-    for (const [name, e] of this.index.entries()) if (this.isLive(e, now)) out.push({ name, id: e.id });
+    const { names, ids } = this.liveNames(this.clock());
+    const out = new Array<{ name: string; id: number }>(names.length);
+    for (let i = 0; i < names.length; i++) out[i] = { name: names[i]!, id: ids[i]! };
     return out;
   }
 
-  /** Live `[name, value]` pairs in storage order, read a batch of blocks at a time. */
-  async *entries(): AsyncGenerator<[string, T]> {
-    this.checkOpen();
-    for await (const batch of this.liveBatches()) {
-      for (const [name, , bytes] of batch) yield [name, this.codec.decode(bytes)];
-    }
+  /**
+   * Live `[name, value]` pairs in storage order, read a batch of records at
+   * a time (values are views into the cached blocks, as get() returns). The
+   * live names are captured at the first `next()`: writes made while
+   * iterating do not disturb it.
+   */
+  entries(): AsyncGenerator<[string, T]> {
+    return new EntryCursor(
+      () => {
+        this.checkOpen();
+        const { names, ids } = this.liveNames(this.clock());
+        const store = this.startScan();
+        return { names, ids, read: (batch) => store.getMany(batch), done: () => this.endScan(store) };
+      },
+      (bytes) => this.codec.decode(bytes),
+      ENTRIES_BATCH,
+    );
   }
 
   /** Make every call made so far durable. */
@@ -1004,8 +1018,7 @@ export class Depot<T> implements AsyncDisposable {
     let total = 0;
     for (const [, e] of list) total += e.bytes;
     progress?.setTotals({ records: list.length, bytes: total });
-    const store = this.store;
-    this.scans.set(store, (this.scans.get(store) ?? 0) + 1);
+    const store = this.startScan();
     try {
       for (let i = 0; i < list.length; i += STREAM_BATCH) {
         progress?.check();
@@ -1018,14 +1031,31 @@ export class Depot<T> implements AsyncDisposable {
         yield slice.map(([name, e], k) => [name, e, bytes[k]!]);
       }
     } finally {
-      const left = this.scans.get(store)! - 1;
-      if (left > 0) this.scans.set(store, left);
-      else {
-        this.scans.delete(store);
-        // An automatic compaction replaced this store while we read it: close it now that nobody does.
-        if (this.retired.delete(store)) this.retire(store);
-      }
+      this.endScan(store);
     }
+  }
+
+  /** Count a scan of the current store (an automatic compaction then keeps it open until the scan ends). */
+  private startScan(): ChunkStore {
+    const store = this.store;
+    this.scans.set(store, (this.scans.get(store) ?? 0) + 1);
+    return store;
+  }
+
+  private endScan(store: ChunkStore): void {
+    const left = this.scans.get(store)! - 1;
+    if (left > 0) this.scans.set(store, left);
+    else {
+      this.scans.delete(store);
+      // An automatic compaction replaced this store while we read it: close it now that nobody does.
+      if (this.retired.delete(store)) this.retire(store);
+    }
+  }
+
+  /** Live names and their record ids, in storage order, as parallel arrays. */
+  private liveNames(now: number): { names: string[]; ids: number[] } {
+    const ttl = this.ttlMs;
+    return this.index.listLive(ttl === 0 ? undefined : (updatedAt) => now - updatedAt < ttl);
   }
 
   /** Close a store an automatic compaction replaced, in the background (close() waits for it). */

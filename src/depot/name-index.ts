@@ -47,6 +47,8 @@ class Snapshot {
   private readonly tableAt: number;
   private readonly blobAt: number;
   private scratch = new Uint8Array(256);
+  /** The name blob as text when all ASCII, null when not, undefined until a listing needs it. */
+  private blob: string | null | undefined;
 
   constructor(payload: Uint8Array) {
     this.bytes = pagedPayloadOf(payload) ?? new InMemoryPayload(aligned8(payload));
@@ -147,6 +149,53 @@ class Snapshot {
     fields[f + 3] = e.createdAt;
     fields[f + 4] = e.updatedAt;
     return name.length;
+  }
+
+  /**
+   * Append the name and record id of every row not in `skip` whose
+   * `updatedAt` passes `live` (every row when undefined), in storage order.
+   * The row fields and name table are read as two bulk views, and an
+   * all-ASCII name blob is decoded once (then kept: the snapshot never
+   * changes) with names cut from it, since byte offsets are then string
+   * offsets: no view, no decode call, no Entry per name.
+   */
+  listInto(
+    skip: ReadonlySet<number>,
+    live: ((updatedAt: number) => boolean) | undefined,
+    names: string[],
+    ids: number[],
+  ): void {
+    const n = this.count;
+    if (n === 0) return;
+    const fields = f64View(this.bytes.bytes(HEAD, 8 * FIELDS * n));
+    const table = u32View(this.bytes.bytes(this.namesAt, 8 * n));
+    const blob = this.blobText();
+    const skipping = skip.size > 0;
+    for (let i = 0; i < n; i++) {
+      if (skipping && skip.has(i)) continue;
+      if (live !== undefined && !live(fields[FIELDS * i + 4]!)) continue;
+      const off = table[2 * i]!;
+      const end = off + table[2 * i + 1]!;
+      if (end > this.nameBytes) throw new CorruptError("depot index snapshot", `name ${i} runs past the name blob`);
+      ids.push(fields[FIELDS * i]!);
+      names.push(blob === null ? this.name(i) : blob.slice(off, end));
+    }
+  }
+
+  /** The name blob as a string when it is all ASCII, else null; decoded on first use. */
+  private blobText(): string | null {
+    if (this.blob === undefined) {
+      const bytes = this.bytes.bytes(this.blobAt, this.nameBytes);
+      let text: string | null = null;
+      try {
+        // Every byte of a UTF-8 text is ASCII exactly when it decodes to as many UTF-16 units as it has bytes.
+        text = textDecoder.decode(bytes);
+      } catch {
+        // Not UTF-8: name(i) reports the bad name when the listing reaches it.
+      }
+      this.blob = text !== null && text.length === bytes.length ? text : null;
+    }
+    return this.blob;
   }
 
   name(i: number): string {
@@ -388,6 +437,26 @@ export class NameIndex {
     }
   }
 
+  /**
+   * Names and record ids of every entry whose `updatedAt` passes `live`
+   * (every entry when undefined), in storage order, as two parallel arrays:
+   * no Entry object or pair per name (what a scan needs).
+   */
+  listLive(live?: (updatedAt: number) => boolean): { names: string[]; ids: number[] } {
+    const names: string[] = [];
+    const ids: number[] = [];
+    this.snapshot?.listInto(this.shadowed, live, names, ids);
+    const f = this.fields;
+    for (let r = 0; r < this.rows; r++) {
+      const name = this.rowName[r];
+      if (name !== undefined && (live === undefined || live(f[r * FIELDS + 4]!))) {
+        names.push(name);
+        ids.push(f[r * FIELDS]!);
+      }
+    }
+    return { names, ids };
+  }
+
   /** Replace the whole index with a snapshot payload (see the layout above); the bytes are used in place. */
   loadSnapshot(payload: Uint8Array): void {
     const s = new Snapshot(payload);
@@ -511,6 +580,17 @@ function utf8Length(s: string): number {
     } else bytes += 2;
   }
   return bytes;
+}
+
+/** `bytes` as float64s (little-endian, as every platform Node runs on), copied first when not 8-aligned. */
+function f64View(bytes: Uint8Array): Float64Array {
+  const a = aligned8(bytes);
+  return new Float64Array(a.buffer, a.byteOffset, a.length / 8);
+}
+
+function u32View(bytes: Uint8Array): Uint32Array {
+  const a = aligned8(bytes);
+  return new Uint32Array(a.buffer, a.byteOffset, a.length / 4);
 }
 
 /** 32-bit FNV-1a over `length` bytes of `bytes` from `start`. */

@@ -234,16 +234,20 @@ export class Loader<T, B extends Batch<T> = Batch<T>> implements AsyncIterable<B
   }
 
   private async readBatch(k: number): Promise<B> {
-    const ids = this.idsOf(k);
+    const indices = this.indicesOf(k);
     const ahead = k + SHARD_LOOKAHEAD;
-    if (this.space.warm !== undefined && ahead < this.plan.batches) this.space.warm(this.idsOf(ahead));
-    const { names, values } = await this.space.read(ids);
+    if (this.space.warm !== undefined && ahead < this.plan.batches) this.space.warm(this.indicesOf(ahead));
+    const { names, values } = await this.space.read(indices);
     const batch: Batch<T> = { names, values };
     return (await collateBatch(this.options.collate, batch)) as Batch<T> as B;
   }
 
-  private idsOf(k: number): number[] {
-    return this.plan.positions(k).map((p) => this.records[this.order[p]!]!.id);
+  /** Indices into the space's records of batch `k`'s records. */
+  private indicesOf(k: number): number[] {
+    const positions = this.plan.positions(k);
+    const order = this.order;
+    for (let i = 0; i < positions.length; i++) positions[i] = order[positions[i]!]!;
+    return positions;
   }
 
   private fingerprint(): string {

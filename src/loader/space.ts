@@ -27,10 +27,10 @@ export interface RecordSpace<T> {
   readonly maxBlockWindow?: ((windows: number) => number) | undefined;
   /** Shard of the record at index i of `records` (sharded spaces only). */
   readonly shardOf?: ((record: number) => number) | undefined;
-  /** Names and decoded values of records by id, in request order. */
-  read(ids: number[]): Promise<{ names: string[]; values: T[] }>;
-  /** Start work the next reads will need (a Dataset opens their shards). Optional. */
-  warm?(ids: number[]): void;
+  /** Names and decoded values of the records at these indices of `records`, in request order. */
+  read(indices: number[]): Promise<{ names: string[]; values: T[] }>;
+  /** Start work the next reads of these indices of `records` will need (a Dataset opens their shards). Optional. */
+  warm?(indices: number[]): void;
   /** 16 hex digits identifying the ordered record list (for resume states). */
   fingerprint(shuffle: ShuffleMode): string;
 }
@@ -92,17 +92,25 @@ export function archiveSpace<T>(
       return { name: r.name, id: r.id, block: at.block };
     });
   }
-  const nameOf = new Map<number, string>();
-  for (const r of records) nameOf.set(r.id, r.name);
   return {
     records,
     ends,
     fallbackBlockBytes: store.settings?.blockSize ?? fallbackBlockBytes,
     cacheBytes: store.openOptions?.cacheBytes,
-    async read(ids) {
+    async read(indices) {
       if (source.chunkStore !== store) throw staleError();
+      const n = indices.length;
+      const ids = new Array<number>(n);
+      const names = new Array<string>(n);
+      for (let k = 0; k < n; k++) {
+        const r = records[indices[k]!]!;
+        ids[k] = r.id;
+        names[k] = r.name;
+      }
       const bytes = await store.getMany(ids);
-      return { names: ids.map((id) => nameOf.get(id)!), values: bytes.map((b) => source.codec.decode(b)) };
+      const values = new Array<T>(n);
+      for (let k = 0; k < n; k++) values[k] = source.codec.decode(bytes[k]!);
+      return { names, values };
     },
     fingerprint: (shuffle) => recordsFingerprint(records, shuffle),
   };

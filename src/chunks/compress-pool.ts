@@ -1,0 +1,228 @@
+/**
+ * Block compression on every core: a pool of worker threads (./codec-worker.ts)
+ * that take whole raw blocks and return stored blocks with their CRC-32, so
+ * the filter, the shuffle, the zstd call and the CRC leave the main thread.
+ * zstd itself still runs on the libuv thread pool (the binding has no
+ * synchronous call); the workers keep the main thread free for put().
+ *
+ * The raw block stays with the caller (reads of sealed, unwritten chunks are
+ * served from it): the worker gets a copy, made when the message is posted,
+ * or the same memory when the block is backed by a SharedArrayBuffer
+ * (see {@link allocBlock}). Stored bytes come back transferred, not copied.
+ *
+ * Queueing: the pool itself does not bound its queue; its callers do (the
+ * chunk writer keeps at most MAX_IN_FLIGHT + 1 sealed chunks compressing and
+ * makes put() wait beyond that). Workers start on first use, hold the process
+ * open only while they have work (unref'd when idle) and exit after
+ * {@link IDLE_MS} without work, so a closed store leaves no thread behind.
+ *
+ * Node-only: the browser build swaps this module for
+ * src/browser/env/compress-pool.ts, which compresses inline (see src/browser/env/map.ts).
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { crc32 } from "../format/checksum.js";
+import { compressBlock } from "./block-codec.js";
+import type { CompressReply, CompressRequest } from "./compress-protocol.js";
+import type { BlockRecords } from "./temporal.js";
+
+/** Blocks smaller than this compress inline: a message round trip (~30-60 µs) would cost more than it saves. */
+export const POOL_MIN_BYTES = 32 << 10;
+/** Workers exit after this long without work. */
+export const IDLE_MS = 2000;
+/** Most workers, whatever the core count. */
+const MAX_WORKERS = 8;
+
+/** A stored block: its bytes, block flags and the CRC-32 of the bytes. */
+export interface CompressedBlock {
+  stored: Uint8Array;
+  flags: number;
+  crc: number;
+}
+
+interface Job {
+  raw: Uint8Array;
+  resolve: (b: CompressedBlock) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Loaded and listening (a worker takes ~30 ms to start from dist/, ~1 s under tsx). */
+  ready: boolean;
+  jobs: Map<number, Job>;
+  idle: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Workers to use: VLSTORE_WORKERS when set (0 compresses on the main thread,
+ * for A/B measurements), else os.availableParallelism() up to 8.
+ */
+function poolSize(): number {
+  const env = process.env.VLSTORE_WORKERS;
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 0) return Math.min(n, MAX_WORKERS);
+  }
+  return Math.min(Math.max(1, availableParallelism()), MAX_WORKERS);
+}
+
+/**
+ * A worker running ./codec-worker: the .js file next to this module in dist/;
+ * under tsx (this module is .ts) the worker loads the .ts entry through tsx's
+ * API, since tsx's --import hooks do not apply to worker threads on Node 20.
+ */
+function spawn(): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./codec-worker.js", import.meta.url));
+  const entry = JSON.stringify(new URL("./codec-worker.ts", import.meta.url).href);
+  return new Worker(`import("tsx/esm/api").then((tsx) => tsx.tsImport(${entry}, ${entry}))`, { eval: true });
+}
+
+class CompressPool {
+  readonly slots: Slot[] = [];
+  private nextId = 0;
+  private onReady: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  /** Compress on a worker; undefined while none has started yet (the caller then compresses inline). */
+  compress(
+    raw: Uint8Array,
+    level: number,
+    width: number,
+    xor: BlockRecords | undefined,
+  ): Promise<CompressedBlock> | undefined {
+    const slot = this.pick();
+    if (slot === undefined) return undefined;
+    const id = this.nextId++;
+    const m: CompressRequest = { id, raw, level, width };
+    if (xor !== undefined) {
+      // Only this block's records, copied small (a subarray would post the whole chunk's table).
+      m.lengths = Uint32Array.from({ length: xor.to - xor.from }, (_, k) => xor.lengths[xor.from + k]!);
+      m.offsets = Uint32Array.from({ length: xor.to - xor.from }, (_, k) => xor.offsets[xor.from + k]!);
+    }
+    return new Promise<CompressedBlock>((resolve, reject) => {
+      if (slot.jobs.size === 0) {
+        if (slot.idle !== undefined) clearTimeout(slot.idle);
+        slot.idle = undefined;
+        slot.worker.ref(); // work in flight keeps the process alive until it is written
+      }
+      slot.jobs.set(id, { raw, resolve, reject });
+      slot.worker.postMessage(m);
+    });
+  }
+
+  /** The least busy ready worker, starting another while all are busy and the pool is not full. */
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.ready && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
+    if (best?.jobs.size !== 0 && this.slots.length < this.size && this.slots.every((s) => s.ready)) this.start();
+    return best;
+  }
+
+  /** Start every worker and resolve once all are ready. */
+  warm(): Promise<void> {
+    while (this.slots.length < this.size) this.start();
+    if (this.slots.every((s) => s.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.onReady.push(resolve));
+  }
+
+  private start(): void {
+    const worker = spawn();
+    worker.unref();
+    const slot: Slot = { worker, ready: false, jobs: new Map(), idle: undefined };
+    this.slots.push(slot);
+    worker.on("message", (r: CompressReply) => this.reply(slot, r));
+    worker.on("error", (e) => this.lost(slot, e));
+    worker.on("exit", (code) => this.lost(slot, new Error(`compression worker exited with code ${code}`)));
+  }
+
+  private reply(slot: Slot, r: CompressReply): void {
+    if (r.id === -1) {
+      slot.ready = true;
+      this.rest(slot);
+      if (this.slots.every((s) => s.ready)) for (const f of this.onReady.splice(0)) f();
+      return;
+    }
+    const job = slot.jobs.get(r.id);
+    if (job === undefined) return;
+    slot.jobs.delete(r.id);
+    if (slot.jobs.size === 0) this.rest(slot);
+    if (r.error !== undefined) {
+      const e = new Error(r.error.message);
+      e.name = r.error.name;
+      job.reject(e);
+    } else job.resolve({ stored: r.stored ?? job.raw, flags: r.flags!, crc: r.crc! });
+  }
+
+  /** No work left: stop holding the process open, and exit after IDLE_MS unless new work comes. */
+  private rest(slot: Slot): void {
+    slot.worker.unref();
+    slot.idle = setTimeout(() => {
+      this.drop(slot);
+      void slot.worker.terminate();
+    }, IDLE_MS);
+    slot.idle.unref();
+  }
+
+  /** A worker died: fail its jobs (the chunk writer then fails the store) and forget it. */
+  private lost(slot: Slot, e: Error): void {
+    if (!this.drop(slot)) return;
+    const err = new Error(`compression worker failed: ${e.message}`, { cause: e });
+    for (const job of slot.jobs.values()) job.reject(err);
+    slot.jobs.clear();
+  }
+
+  private drop(slot: Slot): boolean {
+    const at = this.slots.indexOf(slot);
+    if (at < 0) return false;
+    this.slots.splice(at, 1);
+    if (slot.idle !== undefined) clearTimeout(slot.idle);
+    return true;
+  }
+}
+
+let shared: CompressPool | undefined;
+
+function pool(): CompressPool {
+  shared ??= new CompressPool(poolSize());
+  return shared;
+}
+
+/**
+ * Start the compression workers now and resolve once they take work (until
+ * then blocks compress inline). For tests and benchmarks; stores start them on first use.
+ */
+export function warmCompressPool(): Promise<void> {
+  return pool().warm();
+}
+
+/** The running compression workers, for tests (to make one fail). */
+export function compressWorkers(): Worker[] {
+  return (shared?.slots ?? []).map((s) => s.worker);
+}
+
+/**
+ * Compress one raw block (see compressBlock in ./block-codec.ts for the
+ * filter, shuffle and raw fallback) and CRC its stored bytes: on a worker
+ * thread for blocks of {@link POOL_MIN_BYTES} or more, else inline.
+ */
+export async function compressStoredBlock(
+  raw: Uint8Array,
+  level: number,
+  width: number,
+  xor?: BlockRecords,
+): Promise<CompressedBlock> {
+  if (level !== 0 && raw.length >= POOL_MIN_BYTES) {
+    const p = pool();
+    const pending = p.size > 0 ? p.compress(raw, level, width, xor) : undefined;
+    if (pending !== undefined) return pending;
+  }
+  const { stored, flags } = await compressBlock(raw, level, width, xor);
+  return { stored, flags, crc: crc32(stored) };
+}
+
+/** A zeroed buffer for a raw block: plain memory here (posting it to a worker copies it). */
+export function allocBlock(size: number): Uint8Array {
+  return new Uint8Array(size);
+}

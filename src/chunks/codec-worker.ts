@@ -1,34 +1,42 @@
 /**
- * Entry of a compression worker thread (see ./compress-pool.ts): takes raw
- * blocks, runs the block codec (filter, shuffle, zstd) and the stored bytes'
- * CRC-32 here, off the main thread, and hands back the stored bytes in a
- * buffer of their own, transferred (no copy on the main thread).
+ * Entry of a codec worker thread (see ./compress-pool.ts). Compress: runs the
+ * block codec (filter, shuffle, zstd) and the stored bytes' CRC-32 here, off
+ * the main thread, and hands back the stored bytes in a buffer of their own,
+ * transferred (no copy on the main thread). Decode: zstd, unshuffle and
+ * un-XOR of a run of blocks, handed back transferred the same way.
  */
 import { parentPort } from "node:worker_threads";
 import { crc32 } from "../format/checksum.js";
-import { compressBlock } from "./block-codec.js";
-import type { CompressReply, CompressRequest } from "./compress-protocol.js";
+import { compressBlock, decompressRun } from "./block-codec.js";
+import type { CodecReply, CodecRequest, CompressRequest, DecodeRequest } from "./compress-protocol.js";
 
 const port = parentPort;
 if (port === null) throw new Error("codec-worker.ts runs as a worker thread only");
 
-port.on("message", (m: CompressRequest) => {
-  void run(m).then(
-    (reply) => {
-      if (reply.stored !== undefined) port.postMessage(reply, [reply.stored.buffer as ArrayBuffer]);
-      else port.postMessage(reply);
-    },
+port.on("message", (m: CodecRequest) => {
+  void (m.op === "decode" ? decode(m) : compress(m)).then(
+    (reply) => port.postMessage(reply, transferList(reply)),
     (e: unknown) => {
       const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ id: m.id, error: { name: err.name, message: err.message } } satisfies CompressReply);
+      port.postMessage({ id: m.id, error: { name: err.name, message: err.message } } satisfies CodecReply);
     },
   );
 });
 
-// Loaded and listening: the pool sends work from now on (until then it compresses inline).
-port.postMessage({ id: -1 } satisfies CompressReply);
+// Loaded and listening: the pool sends work from now on (until then it runs inline).
+port.postMessage({ id: -1 } satisfies CodecReply);
 
-async function run(m: CompressRequest): Promise<CompressReply> {
+function transferList(r: CodecReply): ArrayBuffer[] {
+  if (r.stored !== undefined) return [r.stored.buffer as ArrayBuffer];
+  return (r.raws ?? []).map((b) => b.buffer as ArrayBuffer);
+}
+
+/** `b` in an ArrayBuffer of its own, exactly its size (zstd's output may be a larger or pooled buffer). */
+function own(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !Buffer.isBuffer(b) ? b : new Uint8Array(b);
+}
+
+async function compress(m: CompressRequest): Promise<CodecReply> {
   const xor =
     m.lengths !== undefined && m.offsets !== undefined
       ? { lengths: m.lengths, offsets: m.offsets, from: 0, to: m.lengths.length }
@@ -37,6 +45,14 @@ async function run(m: CompressRequest): Promise<CompressReply> {
   const crc = crc32(stored);
   // Kept raw: the main thread still has those bytes, nothing to send back.
   if (stored === m.raw) return { id: m.id, flags, crc };
-  // zstd's output may sit in a larger or pooled buffer: copy it into one of its own to transfer.
-  return { id: m.id, flags, crc, stored: new Uint8Array(stored) };
+  return { id: m.id, flags, crc, stored: own(stored) };
+}
+
+async function decode(m: DecodeRequest): Promise<CodecReply> {
+  const where = { what: "a block run", offset: 0 }; // a failure is re-run on the main thread, which names it
+  const raws = await decompressRun(m.stored, m.blocks, m.width, where, (k) => {
+    const b = m.blocks[k]!;
+    return { lengths: b.lengths, offsets: b.offsets, from: 0, to: b.lengths.length };
+  });
+  return { id: m.id, raws: raws.map(own) };
 }

@@ -22,8 +22,9 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { crc32 } from "../format/checksum.js";
-import { compressBlock } from "./block-codec.js";
-import type { CompressReply, CompressRequest } from "./compress-protocol.js";
+import { compressBlock, decompressRun } from "./block-codec.js";
+import { BLOCK_SHUFFLED, BLOCK_XOR_PREV } from "../format/chunk-frame.js";
+import type { CodecReply, CodecRequest, DecodeRequest } from "./compress-protocol.js";
 import type { BlockRecords } from "./temporal.js";
 
 /** Blocks smaller than this compress inline: a message round trip (~30-60 µs) would cost more than it saves. */
@@ -41,8 +42,7 @@ export interface CompressedBlock {
 }
 
 interface Job {
-  raw: Uint8Array;
-  resolve: (b: CompressedBlock) => void;
+  resolve: (r: CodecReply) => void;
   reject: (e: unknown) => void;
 }
 
@@ -94,21 +94,33 @@ class CompressPool {
   ): Promise<CompressedBlock> | undefined {
     const slot = this.pick();
     if (slot === undefined) return undefined;
-    const id = this.nextId++;
-    const m: CompressRequest = { id, raw, level, width };
+    const m: CodecRequest = { op: "compress", id: this.nextId++, raw, level, width };
     if (xor !== undefined) {
-      // Only this block's records, copied small (a subarray would post the whole chunk's table).
-      m.lengths = Uint32Array.from({ length: xor.to - xor.from }, (_, k) => xor.lengths[xor.from + k]!);
-      m.offsets = Uint32Array.from({ length: xor.to - xor.from }, (_, k) => xor.offsets[xor.from + k]!);
+      const { lengths, offsets } = blockRecords(xor);
+      m.lengths = lengths;
+      m.offsets = offsets;
     }
-    return new Promise<CompressedBlock>((resolve, reject) => {
+    return this.send(slot, m).then((r) => ({ stored: r.stored ?? raw, flags: r.flags!, crc: r.crc! }));
+  }
+
+  /** Decode a run on a worker (`stored` is copied: it may be a view into a whole mapped file); undefined: none ready. */
+  decode(m: Omit<DecodeRequest, "op" | "id">): Promise<Uint8Array[]> | undefined {
+    const slot = this.pick();
+    if (slot === undefined) return undefined;
+    const stored = m.stored.slice();
+    const req: DecodeRequest = { ...m, op: "decode", id: this.nextId++, stored };
+    return this.send(slot, req, [stored.buffer]).then((r) => r.raws!);
+  }
+
+  private send(slot: Slot, m: CodecRequest, transfer: ArrayBuffer[] = []): Promise<CodecReply> {
+    return new Promise<CodecReply>((resolve, reject) => {
       if (slot.jobs.size === 0) {
         if (slot.idle !== undefined) clearTimeout(slot.idle);
         slot.idle = undefined;
-        slot.worker.ref(); // work in flight keeps the process alive until it is written
+        slot.worker.ref(); // work in flight keeps the process alive until it is done
       }
-      slot.jobs.set(id, { raw, resolve, reject });
-      slot.worker.postMessage(m);
+      slot.jobs.set(m.id, { resolve, reject });
+      slot.worker.postMessage(m, transfer);
     });
   }
 
@@ -132,12 +144,12 @@ class CompressPool {
     worker.unref();
     const slot: Slot = { worker, ready: false, jobs: new Map(), idle: undefined };
     this.slots.push(slot);
-    worker.on("message", (r: CompressReply) => this.reply(slot, r));
+    worker.on("message", (r: CodecReply) => this.reply(slot, r));
     worker.on("error", (e) => this.lost(slot, e));
     worker.on("exit", (code) => this.lost(slot, new Error(`compression worker exited with code ${code}`)));
   }
 
-  private reply(slot: Slot, r: CompressReply): void {
+  private reply(slot: Slot, r: CodecReply): void {
     if (r.id === -1) {
       slot.ready = true;
       this.rest(slot);
@@ -152,7 +164,7 @@ class CompressPool {
       const e = new Error(r.error.message);
       e.name = r.error.name;
       job.reject(e);
-    } else job.resolve({ stored: r.stored ?? job.raw, flags: r.flags!, crc: r.crc! });
+    } else job.resolve(r);
   }
 
   /** No work left: stop holding the process open, and exit after IDLE_MS unless new work comes. */
@@ -220,6 +232,54 @@ export async function compressStoredBlock(
   }
   const { stored, flags } = await compressBlock(raw, level, width, xor);
   return { stored, flags, crc: crc32(stored) };
+}
+
+/** Runs decoding at least this many raw bytes go to a worker when they need unshuffling or un-XORing. */
+export const POOL_DECODE_MIN_BYTES = 64 << 10;
+
+/**
+ * Decode a run of adjacent zstd blocks, CRCs already checked (see
+ * decompressRun in ./block-codec.ts): zstd, unshuffle and un-XOR on a worker
+ * when the run is large and filtered, so scans of filtered stores do not
+ * unfilter on the main thread; else inline. A failure on the worker is
+ * decoded again inline, so corrupt blocks raise the same CorruptError with
+ * the same names and offsets as before.
+ */
+export async function decompressRunPooled(
+  stored: Uint8Array,
+  blocks: readonly { rawSize: number; flags: number }[],
+  width: number,
+  where: { what: string; offset: number },
+  xor: (k: number) => BlockRecords,
+): Promise<Uint8Array[]> {
+  let raw = 0;
+  let filtered = false;
+  for (const b of blocks) {
+    raw += b.rawSize;
+    if ((b.flags & (BLOCK_SHUFFLED | BLOCK_XOR_PREV)) !== 0) filtered = true;
+  }
+  const p = filtered && raw >= POOL_DECODE_MIN_BYTES ? pool() : undefined;
+  if (p !== undefined && p.size > 0) {
+    const pending = p.decode({
+      stored,
+      width,
+      blocks: blocks.map((b, k) => ({ rawSize: b.rawSize, flags: b.flags, ...blockRecords(xor(k)) })),
+    });
+    if (pending !== undefined) {
+      const out = await pending.catch(() => undefined);
+      if (out !== undefined) return out;
+    }
+  }
+  return decompressRun(stored, blocks, width, where, xor);
+}
+
+/** A block's records only, offsets from the block's start, copied small (a subarray would post the chunk's table). */
+function blockRecords(r: BlockRecords): { lengths: Uint32Array; offsets: Uint32Array } {
+  const n = r.to - r.from;
+  return {
+    lengths: Uint32Array.from({ length: n }, (_, k) => r.lengths[r.from + k]!),
+    offsets: Uint32Array.from({ length: n }, (_, k) => r.offsets[r.from + k]!),
+  };
 }
 
 /** A zeroed buffer for a raw block: plain memory here (posting it to a worker copies it). */

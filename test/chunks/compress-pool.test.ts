@@ -9,10 +9,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { compressBlock } from "../../src/chunks/block-codec.js";
+import { compressBlock, decompressRun } from "../../src/chunks/block-codec.js";
 import {
   compressStoredBlock,
   compressWorkers,
+  decompressRunPooled,
   POOL_MIN_BYTES,
   warmCompressPool,
 } from "../../src/chunks/compress-pool.js";
@@ -20,6 +21,7 @@ import { ChunkStore } from "../../src/chunks/index.js";
 import { layoutRecords } from "../../src/format/chunk-frame.js";
 import { crc32 } from "../../src/format/checksum.js";
 import type { BlockRecords } from "../../src/chunks/temporal.js";
+import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
 import { equalBytes, ljRecords, tempDir } from "./helpers.js";
 
@@ -101,6 +103,57 @@ test("an error in a worker surfaces as the error the main thread would throw", a
     assert.equal(e.message, inline.message);
     return true;
   });
+});
+
+test("a run decoded on a worker is the run decoded inline: unshuffled, un-XORed, every block its own", async () => {
+  const frames = ljRecords(21);
+  const parts = [block(frames.slice(0, 7)), block(frames.slice(7, 14)), block(frames.slice(14))];
+  const packed = await Promise.all(parts.map((p, k) => compressBlock(p.raw, 1, 4, k === 1 ? undefined : p.recs)));
+  const stored = new Uint8Array(packed.reduce((n, p) => n + p.stored.length, 0) + 8);
+  let at = 8; // a view into a larger buffer, as a mapped file gives
+  for (const p of packed) {
+    stored.set(p.stored, at);
+    at += p.stored.length;
+  }
+  const view = stored.subarray(8);
+  const copy = view.slice();
+  const blocks = parts.map((p, k) => ({ rawSize: p.raw.length, flags: packed[k]!.flags }));
+  assert.deepEqual(
+    blocks.map((b) => b.flags),
+    [packed[0]!.flags, packed[1]!.flags, packed[2]!.flags],
+  );
+  const where = { what: "chunk 0 blocks 0-2", offset: 100 };
+  const xor = (k: number) => parts[k]!.recs;
+  const pooled = await decompressRunPooled(view, blocks, 4, where, xor);
+  const inline = await decompressRun(view, blocks, 4, where, xor);
+  assert.equal(pooled.length, 3);
+  pooled.forEach((b, k) => {
+    assert.ok(equalBytes(b, parts[k]!.raw), `block ${k}: the raw block`);
+    assert.ok(equalBytes(b, inline[k]!), `block ${k}: as inline`);
+    assert.equal(b.byteOffset % 8, 0);
+  });
+  assert.ok(equalBytes(view, copy), "the caller's stored bytes are left as they were");
+});
+
+test("a run that fails to decode on a worker is the same CorruptError as inline, naming the run", async () => {
+  const { raw, recs } = block(ljRecords(7));
+  const packed = await compressBlock(raw, 1, 4, recs);
+  const bad = packed.stored.slice();
+  bad[0]! ^= 0xff; // not a zstd frame any more
+  const blocks = [{ rawSize: raw.length, flags: packed.flags }];
+  const where = { what: "chunk 3 blocks 1-1", offset: 4096 };
+  const inline = await decompressRun(bad, blocks, 4, where, () => recs).then(
+    () => assert.fail("decoding damaged zstd"),
+    (e: Error) => e,
+  );
+  await assert.rejects(
+    decompressRunPooled(bad, blocks, 4, where, () => recs),
+    (e: Error) => {
+      assert.ok(isVlstoreError(e, "Corrupt"), String(e));
+      assert.equal(e.message, inline.message);
+      return true;
+    },
+  );
 });
 
 test("a worker that dies fails the store's writes, like a failed write; the pool starts a new one", async () => {

@@ -158,14 +158,26 @@ test("a run that fails to decode on a worker is the same CorruptError as inline,
   );
 });
 
+test("a job on a worker that dies rejects, naming the worker", async () => {
+  await warmCompressPool();
+  const { raw } = block(ljRecords(7));
+  const pending = compressStoredBlock(raw, 1, 4);
+  for (const w of compressWorkers()) void w.terminate();
+  await assert.rejects(pending, /compression worker failed: compression worker exited with code 1/);
+});
+
 test("a worker that dies fails the store's writes, like a failed write; the pool starts a new one", async () => {
   const store = await ChunkStore.open(join(dir, "dead-worker.vls"), { shuffle: 4 });
   const frames = ljRecords(400);
   await warmCompressPool();
-  for (const w of compressWorkers()) void w.terminate();
   let failure: unknown;
   try {
-    for (const f of frames) await store.put(f);
+    for (const [i, f] of frames.entries()) {
+      await store.put(f);
+      // 4 MiB chunks of 36,000-byte frames: put 116 sealed the first chunk and posted its blocks
+      // to the workers (seal posts synchronously); they die with those blocks in hand.
+      if (i === 120) for (const w of compressWorkers()) void w.terminate();
+    }
     await store.flush();
   } catch (e) {
     failure = e;

@@ -9,7 +9,8 @@ import { ChecksumError, TruncatedError } from "../errors.js";
 import { aligned8 } from "../format/bytes.js";
 import { crc32 } from "../format/checksum.js";
 import { BLOCK_ZSTD, type ChunkFrameHeader } from "../format/chunk-frame.js";
-import { decompressBlock, decompressRun } from "./block-codec.js";
+import { decompressBlock } from "./block-codec.js";
+import { decompressRunPooled } from "./compress-pool.js";
 import { recordsOfBlock } from "./temporal.js";
 import type { ChunkInfo } from "./chunk-info.js";
 
@@ -103,7 +104,8 @@ export async function decodeRun(
     at += e.storedSize;
   }
   const where = { what: `chunk ${c.index} blocks ${first}-${last}`, offset: start };
-  const data = await decompressRun(stored, entries, h.shuffle, where, (k) => recordsOfBlock(h, h.blocks, first + k));
+  const xor = (k: number) => recordsOfBlock(h, h.blocks, first + k);
+  const data = await decompressRunPooled(stored, entries, h.shuffle, where, xor);
   counters.decompressions += entries.length;
   for (const e of entries) counters.decompressedBytes += e.rawSize;
   return data;

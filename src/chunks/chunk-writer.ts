@@ -17,7 +17,7 @@ import {
 import { MAX_RECORD_SIZE, type FileSettings } from "../format/header.js";
 import type { Backing } from "./backing.js";
 import type { BlockCache } from "./block-cache.js";
-import { compressBlock } from "./block-codec.js";
+import { compressStoredBlock } from "./compress-pool.js";
 import { recordsOfBlock } from "./temporal.js";
 import type { ChunkInfo } from "./chunk-info.js";
 import type { ChunkTable } from "./chunk-table.js";
@@ -129,8 +129,8 @@ export class ChunkWriter {
     const blocks = await Promise.all(
       sealed.blocks.map(async (raw, b): Promise<BlockInput> => {
         const xor = filter !== 0 ? recordsOfBlock(sealed.layout, sealed.blockRecords, b) : undefined;
-        const { stored, flags } = await compressBlock(raw, level, shuffle, xor);
-        return { stored, flags, rawSize: raw.length, recordCount: sealed.blockRecords[b]! };
+        const { stored, flags, crc } = await compressStoredBlock(raw, level, shuffle, xor);
+        return { stored, flags, crc, rawSize: raw.length, recordCount: sealed.blockRecords[b]! };
       }),
     );
     return encodeChunkFrame(info.firstRecord, shuffle, blocks, sealed.layout.lengths);

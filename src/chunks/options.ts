@@ -24,10 +24,16 @@ export interface ChunkStoreOptions {
    */
   blockSize?: number;
   /**
-   * zstd level 1..22, or 0 to store blocks uncompressed. Stored in the file.
-   * Default 1: on byte-shuffled float32 data higher levels buy nothing (LJ
-   * frames: ratio 1.242 at level 1 vs 1.237 at 3; Gaussian embeddings: 1.179
-   * vs 1.166) and compress 1.4-1.6x slower (`zstd -b1`/`-b3`, 256 KiB blocks).
+   * zstd level 1..22, zstd's fast levels -1..-7 (`zstd --fast=N` is -N), or 0
+   * to store blocks uncompressed. Stored in the file. Default 1: on
+   * byte-shuffled float32 data higher levels buy nothing (LJ frames: ratio
+   * 1.242 at level 1 vs 1.237 at 3; Gaussian embeddings: 1.179 vs 1.166) and
+   * compress 1.4-1.6x slower (`zstd -b1`/`-b3`, 256 KiB blocks). Fast levels
+   * (`npx tsx bench/levels.ts`, 256 KiB shuffled blocks): real water frames
+   * ratio 1.323 at 1, 1.319 at -1, 1.285 at -3, 1.253 at -5, 1.225 at -7; LJ
+   * frames 1.608, 1.567, 1.537, 1.522, 1.508; compression ~1.2-1.4x faster at
+   * -1 and up to ~2x at -7. A file at a negative level is format version 3,
+   * which vlstore releases before fast levels cannot open: hence not the default.
    */
   level?: number;
   /**

@@ -24,7 +24,7 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Compress `data` at `level` (1..22). */
+/** Compress `data` at `level` (1..22, or a negative "fast" level: zstd's --fast=N is level -N). */
 export function zstdCompress(data: Uint8Array, level: number): Promise<Uint8Array> {
   return binding.compress(asBuffer(data), level);
 }

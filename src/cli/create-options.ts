@@ -4,7 +4,7 @@
  * (else OptionMismatchError, exit 1).
  */
 import { STORE_DEFAULTS } from "../chunks/options.js";
-import { MAX_LEVEL } from "../format/header.js";
+import { MAX_LEVEL, MIN_LEVEL } from "../format/header.js";
 import { intOption, numberOption, sizeOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { formatSize } from "./output.js";
 
@@ -25,7 +25,7 @@ export const creationOptionSpecs: Record<string, OptionSpec> = {
   level: {
     type: "string",
     arg: "N",
-    help: `new archive: zstd level 1..${MAX_LEVEL}, 0 = uncompressed (default ${STORE_DEFAULTS.level})`,
+    help: `new archive: zstd level 1..${MAX_LEVEL}, ${MIN_LEVEL}..-1 = fast, 0 = uncompressed (default ${STORE_DEFAULTS.level})`,
   },
   shuffle: { type: "string", arg: "W", help: "new archive: byte-shuffle width, 0 = off (default: the codec's)" },
   ttl: { type: "string", arg: "SECONDS", help: "new archive: seconds after which records expire (default 0 = never)" },
@@ -44,7 +44,7 @@ export function creationOptions(args: ParsedArgs, command: string): CreationOpti
   const out: CreationOptions = {};
   const chunkSize = sizeOption(args, command, "chunk-size", { min: 64, max: 1 << 30 });
   const blockSize = sizeOption(args, command, "block-size", { min: 64, max: 1 << 30 });
-  const level = intOption(args, command, "level", { min: 0, max: MAX_LEVEL });
+  const level = intOption(args, command, "level", { min: MIN_LEVEL, max: MAX_LEVEL });
   const shuffle = intOption(args, command, "shuffle", { min: 0, max: 255 });
   const ttl = numberOption(args, command, "ttl");
   if (chunkSize !== undefined) out.chunkSize = chunkSize;

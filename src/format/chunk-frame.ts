@@ -91,6 +91,8 @@ export interface BlockInput {
   rawSize: number;
   recordCount: number;
   flags: number;
+  /** CRC-32 of `stored` when the caller has it already (computed where the block was compressed). */
+  crc?: number;
 }
 
 /** The 8-byte aligned offset of each record in a block, given the lengths of its records. */
@@ -130,7 +132,7 @@ export function encodeChunkFrame(
       payloadOffset: pos,
       storedSize: b.stored.length,
       rawSize: b.rawSize,
-      crc: crc32(b.stored),
+      crc: b.crc ?? crc32(b.stored),
       recordCount: b.recordCount,
       flags: b.flags,
     });

@@ -5,14 +5,14 @@
  * Layout (little-endian), see docs/FORMAT.md:
  *
  *   0  magic     8   "\x89VLS\r\n\x1a\n"
- *   8  version   u16
+ *   8  version   u16 (1; 2 with a filter; 3 with a negative level)
  *  10  size      u16 (= 64)
  *  12  flags     u32 (reserved, 0)
  *  16  chunkSize u32
  *  20  blockSize u32
  *  24  level     i32
  *  28  shuffle   u32
- *  32  filter    u8  (version 2 only; version 1: reserved, 0)
+ *  32  filter    u8  (versions 2 and 3; version 1: reserved, 0)
  *  33  reserved  27 zero bytes
  *  60  crc32     u32 over bytes [0, 60)
  */
@@ -30,8 +30,15 @@ export const FORMAT_VERSION = 1;
  * version 2 so an older reader refuses it as a newer version, not as damage.
  */
 export const FILTERED_VERSION = 2;
+/**
+ * The header version of a file written at a negative ("fast") zstd level. Files
+ * at levels 0..22 keep versions 1 and 2; readers before version 3 refuse a fast
+ * file as a newer version, not as a damaged level field. Byte 32 is the filter,
+ * as in version 2 (0 = none allowed here).
+ */
+export const FAST_LEVEL_VERSION = 3;
 /** The newest header version this code reads. */
-export const NEWEST_VERSION = FILTERED_VERSION;
+export const NEWEST_VERSION = FAST_LEVEL_VERSION;
 /** Block filter ids (header byte 32): 0 none, 1 XOR with the previous record of the same length in the block. */
 export const FILTER_NONE = 0;
 export const FILTER_XOR_PREV = 1;
@@ -45,6 +52,12 @@ export const MAX_RECORD_SIZE = 1 << 30;
 export const MIN_CHUNK_SIZE = 64;
 /** Highest zstd level. */
 export const MAX_LEVEL = 22;
+/**
+ * Lowest zstd level: zstd's "fast" levels -1..-7 trade ratio for speed (water
+ * frames, bench/levels.ts: ratio 1.323 at 1, 1.319 at -1, 1.225 at -7);
+ * lower ones lose ratio faster than they gain speed.
+ */
+export const MIN_LEVEL = -7;
 /** Largest byte-shuffle element width. */
 export const MAX_SHUFFLE = 255;
 
@@ -53,7 +66,7 @@ export interface FileSettings {
   chunkSize: number;
   /** Target uncompressed bytes per independently compressed block. */
   blockSize: number;
-  /** zstd level, 0 = stored uncompressed. */
+  /** zstd level {@link MIN_LEVEL}..{@link MAX_LEVEL}, 0 = stored uncompressed, negative = zstd's fast levels. */
   level: number;
   /** Byte-shuffle element width, 0 = off. */
   shuffle: number;
@@ -63,13 +76,19 @@ export interface FileSettings {
 
 export function encodeFileHeader(s: FileSettings): Uint8Array {
   const w = new ByteWriter(FILE_HEADER_SIZE);
-  const version = s.filter === FILTER_NONE ? FORMAT_VERSION : FILTERED_VERSION;
+  const version = headerVersion(s);
   w.bytes(FILE_MAGIC).u16(version).u16(FILE_HEADER_SIZE).u32(0);
   w.u32(s.chunkSize).u32(s.blockSize).i32(s.level).u32(s.shuffle).u8(s.filter);
   w.bytes(new Uint8Array(27));
   const out = w.finish();
   w.u32(crc32(out.subarray(0, 60)));
   return w.finish().slice();
+}
+
+/** The version a header with these settings is written as: the oldest that can say them. */
+export function headerVersion(s: FileSettings): number {
+  if (s.level < 0) return FAST_LEVEL_VERSION;
+  return s.filter === FILTER_NONE ? FORMAT_VERSION : FILTERED_VERSION;
 }
 
 /**
@@ -106,14 +125,20 @@ export function decodeFileHeader(bytes: Uint8Array, path = "<memory>"): FileSett
   if (reserved >= 0) {
     throw new CorruptError("file header", `reserved byte ${reserved} is ${bytes[reserved]}, expected 0`, reserved);
   }
-  if (version === FILTERED_VERSION) {
+  if (version !== FORMAT_VERSION) {
     s.filter = r.u8();
-    if (s.filter === FILTER_NONE || FILTER_NAMES[s.filter] === undefined) {
+    const none = s.filter === FILTER_NONE && version === FILTERED_VERSION;
+    if (none || FILTER_NAMES[s.filter] === undefined) {
       throw new UnsupportedVersionError(path, version, NEWEST_VERSION, `block filter id ${s.filter}`);
     }
   }
   const bad = validateSettings(s);
   if (bad) throw new CorruptError("file header", bad, 16);
+  // Each version's level range: a negative level only in version 3, and version 3 only for one.
+  if (s.level < 0 !== (version === FAST_LEVEL_VERSION)) {
+    const want = version === FAST_LEVEL_VERSION ? `${MIN_LEVEL}..-1` : `0..${MAX_LEVEL}`;
+    throw new CorruptError("file header", `level ${s.level} outside ${want} in a version ${version} header`, 24);
+  }
   return s;
 }
 
@@ -124,7 +149,7 @@ export function validateSettings(s: FileSettings): string | undefined {
     return `chunkSize ${s.chunkSize} outside ${MIN_CHUNK_SIZE}..${MAX_RECORD_SIZE}`;
   if (!int(s.blockSize, MIN_CHUNK_SIZE, s.chunkSize))
     return `blockSize ${s.blockSize} outside ${MIN_CHUNK_SIZE}..chunkSize (${s.chunkSize})`;
-  if (!int(s.level, 0, MAX_LEVEL)) return `level ${s.level} outside 0..${MAX_LEVEL}`;
+  if (!int(s.level, MIN_LEVEL, MAX_LEVEL)) return `level ${s.level} outside ${MIN_LEVEL}..${MAX_LEVEL}`;
   if (!int(s.shuffle, 0, MAX_SHUFFLE)) return `shuffle ${s.shuffle} outside 0..${MAX_SHUFFLE}`;
   if (FILTER_NAMES[s.filter] === undefined) return `filter id ${s.filter} outside 0..${FILTER_NAMES.length - 1}`;
   return undefined;

@@ -47,15 +47,15 @@ describe("negative numbers", () => {
     assert.throws(() => parseFor(spec, ["-q", "-3"]), UsageError, "-3 after a boolean flag is an unknown option");
   });
 
-  test("vlstore: --level -1 and --min-count -1 get the range message, not 'argument is ambiguous'", async () => {
+  test("vlstore: --level -8 and --min-count -1 get the range message, not 'argument is ambiguous'", async () => {
     const dir = tempDir("vlstore-numbers-");
     const emb = join(dir, "emb.vls");
     await makeEmbeddings(emb, 10);
     const ckpt = join(dir, "c.ckpt");
     assert.equal((await vlstore(["checkpoint", emb, ckpt])).code, 0);
-    const level = await vlstore(["restore", ckpt, join(dir, "new.vls"), "--level", "-1"]);
+    const level = await vlstore(["restore", ckpt, join(dir, "new.vls"), "--level", "-8"]);
     assert.equal(level.code, 2);
-    assert.match(level.stderr, /--level must be an integer in 0\.\.22, got "-1"/);
+    assert.match(level.stderr, /--level must be an integer in -7\.\.22, got "-8"/);
     assert.doesNotMatch(level.stderr, /ambiguous/);
     const minCount = await vlstore(["dump", emb, join(dir, "w.dat"), "--min-count", "-1"]);
     assert.equal(minCount.code, 2);

@@ -122,7 +122,8 @@ export function specFilter(h: { filter?: SpecFilter }): SpecFilter {
 export function fileHeader(h: HeaderFields): Uint8Array {
   const b = new Bytes().raw(Uint8Array.of(0x89, 0x56, 0x4c, 0x53, 0x0d, 0x0a, 0x1a, 0x0a));
   const filter = specFilter(h) === "xor-prev" ? 1 : 0;
-  b.u16(h.version ?? (filter === 0 ? 1 : 2))
+  // "version": 3 for a negative (fast) level, else 2 with a filter, else 1.
+  b.u16(h.version ?? (h.level < 0 ? 3 : filter === 0 ? 1 : 2))
     .u16(64)
     .u32(h.flags ?? 0);
   b.u32(h.chunkSize).u32(h.blockSize).i32(h.level).u32(h.shuffle).u8(filter).zeros(27);

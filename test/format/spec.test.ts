@@ -235,6 +235,37 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
     assert.deepEqual([...flags].sort(), [0, ZSTD | SHUFFLED, ZSTD | SHUFFLED | XOR_PREV]);
   });
 
+  it("a store at a fast (negative) level: version 3 header, with and without a filter, and its blocks", async () => {
+    const dir = tempDir();
+    for (const filter of ["none", "xor-prev"] as const) {
+      const s: Settings = { chunkSize: 16 << 10, blockSize: 4 << 10, level: -3, shuffle: 4, filter };
+      const rng = new Rng(21);
+      const records = Array.from({ length: 40 }, () => framed(floats(rng, 1 + rng.int(300))));
+      const file = await fileOf(dir, `fast-${filter}.vls`, async (p) => {
+        const store = await ChunkStore.open(p, { ...s, codec: bytesCodec, blockRecords: 16 });
+        for (const r of records) await store.put(r);
+        await store.close();
+      });
+      assert.equal(new DataView(file.buffer, file.byteOffset).getUint16(8, true), 3, "version 3");
+      const a = created(s, bytesCodec.name);
+      const chunks = pack(records, s, 16);
+      const index = await addChunks(a, chunks, s);
+      a.commit({
+        flags: INDEX_FULL,
+        sequence: 1,
+        recordCount: records.length,
+        chunkCount: index.length,
+        prevCommit: 64,
+        fullIndexAt: a.size,
+        journalFrom: 0,
+        index,
+        meta: [["codec", bytesCodec.name], settingsMeta(s)],
+        journal: new Uint8Array(0),
+      });
+      assertSameBytes(file, a.done(), `fast-level ChunkStore file, filter ${filter}`);
+    }
+  });
+
   it("flush then close: a delta commit, then the consolidating commit (full index)", async () => {
     const dir = tempDir();
     const s: Settings = { chunkSize: 4 << 20, blockSize: 256 << 10, level: 0, shuffle: 0 };

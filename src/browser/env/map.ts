@@ -12,6 +12,7 @@ export const BROWSER_SWAPS: Readonly<Record<string, string>> = {
   "version.ts": "browser/env/version.ts",
   "format/checksum.ts": "browser/env/checksum.ts",
   "chunks/zstd.ts": "browser/env/zstd.ts",
+  "chunks/compress-pool.ts": "browser/env/compress-pool.ts",
   "chunks/node-fs.ts": "browser/env/node-fs.ts",
   "chunks/file-backing.ts": "browser/env/file-backing.ts",
   "chunks/file-reader.ts": "browser/env/file-reader.ts",

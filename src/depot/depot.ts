@@ -420,6 +420,11 @@ export class Depot<T> implements AsyncDisposable {
   async getMany(names: readonly string[]): Promise<(T | undefined)[]> {
     this.checkOpen();
     if (this.barrier) await this.barrier;
+    const ready = this.index.prepare(names.length);
+    if (ready !== undefined) {
+      await ready;
+      this.checkOpen();
+    }
     const now = this.clock();
     const ids: number[] = [];
     const slots: number[] = [];
@@ -510,6 +515,7 @@ export class Depot<T> implements AsyncDisposable {
       },
       (bytes) => this.codec.decode(bytes),
       ENTRIES_BATCH,
+      () => this.index.prepare(this.index.size),
     );
   }
 

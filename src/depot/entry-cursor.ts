@@ -45,11 +45,14 @@ export class EntryCursor<T> implements AsyncGenerator<[string, T], undefined, un
    * @param begin captures the scan (may throw, e.g. ClosedError: the first next() then rejects)
    * @param decode record bytes -> value
    * @param batch records read per await
+   * @param prepare awaited at the first next(), before the capture, when it returns a promise (the name
+   *   index decoding its snapshot in the background: cheaper than decoding it piece by piece while listing)
    */
   constructor(
     private readonly begin: () => EntryScan,
     private readonly decode: (bytes: Uint8Array) => T,
     private readonly batch: number,
+    private readonly prepare?: () => Promise<void> | undefined,
   ) {}
 
   next(): Promise<IteratorResult<[string, T], undefined>> {
@@ -103,6 +106,8 @@ export class EntryCursor<T> implements AsyncGenerator<[string, T], undefined, un
     if (this.at < this.values.length) return this.take();
     if (this.state === NEW) {
       this.state = FINISHED; // until begin() returns: if it throws, the iteration is over
+      const ready = this.prepare?.();
+      if (ready !== undefined) await ready;
       this.scan = this.begin();
       this.state = OPEN;
     }

@@ -77,6 +77,11 @@ class Snapshot {
     this.blobAt = this.tableAt + slots * 4;
   }
 
+  /** See NameIndex.prepare. */
+  prepare(touches: number): Promise<void> | undefined {
+    return this.bytes.prepare?.(touches);
+  }
+
   /** Index of `name` in the snapshot, or -1. */
   find(name: string): number {
     if (this.count === 0) return -1;
@@ -423,6 +428,15 @@ export class NameIndex {
     this.count = 0;
     this.entryTotal = 0;
     this.garbageBytes = garbageBytes;
+  }
+
+  /**
+   * Before `touches` lookups (or a listing: touches = size): a promise to await first when the snapshot is
+   * read from a local file in compressed groups and decoding them all natively in the background beats
+   * decoding the ones those lookups need in JavaScript (see GroupedPayload.prepare); else undefined.
+   */
+  prepare(touches: number): Promise<void> | undefined {
+    return this.snapshot?.prepare(touches);
   }
 
   /** Every `[name, entry]` in storage order (expired included). */

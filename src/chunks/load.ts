@@ -54,7 +54,7 @@ import {
   inflateAllGroups,
 } from "../format/paged-groups.js";
 import type { ByteSource, ReadOptions } from "../sources/byte-source.js";
-import { zstdDecompress, zstdDecompressSync } from "./zstd.js";
+import { prepareZstdDecompressSync, zstdDecompress, zstdDecompressSync } from "./zstd.js";
 import { offThreadReads } from "./backing.js";
 
 /** Bytes read from the end of a remote archive at open: a small archive's whole index fits. */
@@ -517,6 +517,7 @@ function readPagedCommitLazily(
     payload.checkEnds();
     // Armed after the open's own checks: the first lookup that needs a group starts decoding the rest.
     if (readOffThread !== undefined) payload.fillOnFirstMiss({ read: readOffThread, decode: zstdDecompress });
+    prepareZstdDecompressSync(); // lookups that decode a group synchronously find the faster decoder ready
     lazyPayloads.set(commit, { payload, first: layout.groupCount > 0 ? firstGroup(payload) : new Uint8Array(0) });
     return commit;
   }

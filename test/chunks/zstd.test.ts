@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { zstdCompress, zstdDecompress } from "../../src/chunks/zstd.js";
+import { prepareZstdDecompressSync, zstdCompress, zstdDecompress, zstdDecompressSync } from "../../src/chunks/zstd.js";
 import { ljRecords } from "./helpers.js";
 
 // @mongodb-js/zstd 1.2.2's wrapper ignores the level; these fail if that path comes back.
@@ -25,4 +25,26 @@ test("a store's level changes what it stores", async () => {
     await s.close();
   }
   assert.notEqual(sizes[0], sizes[1], `level 1 and 12 stored ${sizes.join(" and ")} bytes`);
+});
+
+test("the synchronous decoder's WebAssembly is prepared without calling fetch (Node's first fetch loads undici)", async () => {
+  const realFetch = globalThis.fetch;
+  let calls = 0;
+  globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+    calls++;
+    return realFetch(...args);
+  }) as typeof fetch;
+  const stub = globalThis.fetch;
+  try {
+    prepareZstdDecompressSync();
+    assert.equal(globalThis.fetch, stub, "fetch is put back as it was");
+    const raw = ljRecords(1)[0]!;
+    const frame = await zstdCompress(raw, 1);
+    assert.deepEqual(zstdDecompressSync(frame, raw.length), raw, "fzstd while compiling");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(zstdDecompressSync(frame, raw.length), raw, "zstddec once compiled");
+    assert.equal(calls, 0, "fetch was never called");
+  } finally {
+    globalThis.fetch = realFetch;
+  }
 });

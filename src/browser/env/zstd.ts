@@ -39,3 +39,6 @@ export async function zstdDecompress(data: Uint8Array, rawSize?: number): Promis
 export function zstdDecompressSync(frame: Uint8Array, _rawSize: number): Uint8Array {
   return decompress(frame);
 }
+
+/** The Node build compiles its WebAssembly decoder here; fzstd needs nothing. */
+export function prepareZstdDecompressSync(): void {}

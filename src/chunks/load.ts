@@ -515,8 +515,8 @@ function readPagedCommitLazily(
     const payload = new GroupedPayload(read, layout, groupsAt, path, zstdDecompressSync);
     // As for a whole commit read with pages "ends": the first and last group are checked at open.
     payload.checkEnds();
-    // Armed after the open's own checks: the first lookup that needs a group starts decoding the rest.
-    if (readOffThread !== undefined) payload.fillOnFirstMiss({ read: readOffThread, decode: zstdDecompress });
+    // Started by a batch of lookups or a listing that is worth it (the Depot asks: NameIndex.prepare).
+    if (readOffThread !== undefined) payload.armFill({ read: readOffThread, decode: zstdDecompress });
     prepareZstdDecompressSync(); // lookups that decode a group synchronously find the faster decoder ready
     lazyPayloads.set(commit, { payload, first: layout.groupCount > 0 ? firstGroup(payload) : new Uint8Array(0) });
     return commit;

@@ -254,9 +254,9 @@ export async function inflateAllGroups(
 }
 
 /**
- * How a grouped payload read from a local file decodes its other groups in the background once a lookup
- * first needs one (GroupedPayload.fillOnFirstMiss): stored bytes read off the main thread, concatenated
- * zstd frames decoded in one call by the native decoder (both on the thread pool).
+ * How a grouped payload read from a local file decodes all its groups in the background when many lookups
+ * are about to be made (GroupedPayload.armFill, prepare): stored bytes read off the main thread,
+ * concatenated zstd frames decoded in one call by the native decoder (both on the thread pool).
  */
 export interface BackgroundFill {
   read(offset: number, length: number): Promise<Uint8Array>;
@@ -324,7 +324,6 @@ export class GroupedPayload implements PagedPayload {
     if (k === this.lastIndex) return this.last;
     let dv = this.groups[k];
     if (dv === undefined) {
-      if (this.fill !== undefined) this.startFill();
       const { layout } = this;
       if (k < 0 || k >= layout.groupCount) checkGroup(layout, k, new Uint8Array(0), this.groupsAt, this.path);
       const stored = this.read(this.groupsAt + layout.starts[k]!, layout.storedSizes[k]!);
@@ -338,13 +337,15 @@ export class GroupedPayload implements PagedPayload {
     return dv;
   }
   /**
-   * Arm the background fill: the first group a lookup needs that is not decoded yet starts reading and
-   * decoding every other one in the background, 1 MiB of stored bytes at a time, so a batch of lookups
-   * after a cold open waits on one sequential read and native decodes instead of a random read and a
-   * JavaScript decode per group. Memory: the decoded payload, what using every group costs anyway. A group
-   * whose CRC or frame fails is left for its use to report (the typed error, as without the fill).
+   * Arm the background fill, started by the first prepare() that finds it worth it: every group not
+   * decoded yet is read and decoded in the background, 1 MiB of stored bytes at a time, so a batch of
+   * lookups after a cold open waits on one sequential read and native decodes instead of a random read
+   * and a JavaScript decode per group. Single lookups never start it (they decode their own few groups;
+   * a fill started by one get would keep the thread pool busy after the reader has gone). Memory: the
+   * decoded payload, what using every group costs anyway. A group whose CRC or frame fails is left for
+   * its use to report (the typed error, as without the fill).
    */
-  fillOnFirstMiss(fill: BackgroundFill): void {
+  armFill(fill: BackgroundFill): void {
     this.fill = fill;
   }
 

@@ -1,8 +1,8 @@
 /**
- * The background fill of a grouped snapshot (GroupedPayload.fillOnFirstMiss):
- * the first group a lookup needs starts decoding every other group off the
- * main thread, so later lookups decode nothing; damage is still reported at
- * use, as without the fill. Built with the writer's encoder and the native
+ * The background fill of a grouped snapshot (GroupedPayload.armFill and
+ * prepare): a batch of lookups worth it starts decoding every group off the
+ * main thread, so later lookups decode nothing; a single lookup does not
+ * start it; damage is still reported at use, as without the fill. Built with the writer's encoder and the native
  * zstd, read from memory through the same calls a local file gets.
  */
 import assert from "node:assert/strict";
@@ -51,7 +51,7 @@ const fill = (stored: Uint8Array, reads: number[]): BackgroundFill => ({
   decode: (frames, rawSize) => zstdDecompress(frames, rawSize),
 });
 
-test("the first group needed starts a background fill; afterwards no lookup decodes", async () => {
+test("prepare() for many lookups starts the fill, a lookup alone does not; afterwards no lookup decodes", async () => {
   const { raw, stored } = await build();
   let syncDecodes = 0;
   const p = open(stored, (f, n) => {
@@ -59,12 +59,16 @@ test("the first group needed starts a background fill; afterwards no lookup deco
     return fzstdDecoder(f, n);
   });
   const reads: number[] = [];
-  p.fillOnFirstMiss(fill(stored, reads));
+  p.armFill(fill(stored, reads));
   assert.equal(p.filling, undefined, "arming reads nothing");
   const at = 150 << 10;
   assert.equal(p.u32(at), new DataView(raw.buffer).getUint32(at, true));
-  assert.ok(p.filling !== undefined, "the miss started the fill");
-  await p.filling;
+  assert.equal(p.filling, undefined, "a lookup alone decodes its group and starts nothing");
+  assert.equal(p.prepare(0), undefined, "no lookups: not worth a fill");
+  const ready = p.prepare(64);
+  assert.ok(ready !== undefined && p.filling === ready, "64 lookups over 19 groups start it");
+  assert.equal(p.prepare(1), ready, "once started, every caller waits for the same fill");
+  await ready;
   const before = syncDecodes;
   assert.deepEqual(p.bytes(0, raw.length), raw, "every byte, decoded by the fill");
   assert.equal(syncDecodes, before, "no group decoded on the main thread after the fill");
@@ -82,9 +86,9 @@ test("a damaged group is left by the fill and reported at use; the others are fi
     syncDecodes++;
     return fzstdDecoder(f, n);
   });
-  p.fillOnFirstMiss(fill(damaged, []));
-  p.u32(2 * layout.groupSize); // group 2: starts the fill
-  await p.filling;
+  p.armFill(fill(damaged, []));
+  p.u32(2 * layout.groupSize); // group 2 decoded on demand before the fill
+  await p.prepare(64);
   assert.throws(() => p.u32(bad * layout.groupSize), ChecksumError);
   const n0 = syncDecodes;
   const next = (bad + 1) * layout.groupSize;
@@ -95,11 +99,10 @@ test("a damaged group is left by the fill and reported at use; the others are fi
 test("a fill whose reads fail (the store closed) ends quietly; lookups still decode on demand", async () => {
   const { raw, stored } = await build();
   const p = open(stored, fzstdDecoder);
-  p.fillOnFirstMiss({
+  p.armFill({
     read: () => Promise.reject(new Error("closed")),
     decode: (frames, rawSize) => zstdDecompress(frames, rawSize),
   });
-  p.u32(40 << 10);
-  await p.filling;
+  await p.prepare(64);
   assert.deepEqual(p.bytes(0, raw.length), raw);
 });

@@ -18,23 +18,13 @@ import {
   warmCompressPool,
 } from "../../src/chunks/compress-pool.js";
 import { ChunkStore } from "../../src/chunks/index.js";
-import { layoutRecords } from "../../src/format/chunk-frame.js";
 import { crc32 } from "../../src/format/checksum.js";
 import type { BlockRecords } from "../../src/chunks/temporal.js";
 import { isVlstoreError } from "../../src/errors.js";
 import { Rng } from "../../src/random.js";
-import { equalBytes, ljRecords, tempDir } from "./helpers.js";
+import { equalBytes, ljRecords, rawBlock, tempDir } from "./helpers.js";
 
 const dir = tempDir("vlstore-pool-");
-
-function block(records: Uint8Array[]): { raw: Uint8Array; recs: BlockRecords } {
-  const lengths = Uint32Array.from(records, (r) => r.length);
-  const offsets = new Uint32Array(records.length);
-  const end = layoutRecords(lengths, 0, records.length, offsets);
-  const raw = new Uint8Array(Math.ceil(end / 16) * 16);
-  records.forEach((r, i) => raw.set(r, offsets[i]));
-  return { raw, recs: { lengths, offsets, from: 0, to: records.length } };
-}
 
 before(async () => {
   // The pool is off by default below 4 cores (see poolSize): these tests run it whatever the machine.
@@ -51,15 +41,15 @@ test("a block compressed on a worker is the block the main thread makes: bytes, 
   const rng = new Rng(15);
   const noise = new Uint8Array(POOL_MIN_BYTES * 2).map(() => rng.int(256));
   const cases: { name: string; raw: Uint8Array; width: number; recs?: BlockRecords; level: number }[] = [];
-  const a = block(frames.slice(0, 7));
-  const b = block(frames.slice(7));
+  const a = rawBlock(frames.slice(0, 7));
+  const b = rawBlock(frames.slice(7));
   cases.push({ name: "shuffled frames", raw: a.raw, width: 4, level: 1 });
   cases.push({ name: "xor-prev + shuffle", raw: a.raw, width: 4, recs: a.recs, level: 1 });
   cases.push({ name: "xor-prev, no shuffle", raw: b.raw, width: 0, recs: b.recs, level: 3 });
   cases.push({ name: "a fast level", raw: b.raw, width: 4, recs: b.recs, level: -5 });
   cases.push({ name: "incompressible noise (kept raw)", raw: noise, width: 4, level: 1 });
   // Records counted from the middle of a chunk-wide table, as the writer hands them over.
-  const both = block(frames);
+  const both = rawBlock(frames);
   cases.push({ name: "records from 7", raw: b.raw, width: 4, recs: { ...both.recs, from: 7, to: 14 }, level: 1 });
   for (const c of cases) {
     if (c.recs !== undefined && c.recs.from === 7) {
@@ -84,7 +74,7 @@ test("a block compressed on a worker is the block the main thread makes: bytes, 
 });
 
 test("the raw block stays the caller's: readable and unchanged while and after it compresses", async () => {
-  const { raw, recs } = block(ljRecords(7));
+  const { raw, recs } = rawBlock(ljRecords(7));
   const copy = raw.slice();
   const pending = compressStoredBlock(raw, 1, 4, recs);
   assert.ok(equalBytes(raw, copy));
@@ -109,7 +99,7 @@ test("an error in a worker surfaces as the error the main thread would throw", a
 
 test("a run decoded on a worker is the run decoded inline: unshuffled, un-XORed, every block its own", async () => {
   const frames = ljRecords(21);
-  const parts = [block(frames.slice(0, 7)), block(frames.slice(7, 14)), block(frames.slice(14))];
+  const parts = [rawBlock(frames.slice(0, 7)), rawBlock(frames.slice(7, 14)), rawBlock(frames.slice(14))];
   const packed = await Promise.all(parts.map((p, k) => compressBlock(p.raw, 1, 4, k === 1 ? undefined : p.recs)));
   const stored = new Uint8Array(packed.reduce((n, p) => n + p.stored.length, 0) + 8);
   let at = 8; // a view into a larger buffer, as a mapped file gives
@@ -138,7 +128,7 @@ test("a run decoded on a worker is the run decoded inline: unshuffled, un-XORed,
 });
 
 test("a run that fails to decode on a worker is the same CorruptError as inline, naming the run", async () => {
-  const { raw, recs } = block(ljRecords(7));
+  const { raw, recs } = rawBlock(ljRecords(7));
   const packed = await compressBlock(raw, 1, 4, recs);
   const bad = packed.stored.slice();
   bad[0]! ^= 0xff; // not a zstd frame any more
@@ -160,7 +150,7 @@ test("a run that fails to decode on a worker is the same CorruptError as inline,
 
 test("a job on a worker that dies rejects, naming the worker", async () => {
   await warmCompressPool();
-  const { raw } = block(ljRecords(7));
+  const { raw } = rawBlock(ljRecords(7));
   const pending = compressStoredBlock(raw, 1, 4);
   for (const w of compressWorkers()) void w.terminate();
   await assert.rejects(pending, /compression worker failed: compression worker exited with code 1/);
@@ -186,7 +176,7 @@ test("a worker that dies fails the store's writes, like a failed write; the pool
   assert.match(failure.message, /compression worker/);
   await store.close().catch(() => undefined);
   await warmCompressPool();
-  const { raw } = block(frames.slice(0, 7));
+  const { raw } = rawBlock(frames.slice(0, 7));
   const again = await compressStoredBlock(raw, 1, 4);
   assert.equal(again.crc, crc32(again.stored));
 });

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import { LennardJonesFluid } from "../../src/demo/lennard-jones.js";
+import type { BlockRecords } from "../../src/chunks/temporal.js";
+import { layoutRecords } from "../../src/format/chunk-frame.js";
 import { Rng } from "../../src/random.js";
 
 /** A fresh temporary directory, removed when the test file finishes. */
@@ -72,4 +74,14 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
       Buffer.from(b.buffer, b.byteOffset, b.byteLength),
     ) === 0
   );
+}
+
+/** A raw block as OpenChunk seals it: records at 8-aligned offsets, zero gaps, size a multiple of 16. */
+export function rawBlock(records: Uint8Array[]): { raw: Uint8Array; recs: BlockRecords } {
+  const lengths = Uint32Array.from(records, (r) => r.length);
+  const offsets = new Uint32Array(records.length);
+  const end = layoutRecords(lengths, 0, records.length, offsets);
+  const raw = new Uint8Array(Math.ceil(end / 16) * 16);
+  records.forEach((r, i) => raw.set(r, offsets[i]));
+  return { raw, recs: { lengths, offsets, from: 0, to: records.length } };
 }

@@ -14,24 +14,13 @@ import {
   BLOCK_ZSTD,
   decodeChunkHeader,
   decodeChunkPrefix,
-  layoutRecords,
 } from "../../src/format/chunk-frame.js";
 import { crc32 } from "../../src/format/checksum.js";
 import { decodeFileHeader, FILE_HEADER_SIZE } from "../../src/format/header.js";
 import { Rng } from "../../src/random.js";
-import { equalBytes, ljRecords, tempDir } from "./helpers.js";
+import { equalBytes, ljRecords, rawBlock, tempDir } from "./helpers.js";
 
 const dir = tempDir("vlstore-temporal-");
-
-/** A raw block as OpenChunk seals it: records at 8-aligned offsets, zero gaps, size a multiple of 16. */
-function block(records: Uint8Array[]): { raw: Uint8Array; recs: BlockRecords } {
-  const lengths = Uint32Array.from(records, (r) => r.length);
-  const offsets = new Uint32Array(records.length);
-  const end = layoutRecords(lengths, 0, records.length, offsets);
-  const raw = new Uint8Array(Math.ceil(end / 16) * 16);
-  records.forEach((r, i) => raw.set(r, offsets[i]));
-  return { raw, recs: { lengths, offsets, from: 0, to: records.length } };
-}
 
 /** Smooth float32 frames (a random walk per value) mixed with a few other lengths. */
 function frames(rng: Rng, count: number, values: number, others: boolean): Uint8Array[] {
@@ -54,7 +43,7 @@ test("xor-prev: seeded property, undone exactly, also after the 4-byte shuffle",
   for (let trial = 0; trial < 200; trial++) {
     const count = 1 + rng.int(12);
     const values = 1 + rng.int(64);
-    const { raw, recs } = block(frames(rng, count, values, trial % 2 === 1));
+    const { raw, recs } = rawBlock(frames(rng, count, values, trial % 2 === 1));
     const original = raw.slice();
     const x = xorPrev(raw, recs);
     assert.ok(equalBytes(raw, original), "xorPrev leaves its input alone");
@@ -69,7 +58,7 @@ test("xor-prev: the fused unshuffle + un-XOR equals the two passes, over strips 
   for (let trial = 0; trial < 120; trial++) {
     // Up to ~80 KiB blocks, so records cross the 16 KiB strips of the fused loop.
     const values = 1 + rng.int(trial % 3 === 0 ? 6000 : 64);
-    const { raw, recs } = block(frames(rng, 1 + rng.int(12), values, trial % 2 === 1));
+    const { raw, recs } = rawBlock(frames(rng, 1 + rng.int(12), values, trial % 2 === 1));
     const stored = shuffle(xorPrev(raw, recs), 4);
     const out = new Uint8Array(raw.length);
     assert.equal(unshuffle4UnXorPrev(stored, out, recs), true, `trial ${trial}: fused path taken`);
@@ -77,7 +66,7 @@ test("xor-prev: the fused unshuffle + un-XOR equals the two passes, over strips 
     assert.ok(equalBytes(unXorPrev(unshuffle(stored, 4), recs), raw), `trial ${trial}: two passes`);
   }
   // A reused output buffer is fully overwritten.
-  const { raw, recs } = block(frames(rng, 5, 100, false));
+  const { raw, recs } = rawBlock(frames(rng, 5, 100, false));
   const out = new Uint8Array(raw.length).fill(0xaa);
   assert.ok(unshuffle4UnXorPrev(shuffle(xorPrev(raw, recs, new Uint8Array(raw.length).fill(7)), 4), out, recs));
   assert.ok(equalBytes(out, raw));
@@ -91,7 +80,7 @@ test("xor-prev: the first record of each length is stored as is, later ones as X
   const b = Uint8Array.of(9, 9, 9);
   const c = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 9);
   const d = Uint8Array.of(9, 9, 8);
-  const { raw, recs } = block([a, b, c, d]);
+  const { raw, recs } = rawBlock([a, b, c, d]);
   const x = xorPrev(raw, recs);
   assert.deepEqual([...x.subarray(0, 8)], [...a]);
   assert.deepEqual([...x.subarray(8, 11)], [...b]);
@@ -111,8 +100,8 @@ test("compressBlock / decompressBlock / decompressRun: filtered blocks round-tri
     [4, 0],
   ] as const) {
     for (const others of [false, true]) {
-      const a = block(frames(rng, 9, 300, others));
-      const b = block(frames(rng, 1, 300, false));
+      const a = rawBlock(frames(rng, 9, 300, others));
+      const b = rawBlock(frames(rng, 1, 300, false));
       const out: { stored: Uint8Array; flags: number; rawSize: number; recs: BlockRecords }[] = [];
       for (const blk of [a, b]) {
         const { stored, flags } = await compressBlock(blk.raw, level, width, blk.recs);
@@ -139,7 +128,7 @@ test("compressBlock / decompressBlock / decompressRun: filtered blocks round-tri
     }
   }
   // Without the layout a flagged block cannot be undone: a typed error, not garbage.
-  const a = block(frames(rng, 4, 64, false));
+  const a = rawBlock(frames(rng, 4, 64, false));
   const { stored, flags } = await compressBlock(a.raw, 1, 4, a.recs);
   await assert.rejects(decompressBlock(stored, a.raw.length, flags, 4, where), (e) => isVlstoreError(e, "Corrupt"));
 });

@@ -137,6 +137,29 @@ function created(s: Settings, codec: string): ArchiveBuilder {
   return a;
 }
 
+/** A bare ChunkStore's archive as the spec builds it: the creation commit, `records` packed, one INDEX_FULL commit. */
+async function bareArchive(
+  records: Uint8Array[],
+  s: Settings,
+): Promise<{ bytes: Uint8Array; chunks: ReturnType<typeof pack> }> {
+  const a = created(s, bytesCodec.name);
+  const chunks = pack(records, s, 16);
+  const index = await addChunks(a, chunks, s);
+  a.commit({
+    flags: INDEX_FULL,
+    sequence: 1,
+    recordCount: records.length,
+    chunkCount: index.length,
+    prevCommit: 64,
+    fullIndexAt: a.size,
+    journalFrom: 0,
+    index,
+    meta: [["codec", bytesCodec.name], settingsMeta(s)],
+    journal: new Uint8Array(0),
+  });
+  return { bytes: a.done(), chunks };
+}
+
 function randomBytes(rng: Rng, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = rng.int(256);
@@ -209,22 +232,7 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
       await store.close();
     });
 
-    const a = created(s, bytesCodec.name);
-    const chunks = pack(records, s, 16);
-    const index = await addChunks(a, chunks, s);
-    a.commit({
-      flags: INDEX_FULL,
-      sequence: 1,
-      recordCount: records.length,
-      chunkCount: index.length,
-      prevCommit: 64,
-      fullIndexAt: a.size,
-      journalFrom: 0,
-      index,
-      meta: [["codec", bytesCodec.name], settingsMeta(s)],
-      journal: new Uint8Array(0),
-    });
-    const spec = a.done();
+    const { bytes: spec, chunks } = await bareArchive(records, s);
     assertSameBytes(file, spec, "bare ChunkStore file");
     // The builder's archive did exercise every kind of block.
     const flags = new Set(
@@ -247,22 +255,8 @@ describe("spec: the library writes exactly the bytes FORMAT.md describes", () =>
         await store.close();
       });
       assert.equal(new DataView(file.buffer, file.byteOffset).getUint16(8, true), 3, "version 3");
-      const a = created(s, bytesCodec.name);
-      const chunks = pack(records, s, 16);
-      const index = await addChunks(a, chunks, s);
-      a.commit({
-        flags: INDEX_FULL,
-        sequence: 1,
-        recordCount: records.length,
-        chunkCount: index.length,
-        prevCommit: 64,
-        fullIndexAt: a.size,
-        journalFrom: 0,
-        index,
-        meta: [["codec", bytesCodec.name], settingsMeta(s)],
-        journal: new Uint8Array(0),
-      });
-      assertSameBytes(file, a.done(), `fast-level ChunkStore file, filter ${filter}`);
+      const { bytes: spec } = await bareArchive(records, s);
+      assertSameBytes(file, spec, `fast-level ChunkStore file, filter ${filter}`);
     }
   });
 

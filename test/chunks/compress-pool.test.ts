@@ -150,8 +150,10 @@ test("a run that fails to decode on a worker is the same CorruptError as inline,
 
 test("a job on a worker that dies rejects, naming the worker", async () => {
   await warmCompressPool();
-  const { raw } = rawBlock(ljRecords(7));
-  const pending = compressStoredBlock(raw, 1, 4);
+  // ~4 MB at level 19: seconds of work, so the job cannot finish before its worker is gone (a 250 KB
+  // block at level 1 sometimes did, and the test then saw it resolve).
+  const { raw } = rawBlock(ljRecords(112));
+  const pending = compressStoredBlock(raw, 19, 4);
   for (const w of compressWorkers()) void w.terminate();
   await assert.rejects(pending, /compression worker failed: compression worker exited with code 1/);
 });

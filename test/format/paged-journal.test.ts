@@ -167,21 +167,27 @@ function flipped(bytes: Uint8Array, at: number): Uint8Array {
   return copy;
 }
 
+/** Every name reads back from a read-only open, from the bytes in memory, and from a writer's open (closed after). */
+async function expectEveryOpen(path: string, bytes: Uint8Array, names: string[]): Promise<void> {
+  const r = await Depot.open(path, bytesCodec, { readOnly: true });
+  await expectAll(r, names);
+  await r.close();
+  const m = new Depot(await ChunkStore.fromBytes(bytes), bytesCodec);
+  await expectAll(m, names);
+  await m.close();
+  const w = await Depot.open(path, bytesCodec);
+  await expectAll(w, names);
+  await w.close(); // a writer's close consolidates any delta into a new snapshot
+}
+
 describe("paged journal: archives built from FORMAT.md read", () => {
   it("a paged snapshot plus a delta: from a path (read-only and writer) and from bytes", async () => {
     const b = await specArchive(3000, 512);
     assert.ok(b.payloadLength / b.pageSize > 100, "many pages");
     const path = join(dir, "spec-paged.vls");
     writeFileSync(path, b.bytes);
-    const r = await Depot.open(path, bytesCodec, { readOnly: true });
-    await expectAll(r, b.names);
-    await r.close();
-    const m = new Depot(await ChunkStore.fromBytes(b.bytes), bytesCodec);
-    await expectAll(m, b.names);
-    await m.close();
-    const w = await Depot.open(path, bytesCodec);
-    await expectAll(w, b.names);
-    await w.close(); // consolidates the delta into a new snapshot (3,000 names: compressed, below the paged size)
+    // The writer's close consolidates the delta into a new snapshot (3,000 names: compressed, below the paged size).
+    await expectEveryOpen(path, b.bytes, b.names);
     const again = await Depot.open(path, bytesCodec, { readOnly: true });
     await expectAll(again, b.names);
     await again.close();
@@ -238,15 +244,7 @@ describe("grouped paged journal: archives built from FORMAT.md read", () => {
     assert.ok(b.groupAt[b.groupAt.length - 1]! - b.payloadAt < b.payloadLength / 2, "the groups are compressed");
     const path = join(dir, "spec-grouped.vls");
     writeFileSync(path, b.bytes);
-    const r = await Depot.open(path, bytesCodec, { readOnly: true });
-    await expectAll(r, b.names);
-    await r.close();
-    const m = new Depot(await ChunkStore.fromBytes(b.bytes), bytesCodec);
-    await expectAll(m, b.names);
-    await m.close();
-    const w = await Depot.open(path, bytesCodec);
-    await expectAll(w, b.names);
-    await w.close();
+    await expectEveryOpen(path, b.bytes, b.names);
   });
 
   it("a group that does not match its CRC: a read-only open's first use is a ChecksumError naming it; writers refuse", async () => {
